@@ -1,0 +1,3 @@
+//! The sans-IO MQTT session state machine.
+//!
+//! PLACEHOLDER: being written on the `protocol` branch.

@@ -1,0 +1,1 @@
+//! The harness that starts real brokers for the integration tests.
