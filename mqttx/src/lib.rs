@@ -2,17 +2,38 @@
 //!
 //! The crate is built in layers, each usable and testable alone:
 //! [`packet`] (the codec) and [`protocol`] (the sans-IO session state
-//! machine) hold no sockets; the connection actor and the `Client` handle
-//! drive them over a transport.
+//! machine) hold no sockets; the connection actor drives them over a
+//! transport, and [`Client`] is the handle applications hold.
+//!
+//! ```no_run
+//! use mqttx::{Client, ConnectOptions, QoS};
+//!
+//! #[actix::main]
+//! async fn main() -> Result<(), mqttx::Error> {
+//!     let client = Client::connect(ConnectOptions::new("localhost", "my_client").port(1883)).await?;
+//!     client.subscribe("sensors/#", QoS::AtLeastOnce).await?;
+//!     client.publish("sensors/temp", "25.5").await?;
+//!     client.disconnect().await?;
+//!     Ok(())
+//! }
+//! ```
 #![deny(missing_docs)]
-#![cfg_attr(
-    not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
-)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
+pub mod client;
+mod connection;
+mod error;
+mod handler;
+mod options;
 pub mod packet;
 pub mod protocol;
+mod transport;
 
+pub use client::Client;
+pub use error::Error;
+pub use handler::{AuthResponse, DisconnectReason, HandlerContext, MqttHandler, PublishError, Subscription};
+pub use options::{Backoff, ConnectOptions, Transport, DEFAULT_MAX_PACKET_SIZE};
 pub use packet::{
-    ConnAck, Disconnect, LastWill, Packet, ProtocolVersion, Publish, PublishProperties, QoS, ReasonCode,
+    Auth, ByteString, ConnAck, ConnectProperties, Disconnect, LastWill, Packet, ProtocolVersion, Publish,
+    PublishProperties, QoS, ReasonCode, RetainHandling, SubscriptionOptions,
 };

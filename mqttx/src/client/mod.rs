@@ -1,0 +1,162 @@
+//! [`Client`]: the cloneable handle to one broker connection.
+
+mod messages;
+mod publish;
+mod response;
+mod subscribe;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use bytestring::ByteString;
+use tokio::sync::{mpsc, oneshot};
+
+pub use messages::{ClientRequest, DisconnectRequest, PublishRequest, SubscribeRequest, UnsubscribeRequest};
+pub(crate) use messages::Recipients;
+pub use publish::PublishBuilder;
+pub use response::Response;
+pub use subscribe::{SubscribeBuilder, UnsubscribeBuilder};
+
+use crate::connection::{Command, Connection};
+use crate::handler::MqttHandler;
+use crate::packet::{ConnAck, Disconnect, QoS};
+use crate::{ConnectOptions, Error};
+
+/// A handle to one MQTT connection: cheap to clone, `Send`, usable from any
+/// task or actor in the actix System.
+///
+/// Every request crosses one queue to the connection actor, which owns the
+/// socket and the session; a request that cannot complete (the connection
+/// stopped for good) resolves to [`Error::Closed`].
+///
+/// ```no_run
+/// use mqttx::{Client, ConnectOptions, QoS};
+///
+/// #[actix::main]
+/// async fn main() -> Result<(), mqttx::Error> {
+///     let client = Client::connect(ConnectOptions::new("localhost", "my_client").port(1883)).await?;
+///     client.subscribe("sensors/#", QoS::AtLeastOnce).await?;
+///     client.publish("sensors/temp", "25.5").qos(QoS::AtLeastOnce).await?;
+///     client.disconnect().await?;
+///     Ok(())
+/// }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    commands: mpsc::UnboundedSender<Command>,
+    recipients: Arc<Recipients>,
+    client_id: ByteString,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("client_id", &self.client_id).finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Starts a connection actor and resolves once the first CONNACK
+    /// accepts the connection.
+    ///
+    /// Failed attempts are retried with the options' backoff until the
+    /// connect timeout; a refusal that retrying cannot fix (bad user name or
+    /// password, not authorized, client identifier not valid, bad
+    /// authentication method, banned, unsupported protocol version) returns
+    /// at once with [`Error::ConnectRejected`]. After the first success the
+    /// actor reconnects by itself whenever the connection is lost, until
+    /// [`disconnect`](Self::disconnect).
+    ///
+    /// Must be called inside a running actix System.
+    pub async fn connect<H: MqttHandler>(opts: ConnectOptions<H>) -> Result<Client, Error> {
+        let (client, connected) = Self::start(opts)?;
+        connected.await.map_err(|_| Error::Closed)??;
+        Ok(client)
+    }
+
+    /// Starts the actor; the receiver yields the first connect's outcome.
+    pub(crate) fn start<H: MqttHandler>(
+        opts: ConnectOptions<H>,
+    ) -> Result<(Client, oneshot::Receiver<Result<ConnAck, Error>>), Error> {
+        opts.validate()?;
+        if actix::System::try_current().is_none() {
+            return Err(Error::NoSystem);
+        }
+        let (connected_tx, connected_rx) = oneshot::channel();
+        Ok((Connection::launch(opts, connected_tx), connected_rx))
+    }
+
+    /// Publishes `payload` on `topic`: a builder to set QoS, retain and
+    /// MQTT 5 properties, then `.await` it.
+    ///
+    /// It resolves when a QoS 0 message is handed to the transport, a QoS 1
+    /// message is PUBACKed, a QoS 2 message is PUBCOMPed. While the client
+    /// is reconnecting, QoS 1/2 messages wait in a bounded queue and go out
+    /// after the reconnect; QoS 0 fails with [`Error::NotConnected`].
+    pub fn publish(&self, topic: impl Into<ByteString>, payload: impl Into<Bytes>) -> PublishBuilder<'_> {
+        PublishBuilder::new(self, topic.into(), payload.into())
+    }
+
+    /// Subscribes to `filter` with a maximum QoS: a builder for the MQTT 5
+    /// subscription options, then `.await` it for the granted QoS. A SUBACK
+    /// failure code is [`Error::SubscribeRejected`]. Subscriptions are
+    /// restored after a reconnect that lost the session.
+    pub fn subscribe(&self, filter: impl Into<ByteString>, qos: QoS) -> SubscribeBuilder<'_> {
+        SubscribeBuilder::new(self, filter.into(), qos)
+    }
+
+    /// Removes the subscription to `filter`.
+    pub fn unsubscribe(&self, filter: impl Into<ByteString>) -> UnsubscribeBuilder<'_> {
+        UnsubscribeBuilder::new(self, filter.into())
+    }
+
+    /// Sends DISCONNECT (Normal disconnection, so the broker discards the
+    /// Will) and stops the connection for good: no reconnect. Requests still
+    /// waiting fail with [`Error::Closed`].
+    pub fn disconnect(&self) -> impl Future<Output = Result<(), Error>> + Send + 'static {
+        self.disconnect_with(Disconnect::default())
+    }
+
+    /// [`disconnect`](Self::disconnect) with a chosen DISCONNECT packet (reason
+    /// code, Session Expiry Interval, user properties on MQTT 5).
+    pub fn disconnect_with(&self, packet: Disconnect) -> impl Future<Output = Result<(), Error>> + Send + 'static {
+        let (tx, rx) = oneshot::channel();
+        let sent = self.send(Command::Disconnect(packet, tx));
+        async move {
+            sent?;
+            // The actor gone before answering means it is already stopped.
+            rx.await.unwrap_or(Ok(()))
+        }
+    }
+
+    /// The connection's [`Recipient`](actix::Recipient) for one kind of
+    /// request, for actors that want to talk to it with actix messages.
+    pub fn recipient<M: ClientRequest>(&self) -> actix::Recipient<M>
+    where
+        M::Result: Send,
+    {
+        M::recipient(self)
+    }
+
+    /// The client identifier given in the options.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// Whether the connection actor still runs (it may be reconnecting).
+    pub fn is_running(&self) -> bool {
+        !self.commands.is_closed()
+    }
+
+    pub(crate) fn new(
+        commands: mpsc::UnboundedSender<Command>,
+        recipients: Recipients,
+        client_id: ByteString,
+    ) -> Self {
+        Client { commands, recipients: Arc::new(recipients), client_id }
+    }
+
+    pub(crate) fn send(&self, command: Command) -> Result<(), Error> {
+        self.commands.send(command).map_err(|_| Error::Closed)
+    }
+}

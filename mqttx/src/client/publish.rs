@@ -1,0 +1,107 @@
+use std::future::IntoFuture;
+
+use bytes::Bytes;
+use bytestring::ByteString;
+use tokio::sync::oneshot;
+
+use super::{Client, Response};
+use crate::connection::{Command, Reply};
+use crate::packet::{Publish, PublishProperties, QoS};
+use crate::Error;
+
+/// A PUBLISH being built; `.await` it to send. See [`Client::publish`].
+///
+/// ```no_run
+/// # async fn demo(client: mqttx::Client) -> Result<(), mqttx::Error> {
+/// use mqttx::QoS;
+/// client
+///     .publish("events/alert", r#"{"level":"high"}"#)
+///     .qos(QoS::AtLeastOnce)
+///     .retain(true)
+///     .content_type("application/json")
+///     .message_expiry_interval(3600)
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[must_use = "a publish does nothing until it is awaited"]
+#[derive(Debug)]
+pub struct PublishBuilder<'a> {
+    client: &'a Client,
+    publish: Publish,
+}
+
+impl<'a> PublishBuilder<'a> {
+    pub(super) fn new(client: &'a Client, topic: ByteString, payload: Bytes) -> Self {
+        PublishBuilder { client, publish: Publish { topic, payload, ..Publish::default() } }
+    }
+
+    /// The QoS (default 0).
+    pub fn qos(mut self, qos: QoS) -> Self {
+        self.publish.qos = qos;
+        self
+    }
+
+    /// The retain flag (default false).
+    pub fn retain(mut self, retain: bool) -> Self {
+        self.publish.retain = retain;
+        self
+    }
+
+    /// All MQTT 5 PUBLISH properties at once.
+    pub fn properties(mut self, properties: PublishProperties) -> Self {
+        self.publish.properties = properties;
+        self
+    }
+
+    /// Message Expiry Interval in seconds.
+    pub fn message_expiry_interval(mut self, seconds: u32) -> Self {
+        self.publish.properties.message_expiry_interval = Some(seconds);
+        self
+    }
+
+    /// Content Type (a MIME type, by convention).
+    pub fn content_type(mut self, content_type: impl Into<ByteString>) -> Self {
+        self.publish.properties.content_type = Some(content_type.into());
+        self
+    }
+
+    /// Payload Format Indicator: the payload is UTF-8 text.
+    pub fn utf8_payload(mut self, utf8: bool) -> Self {
+        self.publish.properties.payload_format_indicator = Some(utf8);
+        self
+    }
+
+    /// Response Topic, for request/response.
+    pub fn response_topic(mut self, topic: impl Into<ByteString>) -> Self {
+        self.publish.properties.response_topic = Some(topic.into());
+        self
+    }
+
+    /// Correlation Data, for request/response.
+    pub fn correlation_data(mut self, data: impl Into<Bytes>) -> Self {
+        self.publish.properties.correlation_data = Some(data.into());
+        self
+    }
+
+    /// Adds a User Property.
+    pub fn user_property(mut self, key: impl Into<ByteString>, value: impl Into<ByteString>) -> Self {
+        self.publish.properties.user_properties.push((key.into(), value.into()));
+        self
+    }
+
+    /// The packet as it will be sent (the packet identifier is assigned later).
+    pub fn packet(&self) -> &Publish {
+        &self.publish
+    }
+}
+
+impl IntoFuture for PublishBuilder<'_> {
+    type Output = Result<(), Error>;
+    type IntoFuture = Response<()>;
+
+    /// Hands the PUBLISH to the connection; the future resolves with its outcome.
+    fn into_future(self) -> Response<()> {
+        let (tx, rx) = oneshot::channel();
+        Response::new(self.client.send(Command::Publish(self.publish, Reply::Publish(tx))), rx)
+    }
+}

@@ -1,0 +1,27 @@
+//! What travels from a `Client` to its connection, and back.
+
+use bytestring::ByteString;
+use tokio::sync::oneshot;
+
+use crate::packet::{Disconnect, Publish, QoS, SubscribeProperties, SubscriptionOptions, UnsubscribeProperties};
+use crate::Error;
+
+/// A request on the client-to-connection channel.
+pub(crate) enum Command {
+    Publish(Publish, Reply),
+    Subscribe(Vec<(ByteString, SubscriptionOptions)>, SubscribeProperties, Reply),
+    Unsubscribe(Vec<ByteString>, UnsubscribeProperties, Reply),
+    Disconnect(Disconnect, oneshot::Sender<Result<(), Error>>),
+}
+
+/// Who waits for a command's outcome: the tag the protocol state machine
+/// hands back in the command's completion event.
+#[derive(Debug)]
+pub(crate) enum Reply {
+    /// Nobody: a handler's fire-and-forget publish, or a handler's subscription.
+    Detached,
+    Publish(oneshot::Sender<Result<(), Error>>),
+    /// The filter names the refusal in the error.
+    Subscribe(ByteString, oneshot::Sender<Result<QoS, Error>>),
+    Unsubscribe(ByteString, oneshot::Sender<Result<(), Error>>),
+}

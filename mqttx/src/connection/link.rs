@@ -1,0 +1,94 @@
+//! One live transport: its write half with a double buffer, its reader,
+//! and the client command queue's stream adapter.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use actix::SpawnHandle;
+use bytes::BytesMut;
+use futures_core::Stream;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::mpsc;
+
+use super::Command;
+use crate::packet::{encode, Packet, ProtocolVersion};
+use crate::transport::WriteHalf;
+
+/// A connected transport. Packets are encoded into `out`; a write takes
+/// all of `out` at once while the next packets fill the spare buffer, so
+/// the steady state allocates nothing and every write carries everything
+/// that was ready.
+pub(super) struct Link {
+    id: u64,
+    /// `None` while a write is in flight (the write future owns it).
+    io: Option<WriteHalf>,
+    out: BytesMut,
+    spare: BytesMut,
+    reader: SpawnHandle,
+}
+
+/// What a finished write hands back: the write half, the emptied buffer, the outcome.
+pub(super) type Written = (WriteHalf, BytesMut, std::io::Result<()>);
+
+impl Link {
+    pub(super) fn new(id: u64, io: WriteHalf, reader: SpawnHandle) -> Self {
+        Link { id, io: Some(io), out: BytesMut::with_capacity(8 * 1024), spare: BytesMut::new(), reader }
+    }
+
+    pub(super) fn id(&self) -> u64 {
+        self.id
+    }
+
+    pub(super) fn reader(&self) -> SpawnHandle {
+        self.reader
+    }
+
+    /// Encodes a packet behind whatever is already queued.
+    pub(super) fn queue(&mut self, packet: &Packet, version: ProtocolVersion) {
+        if let Err(err) = encode(packet, version, &mut self.out) {
+            // The state machine validates what it emits; reaching this is a bug, not bad input.
+            tracing::error!(packet = packet.name(), %err, "cannot encode an outgoing packet; dropped");
+        }
+    }
+
+    /// Whether bytes are queued or being written.
+    pub(super) fn has_pending(&self) -> bool {
+        !self.out.is_empty() || self.io.is_none()
+    }
+
+    /// Takes everything queued into one write, unless a write is in flight.
+    pub(super) fn start_write(&mut self) -> Option<impl Future<Output = Written> + 'static> {
+        if self.out.is_empty() {
+            return None;
+        }
+        let mut io = self.io.take()?;
+        let buf = std::mem::replace(&mut self.out, std::mem::take(&mut self.spare));
+        Some(async move {
+            let result = io.write_all(&buf).await;
+            (io, buf, result)
+        })
+    }
+
+    /// A write finished: take the write half and the buffer back.
+    pub(super) fn write_done(&mut self, io: WriteHalf, mut buf: BytesMut) {
+        buf.clear();
+        self.io = Some(io);
+        self.spare = buf;
+    }
+}
+
+/// The client command queue as a stream the actor polls. The receiver is
+/// shared with the actor so it outlives the stream: a supervised restart
+/// drops the context's streams, not the actor, and adds a new adapter.
+pub(super) struct CommandStream(pub(super) Rc<RefCell<mpsc::UnboundedReceiver<Command>>>);
+
+impl Stream for CommandStream {
+    type Item = Command;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Command>> {
+        self.0.borrow_mut().poll_recv(cx)
+    }
+}

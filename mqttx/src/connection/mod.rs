@@ -1,0 +1,469 @@
+//! The connection actor: one transport, one protocol state machine, one
+//! handler. It is the thin I/O shell around [`Protocol`]: it feeds the
+//! state machine packets, commands and the clock, writes what it asks to
+//! write, and turns its events into replies and handler calls.
+
+mod command;
+mod events;
+mod io;
+mod link;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use tokio::sync::{mpsc, oneshot};
+
+pub(crate) use command::{Command, Reply};
+
+use crate::client::{DisconnectRequest, PublishRequest, Recipients, Response, SubscribeRequest, UnsubscribeRequest};
+use crate::handler::{contain, DisconnectReason, HandlerContext, MqttHandler};
+use crate::options::Backoff;
+use crate::packet::{ConnAck, Disconnect, Packet, ProtocolVersion, ReasonCode};
+use crate::protocol::Protocol;
+use crate::transport::{self, Endpoint};
+use crate::{Client, ConnectOptions, Error};
+use io::PacketStream;
+use link::Link;
+
+/// How long a `disconnect` waits for DISCONNECT to be written before the
+/// actor stops anyway.
+const DISCONNECT_GRACE: Duration = Duration::from_secs(5);
+
+/// Where the connection is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Opening the transport.
+    Opening,
+    /// Transport up, CONNECT sent, no CONNACK yet.
+    Handshake,
+    /// CONNACK accepted the connection.
+    Connected,
+    /// Waiting out the backoff before the next attempt.
+    Waiting,
+    /// `disconnect` was called: flushing DISCONNECT, then stopping.
+    Closing,
+    /// Stopped for good.
+    Stopped,
+}
+
+/// The caller of `Client::connect`, waiting for the first outcome.
+struct FirstConnect {
+    reply: oneshot::Sender<Result<ConnAck, Error>>,
+    deadline: Instant,
+}
+
+/// The actor behind every [`Client`]. Generic over the handler type; the
+/// `Client` erases it.
+pub(crate) struct Connection<H: MqttHandler> {
+    endpoint: Endpoint,
+    version: ProtocolVersion,
+    max_packet_size: u32,
+    backoff: Backoff,
+    connect_timeout: Duration,
+    handler: H,
+    protocol: Protocol<Reply>,
+    client: Client,
+    commands: Rc<RefCell<mpsc::UnboundedReceiver<Command>>>,
+    phase: Phase,
+    link: Option<Link>,
+    next_link_id: u64,
+    /// Consecutive failed attempts, for the backoff; reset by a CONNACK.
+    attempt: u32,
+    first_connect: Option<FirstConnect>,
+    handler_subscribed: bool,
+    /// The protocol deadline the timer is armed for.
+    timer: Option<(Instant, SpawnHandle)>,
+    /// The transport being opened, or the backoff before the next attempt.
+    pending_attempt: Option<SpawnHandle>,
+    disconnect_reply: Option<oneshot::Sender<Result<(), Error>>>,
+}
+
+impl<H: MqttHandler> Connection<H> {
+    /// Starts the actor on the current arbiter and returns its handle.
+    pub(crate) fn launch(opts: ConnectOptions<H>, connected: oneshot::Sender<Result<ConnAck, Error>>) -> Client {
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let ctx = Context::<Self>::new();
+        let addr = ctx.address();
+        let recipients = Recipients {
+            publish: addr.clone().recipient(),
+            subscribe: addr.clone().recipient(),
+            unsubscribe: addr.clone().recipient(),
+            disconnect: addr.recipient(),
+        };
+        let client = Client::new(commands, recipients, opts.client_id.clone());
+        let protocol = Protocol::new(opts.protocol_config());
+        let connection = Connection {
+            endpoint: Endpoint { host: opts.host.clone(), port: opts.port_number(), transport: opts.transport },
+            version: opts.protocol_version,
+            max_packet_size: opts.max_packet_size,
+            backoff: opts.backoff.clone(),
+            connect_timeout: opts.connect_timeout,
+            handler: opts.handler,
+            protocol,
+            client: client.clone(),
+            commands: Rc::new(RefCell::new(receiver)),
+            phase: Phase::Opening,
+            link: None,
+            next_link_id: 0,
+            attempt: 0,
+            first_connect: Some(FirstConnect { reply: connected, deadline: Instant::now() + opts.connect_timeout }),
+            handler_subscribed: false,
+            timer: None,
+            pending_attempt: None,
+            disconnect_reply: None,
+        };
+        ctx.run(connection);
+        client
+    }
+}
+
+impl<H: MqttHandler> Actor for Connection<H> {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.add_stream(link::CommandStream(Rc::clone(&self.commands)));
+        self.open(ctx);
+    }
+
+    fn stopped(&mut self, _ctx: &mut Self::Context) {
+        self.phase = Phase::Stopped;
+        if let Some(first) = self.first_connect.take() {
+            let _ = first.reply.send(Err(Error::Closed));
+        }
+        // Everything still waiting learns the connection is gone.
+        self.protocol.disconnect(Disconnect::default(), Instant::now());
+        while let Some(event) = self.protocol.poll_event() {
+            events::answer_orphan(event);
+        }
+        if let Some(reply) = self.disconnect_reply.take() {
+            let _ = reply.send(Ok(()));
+        }
+    }
+}
+
+impl<H: MqttHandler> Supervised for Connection<H> {
+    fn restarting(&mut self, ctx: &mut Self::Context) {
+        // Futures spawned on the context are gone; the session is not.
+        self.link = None;
+        self.timer = None;
+        self.pending_attempt = None;
+        self.protocol.connection_lost(Instant::now());
+        let _ = ctx;
+    }
+}
+
+impl<H: MqttHandler> Connection<H> {
+    /// Starts one connection attempt: open the transport, then CONNECT.
+    fn open(&mut self, ctx: &mut Context<Self>) {
+        self.phase = Phase::Opening;
+        let opening = transport::open(self.endpoint.clone(), self.connect_timeout).into_actor(self).map(
+            |result, act, ctx| {
+                act.pending_attempt = None;
+                if act.phase != Phase::Opening {
+                    return;
+                }
+                match result {
+                    Ok((read, write)) => act.on_open(read, write, ctx),
+                    Err(err) => act.attempt_failed(err, ctx),
+                }
+            },
+        );
+        self.pending_attempt = Some(ctx.spawn(opening));
+    }
+
+    fn on_open(&mut self, read: transport::ReadHalf, write: transport::WriteHalf, ctx: &mut Context<Self>) {
+        let reader = ctx.add_stream(PacketStream::new(read, self.version, self.max_packet_size));
+        self.next_link_id += 1;
+        self.link = Some(Link::new(self.next_link_id, write, reader));
+        self.phase = Phase::Handshake;
+        self.protocol.connect(Instant::now());
+        self.pump(ctx);
+    }
+
+    /// Drains the state machine: events to their owners, packets into the
+    /// link's buffer, then one write for all of it and the next timer.
+    fn pump(&mut self, ctx: &mut Context<Self>) {
+        let now = Instant::now();
+        loop {
+            let mut progressed = false;
+            while let Some(event) = self.protocol.poll_event() {
+                progressed = true;
+                self.on_event(event, ctx);
+            }
+            if let Some(link) = self.link.as_mut() {
+                while let Some(packet) = self.protocol.poll_transmit(now) {
+                    progressed = true;
+                    link.queue(&packet, self.version);
+                }
+            }
+            if !progressed {
+                break;
+            }
+        }
+        self.flush(ctx);
+        self.arm_timer(ctx);
+    }
+
+    /// Starts a write of everything queued, unless one is in flight (its
+    /// completion flushes again, so packets made ready meanwhile share it).
+    fn flush(&mut self, ctx: &mut Context<Self>) {
+        let Some(link) = self.link.as_mut() else { return };
+        let Some(write) = link.start_write() else { return };
+        let id = link.id();
+        let writing = write.into_actor(self).map(move |(io, buf, result), act, ctx| {
+            let Some(link) = act.link.as_mut().filter(|link| link.id() == id) else { return };
+            link.write_done(io, buf);
+            match result {
+                Err(err) => act.link_lost(DisconnectReason::Transport(err.into()), ctx),
+                Ok(()) if act.phase == Phase::Closing && !act.link.as_ref().is_some_and(Link::has_pending) => {
+                    ctx.stop();
+                }
+                Ok(()) => act.flush(ctx),
+            }
+        });
+        ctx.spawn(writing);
+    }
+
+    /// Arms the timer for the protocol's next deadline if it is earlier
+    /// than the one armed; a timer firing early is harmless.
+    fn arm_timer(&mut self, ctx: &mut Context<Self>) {
+        let Some(deadline) = self.protocol.poll_timeout() else { return };
+        if let Some((armed, handle)) = self.timer {
+            if armed <= deadline {
+                return;
+            }
+            ctx.cancel_future(handle);
+        }
+        let delay = deadline.saturating_duration_since(Instant::now());
+        let handle = ctx.run_later(delay, |act, ctx| {
+            act.timer = None;
+            act.protocol.handle_timeout(Instant::now());
+            act.pump(ctx);
+        });
+        self.timer = Some((deadline, handle));
+    }
+
+    /// The transport is gone: tell the state machine and the handler, then
+    /// reconnect after the backoff.
+    fn link_lost(&mut self, reason: DisconnectReason, ctx: &mut Context<Self>) {
+        let was_connected = self.phase == Phase::Connected;
+        self.drop_link(ctx);
+        self.protocol.connection_lost(Instant::now());
+        match self.phase {
+            Phase::Closing | Phase::Stopped => {
+                ctx.stop();
+                return;
+            }
+            _ => {}
+        }
+        if was_connected {
+            tracing::warn!(client_id = %self.client.client_id(), %reason, "MQTT connection lost");
+            self.call_handler(|handler, cx| handler.disconnected(&reason, cx));
+            self.schedule_attempt(ctx);
+        } else {
+            let err = match reason {
+                DisconnectReason::Transport(e) | DisconnectReason::Protocol(e) | DisconnectReason::ConnectFailed(e) => e,
+                DisconnectReason::Timeout => Error::Io(std::sync::Arc::new(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "no CONNACK within the connect timeout",
+                ))),
+                DisconnectReason::Server(d) => Error::ConnectRejected {
+                    reason_code: d.reason_code,
+                    reason_string: d.properties.reason_string,
+                    server_reference: d.properties.server_reference,
+                },
+                DisconnectReason::Client => Error::Closed,
+            };
+            self.attempt_failed(err, ctx);
+        }
+        self.pump(ctx);
+    }
+
+    fn drop_link(&mut self, ctx: &mut Context<Self>) {
+        if let Some(link) = self.link.take() {
+            ctx.cancel_future(link.reader());
+        }
+    }
+
+    /// A connection attempt failed before CONNACK accepted it.
+    fn attempt_failed(&mut self, err: Error, ctx: &mut Context<Self>) {
+        if !err.is_retryable() {
+            tracing::error!(client_id = %self.client.client_id(), %err, "MQTT connect refused; not retrying");
+            return self.stop_for_good(err, ctx);
+        }
+        let delay = self.backoff.delay(self.attempt + 1);
+        if let Some(first) = &self.first_connect {
+            if Instant::now() + delay >= first.deadline {
+                return self.stop_for_good(Error::ConnectTimeout { last: Some(Box::new(err)) }, ctx);
+            }
+        }
+        tracing::warn!(client_id = %self.client.client_id(), %err, ?delay, "MQTT connect attempt failed; retrying");
+        self.schedule_attempt(ctx);
+    }
+
+    /// The next attempt, after the backoff for the failures so far.
+    fn schedule_attempt(&mut self, ctx: &mut Context<Self>) {
+        self.attempt += 1;
+        self.phase = Phase::Waiting;
+        let delay = self.backoff.delay(self.attempt);
+        self.pending_attempt = Some(ctx.run_later(delay, |act, ctx| {
+            act.pending_attempt = None;
+            if act.phase == Phase::Waiting {
+                act.open(ctx);
+            }
+        }));
+    }
+
+    /// Gives up: the first `connect` call and the handler learn why.
+    fn stop_for_good(&mut self, err: Error, ctx: &mut Context<Self>) {
+        self.phase = Phase::Stopped;
+        self.drop_link(ctx);
+        if let Some(first) = self.first_connect.take() {
+            let _ = first.reply.send(Err(err.clone()));
+        }
+        let reason = DisconnectReason::ConnectFailed(err);
+        self.call_handler(|handler, cx| handler.disconnected(&reason, cx));
+        ctx.stop();
+    }
+
+    /// Runs a handler callback with panics contained.
+    fn call_handler<R>(&mut self, f: impl FnOnce(&mut H, &mut HandlerContext<'_>) -> R) -> Option<R> {
+        let Connection { handler, protocol, client, .. } = self;
+        let mut cx = HandlerContext { client, protocol, now: Instant::now() };
+        contain(std::any::type_name::<H>(), || f(handler, &mut cx))
+    }
+
+    /// A request from a `Client` or a `Recipient`.
+    fn on_command(&mut self, command: Command, ctx: &mut Context<Self>) {
+        let now = Instant::now();
+        match command {
+            Command::Publish(publish, reply) => self.protocol.publish(publish, reply, now),
+            Command::Subscribe(filters, properties, reply) => self.protocol.subscribe(filters, properties, reply, now),
+            Command::Unsubscribe(filters, properties, reply) => {
+                self.protocol.unsubscribe(filters, properties, reply, now)
+            }
+            Command::Disconnect(packet, reply) => return self.disconnect(packet, reply, ctx),
+        }
+        self.pump(ctx);
+    }
+
+    /// `Client::disconnect`: DISCONNECT out, then stop; no reconnect.
+    fn disconnect(&mut self, packet: Disconnect, reply: oneshot::Sender<Result<(), Error>>, ctx: &mut Context<Self>) {
+        if matches!(self.phase, Phase::Closing | Phase::Stopped) {
+            let _ = reply.send(Ok(()));
+            return;
+        }
+        let connected = self.phase == Phase::Connected;
+        if let Some(pending) = self.pending_attempt.take() {
+            ctx.cancel_future(pending);
+        }
+        if let Some(first) = self.first_connect.take() {
+            let _ = first.reply.send(Err(Error::Closed));
+        }
+        self.phase = Phase::Closing;
+        self.disconnect_reply = Some(reply);
+        self.protocol.disconnect(packet, Instant::now());
+        self.call_handler(|handler, cx| handler.disconnected(&DisconnectReason::Client, cx));
+        if connected {
+            self.pump(ctx);
+            ctx.run_later(DISCONNECT_GRACE, |_, ctx| ctx.stop());
+        } else {
+            while let Some(event) = self.protocol.poll_event() {
+                self.on_event(event, ctx);
+            }
+            ctx.stop();
+        }
+    }
+
+    /// A packet that cannot be decoded: say so (MQTT 5) and drop the link.
+    fn on_malformed(&mut self, err: Error, ctx: &mut Context<Self>) {
+        let malformed = matches!(err, Error::Decode(_));
+        if malformed && self.version == ProtocolVersion::V5 {
+            if let Some(link) = self.link.as_mut() {
+                let disconnect = Disconnect { reason_code: ReasonCode::MalformedPacket, ..Disconnect::default() };
+                link.queue(&Packet::Disconnect(disconnect), self.version);
+                self.flush(ctx);
+            }
+        }
+        let reason = if malformed { DisconnectReason::Protocol(err) } else { DisconnectReason::Transport(err) };
+        self.link_lost(reason, ctx);
+    }
+}
+
+impl<H: MqttHandler> StreamHandler<Result<Packet, Error>> for Connection<H> {
+    fn handle(&mut self, item: Result<Packet, Error>, ctx: &mut Self::Context) {
+        match item {
+            Ok(packet) => match self.protocol.handle_packet(packet, Instant::now()) {
+                Ok(()) => self.pump(ctx),
+                Err(violation) => {
+                    tracing::error!(client_id = %self.client.client_id(), %violation, "MQTT protocol violation by the server");
+                    // The state machine queued a DISCONNECT (MQTT 5): the write
+                    // started here outlives the link and closes the socket after it.
+                    self.pump(ctx);
+                    self.link_lost(violation.into(), ctx);
+                }
+            },
+            Err(err) => self.on_malformed(err, ctx),
+        }
+    }
+
+    fn finished(&mut self, _ctx: &mut Self::Context) {
+        // The stream's last item already reported how it ended.
+    }
+}
+
+impl<H: MqttHandler> StreamHandler<Command> for Connection<H> {
+    fn handle(&mut self, command: Command, ctx: &mut Self::Context) {
+        self.on_command(command, ctx);
+    }
+
+    fn finished(&mut self, _ctx: &mut Self::Context) {
+        // The connection holds a Client itself, so this never happens; and
+        // a connection whose handles are gone still serves its handler.
+    }
+}
+
+impl<H: MqttHandler> Handler<PublishRequest> for Connection<H> {
+    type Result = ResponseFuture<Result<(), Error>>;
+
+    fn handle(&mut self, request: PublishRequest, ctx: &mut Self::Context) -> Self::Result {
+        let (tx, rx) = oneshot::channel();
+        self.on_command(Command::Publish(request.0, Reply::Publish(tx)), ctx);
+        Box::pin(Response::new(Ok(()), rx))
+    }
+}
+
+impl<H: MqttHandler> Handler<SubscribeRequest> for Connection<H> {
+    type Result = ResponseFuture<Result<crate::QoS, Error>>;
+
+    fn handle(&mut self, request: SubscribeRequest, ctx: &mut Self::Context) -> Self::Result {
+        let (tx, rx) = oneshot::channel();
+        let reply = Reply::Subscribe(request.filter.clone(), tx);
+        self.on_command(Command::Subscribe(vec![(request.filter, request.options)], request.properties, reply), ctx);
+        Box::pin(Response::new(Ok(()), rx))
+    }
+}
+
+impl<H: MqttHandler> Handler<UnsubscribeRequest> for Connection<H> {
+    type Result = ResponseFuture<Result<(), Error>>;
+
+    fn handle(&mut self, request: UnsubscribeRequest, ctx: &mut Self::Context) -> Self::Result {
+        let (tx, rx) = oneshot::channel();
+        let reply = Reply::Unsubscribe(request.filter.clone(), tx);
+        self.on_command(Command::Unsubscribe(vec![request.filter], request.properties, reply), ctx);
+        Box::pin(Response::new(Ok(()), rx))
+    }
+}
+
+impl<H: MqttHandler> Handler<DisconnectRequest> for Connection<H> {
+    type Result = ResponseFuture<Result<(), Error>>;
+
+    fn handle(&mut self, request: DisconnectRequest, ctx: &mut Self::Context) -> Self::Result {
+        let (tx, rx) = oneshot::channel();
+        self.on_command(Command::Disconnect(request.0, tx), ctx);
+        Box::pin(Response::new(Ok(()), rx))
+    }
+}
+

@@ -1,0 +1,164 @@
+//! The one error type every fallible public call returns.
+
+use std::sync::Arc;
+
+use bytestring::ByteString;
+use thiserror::Error;
+
+use crate::packet::{DecodeError, EncodeError, QoS, ReasonCode};
+use crate::protocol::{CommandError, ProtocolError};
+
+/// Everything that can go wrong between a call on [`Client`](crate::Client)
+/// and the broker.
+///
+/// ```
+/// use mqttx::{Error, ReasonCode};
+/// let err = Error::ConnectRejected { reason_code: ReasonCode::NotAuthorized, reason_string: None, server_reference: None };
+/// assert!(!err.is_retryable());
+/// assert!(err.to_string().contains("NotAuthorized"));
+/// ```
+#[derive(Debug, Clone, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The transport failed (connection refused, reset, DNS, ...).
+    #[error("transport error: {0}")]
+    Io(Arc<std::io::Error>),
+    /// The server refused the connection with this CONNACK reason code.
+    #[error("connection refused by the server: {reason_code}{}", reason_string.as_ref().map(|s| format!(" ({s})")).unwrap_or_default())]
+    ConnectRejected {
+        /// The CONNACK reason code (MQTT 3.1.1 return codes are mapped).
+        reason_code: ReasonCode,
+        /// The server's Reason String, if it sent one.
+        reason_string: Option<ByteString>,
+        /// The server's Server Reference (another server to use), if any.
+        server_reference: Option<ByteString>,
+    },
+    /// No successful CONNACK within the connect timeout.
+    #[error("no connection within the connect timeout{}", last.as_ref().map(|e| format!("; last attempt: {e}")).unwrap_or_default())]
+    ConnectTimeout {
+        /// Why the last attempt failed, if one finished.
+        last: Option<Box<Error>>,
+    },
+    /// The packet is larger than the server's Maximum Packet Size; nothing was sent.
+    #[error("packet of {size} bytes exceeds the server's maximum packet size of {max}")]
+    PacketTooLarge {
+        /// Encoded size of the packet.
+        size: usize,
+        /// The server's limit.
+        max: usize,
+    },
+    /// More publishes are waiting than `max_queued` allows.
+    #[error("the publish queue is full")]
+    QueueFull,
+    /// A QoS 0 publish while no connection is up (QoS 1/2 wait instead).
+    #[error("not connected")]
+    NotConnected,
+    /// The server answered a PUBLISH with a failure code in PUBACK or PUBREC.
+    #[error("publish rejected by the server: {0}")]
+    PublishRejected(ReasonCode),
+    /// The server refused a subscription.
+    #[error("subscription to {filter:?} refused by the server: {reason_code}")]
+    SubscribeRejected {
+        /// The refused filter.
+        filter: ByteString,
+        /// SUBACK reason code.
+        reason_code: ReasonCode,
+    },
+    /// The server refused to remove a subscription.
+    #[error("unsubscribe from {filter:?} refused by the server: {reason_code}")]
+    UnsubscribeRejected {
+        /// The filter.
+        filter: ByteString,
+        /// UNSUBACK reason code.
+        reason_code: ReasonCode,
+    },
+    /// The publish asks for more than the server's Maximum QoS.
+    #[error("QoS {requested:?} is above the server's maximum of {maximum:?}")]
+    QoSNotSupported {
+        /// QoS asked for.
+        requested: QoS,
+        /// The server's maximum.
+        maximum: QoS,
+    },
+    /// The server does not support retained messages.
+    #[error("the server does not support retained messages")]
+    RetainNotSupported,
+    /// A topic name or filter that MQTT does not allow.
+    #[error("invalid topic or topic filter")]
+    InvalidTopic,
+    /// The server sent something that is not valid MQTT.
+    #[error("malformed packet from the server: {0}")]
+    Decode(#[from] DecodeError),
+    /// A packet could not be encoded.
+    #[error("cannot encode packet: {0}")]
+    Encode(#[from] EncodeError),
+    /// The server broke the protocol.
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
+    /// The connection was closed (by `disconnect`, or it stopped for good)
+    /// before the request completed.
+    #[error("the connection is closed")]
+    Closed,
+    /// Called outside a running actix System.
+    #[error("no actix System is running: start one with #[actix::main], #[actix_web::main] or System::new()")]
+    NoSystem,
+    /// The options are inconsistent, or ask for something this build cannot do.
+    #[error("invalid options: {0}")]
+    InvalidOptions(String),
+    /// A connection URL that cannot be parsed.
+    #[error("invalid URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+}
+
+impl Error {
+    /// Whether reconnecting can fix this error. Refusals for bad credentials,
+    /// authorization, client identifier, authentication method, bans and
+    /// protocol version are final; so are invalid options.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::ConnectRejected { reason_code, .. } => connect_refusal_is_retryable(*reason_code),
+            Error::InvalidOptions(_) | Error::InvalidUrl { .. } | Error::NoSystem => false,
+            _ => true,
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(err: std::io::Error) -> Self {
+        Error::Io(Arc::new(err))
+    }
+}
+
+impl From<CommandError> for Error {
+    fn from(err: CommandError) -> Self {
+        match err {
+            CommandError::PacketTooLarge { size, max } => Error::PacketTooLarge { size, max },
+            CommandError::QueueFull => Error::QueueFull,
+            CommandError::NotConnected => Error::NotConnected,
+            CommandError::Rejected(code) => Error::PublishRejected(code),
+            CommandError::QoSNotSupported { requested, maximum } => Error::QoSNotSupported { requested, maximum },
+            CommandError::RetainNotSupported => Error::RetainNotSupported,
+            CommandError::InvalidTopic => Error::InvalidTopic,
+            CommandError::Encode(e) => Error::Encode(e),
+            CommandError::Closed => Error::Closed,
+        }
+    }
+}
+
+/// CONNACK refusals that a retry with the same options cannot fix.
+pub(crate) fn connect_refusal_is_retryable(code: ReasonCode) -> bool {
+    !matches!(
+        code,
+        ReasonCode::BadUserNameOrPassword
+            | ReasonCode::NotAuthorized
+            | ReasonCode::ClientIdentifierNotValid
+            | ReasonCode::BadAuthenticationMethod
+            | ReasonCode::Banned
+            | ReasonCode::UnsupportedProtocolVersion
+    )
+}

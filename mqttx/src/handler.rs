@@ -1,0 +1,232 @@
+//! [`MqttHandler`]: what a connection calls when something happens.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use bytestring::ByteString;
+
+use crate::packet::{AckProperties, Auth, ConnAck, Disconnect, PacketId, Publish, ReasonCode, SubscriptionOptions};
+use crate::connection::Reply;
+use crate::protocol::{Protocol, ProtocolError};
+use crate::{Client, Error};
+
+/// Receives a connection's messages and lifecycle events.
+///
+/// Every method has a default that does nothing, so a handler implements
+/// only what it needs. The methods run inside the connection actor, one at
+/// a time, in the order the events happened: a handler owns its state
+/// without locks. Keep them short; hand long work to another actor or task
+/// (with [`HandlerContext::client`] to publish from there), or the
+/// keep-alive and every other message on the connection wait.
+///
+/// A handler that panics is contained: the panic is logged and the
+/// connection carries on with the next event.
+///
+/// `#[mqtt_handler]` writes this implementation from annotated methods; by
+/// hand it looks like this:
+///
+/// ```
+/// use mqttx::{ConnAck, DisconnectReason, HandlerContext, MqttHandler, Publish};
+///
+/// #[derive(Default)]
+/// struct Counter { messages: u64 }
+///
+/// impl MqttHandler for Counter {
+///     fn message(&mut self, msg: &Publish, _ctx: &mut HandlerContext<'_>) {
+///         self.messages += 1;
+///         println!("{}: {:?}", msg.topic, msg.payload);
+///     }
+///
+///     fn connected(&mut self, connack: &ConnAck, _ctx: &mut HandlerContext<'_>) {
+///         println!("connected, session present: {}", connack.session_present);
+///     }
+///
+///     fn disconnected(&mut self, reason: &DisconnectReason, _ctx: &mut HandlerContext<'_>) {
+///         println!("disconnected: {reason}");
+///     }
+/// }
+/// ```
+pub trait MqttHandler: Unpin + 'static {
+    /// Subscriptions this handler needs. They are made after the first
+    /// successful connect and restored by the client whenever a reconnect
+    /// finds the session gone.
+    fn subscriptions(&self) -> Vec<Subscription> {
+        Vec::new()
+    }
+
+    /// An incoming PUBLISH: topic, payload and the whole packet in one.
+    fn message(&mut self, msg: &Publish, ctx: &mut HandlerContext<'_>) {
+        let _ = (msg, ctx);
+    }
+
+    /// A successful CONNACK: its properties, and whether the session was present.
+    fn connected(&mut self, connack: &ConnAck, ctx: &mut HandlerContext<'_>) {
+        let _ = (connack, ctx);
+    }
+
+    /// The connection was lost or closed, or a connect attempt failed.
+    fn disconnected(&mut self, reason: &DisconnectReason, ctx: &mut HandlerContext<'_>) {
+        let _ = (reason, ctx);
+    }
+
+    /// The server answered one of our PUBLISHes with a failure code in
+    /// PUBACK or PUBREC (MQTT 5). The caller awaiting that publish gets the
+    /// same error.
+    fn publish_error(&mut self, error: &PublishError, ctx: &mut HandlerContext<'_>) {
+        let _ = (error, ctx);
+    }
+
+    /// An MQTT 5 AUTH packet from the server, during enhanced
+    /// authentication: answer with more data, or say the exchange is done.
+    /// The default answers [`AuthResponse::Done`].
+    fn auth(&mut self, auth: &Auth, ctx: &mut HandlerContext<'_>) -> AuthResponse {
+        let _ = (auth, ctx);
+        AuthResponse::Done
+    }
+}
+
+/// The handler that ignores every event.
+impl MqttHandler for () {}
+
+/// A subscription a handler declares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    /// The topic filter.
+    pub filter: ByteString,
+    /// QoS and the MQTT 5 subscription options.
+    pub options: SubscriptionOptions,
+}
+
+/// Why a connection went down.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum DisconnectReason {
+    /// The server sent DISCONNECT (MQTT 5); see its reason code and
+    /// Server Reference.
+    Server(Disconnect),
+    /// The transport failed or the server closed it.
+    Transport(Error),
+    /// No PINGRESP (or no CONNACK) in time: the server stopped answering.
+    Timeout,
+    /// The server broke the protocol or sent a malformed packet.
+    Protocol(Error),
+    /// A connect attempt was refused, or failed, and the client stops.
+    ConnectFailed(Error),
+    /// [`Client::disconnect`] was called.
+    Client,
+}
+
+impl DisconnectReason {
+    /// The reason code of a server DISCONNECT.
+    pub fn reason_code(&self) -> Option<ReasonCode> {
+        match self {
+            DisconnectReason::Server(d) => Some(d.reason_code),
+            _ => None,
+        }
+    }
+
+    /// The Server Reference of a server DISCONNECT (another server to use).
+    pub fn server_reference(&self) -> Option<&str> {
+        match self {
+            DisconnectReason::Server(d) => d.properties.server_reference.as_deref(),
+            DisconnectReason::ConnectFailed(Error::ConnectRejected { server_reference, .. }) => {
+                server_reference.as_deref()
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the client will reconnect by itself.
+    pub fn will_reconnect(&self) -> bool {
+        !matches!(self, DisconnectReason::Client | DisconnectReason::ConnectFailed(_))
+    }
+}
+
+impl std::fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DisconnectReason::Server(d) => {
+                write!(f, "server sent DISCONNECT: {}", d.reason_code)?;
+                if let Some(reason) = &d.properties.reason_string {
+                    write!(f, " ({reason})")?;
+                }
+                if let Some(reference) = &d.properties.server_reference {
+                    write!(f, ", use server {reference}")?;
+                }
+                Ok(())
+            }
+            DisconnectReason::Transport(e) => write!(f, "{e}"),
+            DisconnectReason::Timeout => f.write_str("the server stopped answering (keep-alive timeout)"),
+            DisconnectReason::Protocol(e) => write!(f, "{e}"),
+            DisconnectReason::ConnectFailed(e) => write!(f, "connect failed: {e}"),
+            DisconnectReason::Client => f.write_str("disconnected by the client"),
+        }
+    }
+}
+
+impl From<ProtocolError> for DisconnectReason {
+    fn from(err: ProtocolError) -> Self {
+        DisconnectReason::Protocol(Error::Protocol(err))
+    }
+}
+
+/// A failure code in PUBACK or PUBREC for one of our publishes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishError {
+    /// The packet identifier of the refused PUBLISH.
+    pub packet_id: PacketId,
+    /// The failure code.
+    pub reason_code: ReasonCode,
+    /// Reason String and User Properties from the acknowledgement.
+    pub properties: AckProperties,
+}
+
+/// A handler's answer to an AUTH packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthResponse {
+    /// Send AUTH (Continue authentication) with this Authentication Data.
+    Continue(Bytes),
+    /// Nothing more to send: wait for the server's CONNACK or AUTH Success.
+    Done,
+}
+
+/// What a handler can reach while it runs.
+pub struct HandlerContext<'a> {
+    pub(crate) client: &'a Client,
+    pub(crate) protocol: &'a mut Protocol<Reply>,
+    pub(crate) now: Instant,
+}
+
+impl<'a> HandlerContext<'a> {
+    /// Publishes without waiting for the outcome: the message goes out
+    /// right after the handler returns, in the same write as everything
+    /// else ready, ahead of anything published later. A failure is logged.
+    /// Use [`client`](Self::client) instead to learn the outcome.
+    pub fn publish(&mut self, publish: Publish) {
+        self.protocol.publish(publish, Reply::Detached, self.now);
+    }
+
+    /// A handle to this connection, for publishing and subscribing. Its
+    /// futures complete only after the handler returns, so spawn them
+    /// (`actix::spawn(client.publish(..).into_future())`) rather than block.
+    pub fn client(&self) -> &Client {
+        self.client
+    }
+}
+
+/// Runs a handler callback, containing a panic so the connection survives.
+pub(crate) fn contain<R>(event: &'static str, f: impl FnOnce() -> R) -> Option<R> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(value) => Some(value),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "non-string panic payload".to_owned());
+            tracing::error!(event, %message, "MQTT handler panicked; the connection carries on");
+            None
+        }
+    }
+}
+

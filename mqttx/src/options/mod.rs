@@ -1,0 +1,339 @@
+//! [`ConnectOptions`]: everything about how to reach the broker and behave
+//! on the connection.
+
+mod backoff;
+mod transport;
+mod url;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use bytestring::ByteString;
+
+pub use backoff::Backoff;
+pub use transport::Transport;
+
+use crate::handler::MqttHandler;
+use crate::packet::{ConnectProperties, LastWill, ProtocolVersion};
+use crate::protocol::Config;
+
+/// The largest packet accepted from the server unless
+/// [`max_packet_size`](ConnectOptions::max_packet_size) says otherwise. On
+/// MQTT 5 it is advertised in CONNECT, so the server never sends more.
+pub const DEFAULT_MAX_PACKET_SIZE: u32 = 1024 * 1024;
+
+/// How to connect, and how to behave once connected.
+///
+/// Built with [`ConnectOptions::new`] (host and client id) or
+/// [`ConnectOptions::from_url`], then refined with the builder methods.
+/// `H` is the [`MqttHandler`] that receives messages and lifecycle events;
+/// `()` ignores them.
+///
+/// ```
+/// use std::time::Duration;
+/// use mqttx::{ConnectOptions, ProtocolVersion, Transport};
+///
+/// let opts = ConnectOptions::new("localhost", "my_client")
+///     .port(1883)
+///     .credentials("user", "secret")
+///     .keepalive(Duration::from_secs(30))
+///     .protocol_version(ProtocolVersion::V311);
+/// assert_eq!(opts.transport_kind(), Transport::Tcp);
+///
+/// let parsed = ConnectOptions::from_url("mqtt://user:secret@localhost:1883?client_id=my_client")?;
+/// assert_eq!(parsed.port_number(), 1883);
+/// # Ok::<(), mqttx::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ConnectOptions<H = ()> {
+    pub(crate) host: String,
+    pub(crate) port: Option<u16>,
+    pub(crate) transport: Transport,
+    pub(crate) ws_path: String,
+    pub(crate) client_id: ByteString,
+    pub(crate) username: Option<ByteString>,
+    pub(crate) password: Option<Bytes>,
+    pub(crate) clean_session: bool,
+    pub(crate) keepalive: Duration,
+    pub(crate) protocol_version: ProtocolVersion,
+    pub(crate) will: Option<LastWill>,
+    pub(crate) connect_properties: ConnectProperties,
+    pub(crate) retry_interval: Duration,
+    pub(crate) max_inflight: u16,
+    pub(crate) max_queued: usize,
+    pub(crate) max_packet_size: u32,
+    pub(crate) backoff: Backoff,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) handler: H,
+}
+
+impl ConnectOptions<()> {
+    /// Options for `host` with client identifier `client_id` and every
+    /// other option at its default: TCP on port 1883, MQTT 5, clean session,
+    /// keep-alive 60 s, in-flight window 100.
+    ///
+    /// An empty `client_id` asks an MQTT 5 server to assign one.
+    pub fn new(host: impl Into<String>, client_id: impl Into<ByteString>) -> Self {
+        ConnectOptions {
+            host: host.into(),
+            port: None,
+            transport: Transport::Tcp,
+            ws_path: "/mqtt".into(),
+            client_id: client_id.into(),
+            username: None,
+            password: None,
+            clean_session: true,
+            keepalive: Duration::from_secs(60),
+            protocol_version: ProtocolVersion::V5,
+            will: None,
+            connect_properties: ConnectProperties::default(),
+            retry_interval: Duration::from_secs(5),
+            max_inflight: 100,
+            max_queued: 10_000,
+            max_packet_size: DEFAULT_MAX_PACKET_SIZE,
+            backoff: Backoff::default(),
+            connect_timeout: Duration::from_secs(30),
+            handler: (),
+        }
+    }
+
+    /// Options from a URL: `mqtt://[user[:pass]@]host[:port][?key=value&..]`.
+    ///
+    /// Schemes: `mqtt`/`tcp`, `mqtts`/`ssl`/`tls`, `ws`, `wss` (the path of a
+    /// `ws`/`wss` URL is the WebSocket path). Query keys: `client_id`,
+    /// `keepalive` (seconds), `clean_session` / `clean_start` (`true`/`false`),
+    /// `protocol_version` (`3.1.1`/`4` or `5`), `max_inflight`,
+    /// `connect_timeout` (seconds). User name and password may be
+    /// percent-encoded. An unknown key is an error, not silently ignored.
+    pub fn from_url(url: &str) -> Result<Self, crate::Error> {
+        url::parse(url)
+    }
+}
+
+impl<H> ConnectOptions<H> {
+    /// The broker port (default: the transport's, see [`Transport::default_port`]).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = Some(port);
+        self
+    }
+
+    /// The transport: TCP, TLS, WebSocket or secure WebSocket.
+    pub fn transport(mut self, transport: Transport) -> Self {
+        self.transport = transport;
+        self
+    }
+
+    /// The HTTP path of a WebSocket transport (default `/mqtt`).
+    pub fn ws_path(mut self, path: impl Into<String>) -> Self {
+        self.ws_path = path.into();
+        self
+    }
+
+    /// The client identifier.
+    pub fn client_id(mut self, client_id: impl Into<ByteString>) -> Self {
+        self.client_id = client_id.into();
+        self
+    }
+
+    /// User name and password.
+    pub fn credentials(mut self, username: impl Into<ByteString>, password: impl Into<Bytes>) -> Self {
+        self.username = Some(username.into());
+        self.password = Some(password.into());
+        self
+    }
+
+    /// User name alone.
+    pub fn username(mut self, username: impl Into<ByteString>) -> Self {
+        self.username = Some(username.into());
+        self
+    }
+
+    /// Password alone (MQTT 5 allows a password without a user name).
+    pub fn password(mut self, password: impl Into<Bytes>) -> Self {
+        self.password = Some(password.into());
+        self
+    }
+
+    /// Clean Session (3.1.1) / Clean Start (5); default `true`.
+    ///
+    /// With `false` the broker keeps the session (subscriptions and queued
+    /// QoS 1/2 messages) across connections. On MQTT 5 the session also
+    /// needs a Session Expiry Interval, see
+    /// [`session_expiry_interval`](Self::session_expiry_interval).
+    pub fn clean_session(mut self, clean: bool) -> Self {
+        self.clean_session = clean;
+        self
+    }
+
+    /// Keep-alive interval, whole seconds up to 65,535 (default 60 s; zero
+    /// turns it off). A Server Keep Alive in CONNACK replaces it.
+    pub fn keepalive(mut self, keepalive: Duration) -> Self {
+        self.keepalive = keepalive;
+        self
+    }
+
+    /// MQTT 5 (default) or MQTT 3.1.1.
+    pub fn protocol_version(mut self, version: ProtocolVersion) -> Self {
+        self.protocol_version = version;
+        self
+    }
+
+    /// The Will Message the broker publishes if this client vanishes.
+    pub fn will(mut self, will: LastWill) -> Self {
+        self.will = Some(will);
+        self
+    }
+
+    /// MQTT 5 CONNECT properties (Session Expiry Interval, Receive Maximum,
+    /// authentication method and data, user properties, ...).
+    pub fn connect_properties(mut self, properties: ConnectProperties) -> Self {
+        self.connect_properties = properties;
+        self
+    }
+
+    /// MQTT 5 Session Expiry Interval in seconds: how long the broker keeps
+    /// the session after the connection closes.
+    pub fn session_expiry_interval(mut self, seconds: u32) -> Self {
+        self.connect_properties.session_expiry_interval = Some(seconds);
+        self
+    }
+
+    /// MQTT 3.1.1 only: resend an unacknowledged PUBLISH or PUBREL after
+    /// this long (default 5 s). MQTT 5 forbids resending except after a
+    /// reconnect, so there this option has no effect.
+    pub fn retry_interval(mut self, interval: Duration) -> Self {
+        self.retry_interval = interval;
+        self
+    }
+
+    /// How many QoS 1/2 publishes may await acknowledgement at once
+    /// (default 100; the server's Receive Maximum may lower it).
+    pub fn max_inflight(mut self, max: u16) -> Self {
+        self.max_inflight = max.max(1);
+        self
+    }
+
+    /// How many publishes may wait behind the in-flight window or for a
+    /// reconnect (default 10,000). Beyond it `publish` fails with
+    /// [`Error::QueueFull`](crate::Error::QueueFull).
+    pub fn max_queued(mut self, max: usize) -> Self {
+        self.max_queued = max;
+        self
+    }
+
+    /// The largest packet accepted from the server (default 1 MiB),
+    /// advertised as Maximum Packet Size on MQTT 5.
+    pub fn max_packet_size(mut self, bytes: u32) -> Self {
+        self.max_packet_size = bytes.max(16);
+        self
+    }
+
+    /// The reconnect delays.
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// How long one connection attempt may take (transport plus CONNACK),
+    /// and how long [`Client::connect`](crate::Client::connect) keeps
+    /// retrying before it gives up (default 30 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The handler that receives messages and lifecycle events.
+    pub fn handler<H2: MqttHandler>(self, handler: H2) -> ConnectOptions<H2> {
+        ConnectOptions {
+            host: self.host,
+            port: self.port,
+            transport: self.transport,
+            ws_path: self.ws_path,
+            client_id: self.client_id,
+            username: self.username,
+            password: self.password,
+            clean_session: self.clean_session,
+            keepalive: self.keepalive,
+            protocol_version: self.protocol_version,
+            will: self.will,
+            connect_properties: self.connect_properties,
+            retry_interval: self.retry_interval,
+            max_inflight: self.max_inflight,
+            max_queued: self.max_queued,
+            max_packet_size: self.max_packet_size,
+            backoff: self.backoff,
+            connect_timeout: self.connect_timeout,
+            handler,
+        }
+    }
+
+    /// The broker host.
+    pub fn host_name(&self) -> &str {
+        &self.host
+    }
+
+    /// The port that will be used: the one set, or the transport's default.
+    pub fn port_number(&self) -> u16 {
+        self.port.unwrap_or_else(|| self.transport.default_port())
+    }
+
+    /// The transport that will be used.
+    pub fn transport_kind(&self) -> Transport {
+        self.transport
+    }
+
+    /// The client identifier as configured.
+    pub fn client_identifier(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The sans-IO protocol configuration these options describe.
+    pub(crate) fn protocol_config(&self) -> Config {
+        let mut properties = self.connect_properties.clone();
+        if self.protocol_version == ProtocolVersion::V5 && properties.maximum_packet_size.is_none() {
+            properties.maximum_packet_size = Some(self.max_packet_size);
+        }
+        Config {
+            version: self.protocol_version,
+            client_id: self.client_id.clone(),
+            clean_start: self.clean_session,
+            keep_alive: u16::try_from(self.keepalive.as_secs()).unwrap_or(u16::MAX),
+            username: self.username.clone(),
+            password: self.password.clone(),
+            will: self.will.clone(),
+            connect_properties: properties,
+            max_inflight: self.max_inflight,
+            max_queued: self.max_queued,
+            retry_interval: self.retry_interval,
+            connect_timeout: self.connect_timeout,
+            ping_timeout: None,
+        }
+    }
+
+    /// Rejects combinations that cannot work, before anything is started.
+    pub(crate) fn validate(&self) -> Result<(), crate::Error> {
+        if !self.transport.available() {
+            return Err(crate::Error::InvalidOptions(format!(
+                "the {:?} transport is not available in this version of mqttx yet; use Transport::Tcp",
+                self.transport
+            )));
+        }
+        if self.host.is_empty() {
+            return Err(crate::Error::InvalidOptions("the host is empty".into()));
+        }
+        if self.keepalive.as_secs() > u64::from(u16::MAX) {
+            return Err(crate::Error::InvalidOptions("keepalive is above 65,535 seconds".into()));
+        }
+        if self.protocol_version == ProtocolVersion::V311 {
+            if self.client_id.is_empty() && !self.clean_session {
+                return Err(crate::Error::InvalidOptions(
+                    "MQTT 3.1.1 needs a client id when clean_session is false".into(),
+                ));
+            }
+            if self.password.is_some() && self.username.is_none() {
+                return Err(crate::Error::InvalidOptions("MQTT 3.1.1 needs a user name with a password".into()));
+            }
+        }
+        Ok(())
+    }
+}
