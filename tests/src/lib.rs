@@ -15,3 +15,14 @@ pub mod net;
 mod passwd;
 
 pub use broker::{find_mosquitto, Broker, BrokerBuilder, HarnessError, PasswordHashing};
+
+/// The guide's chapters, compiled as doc-tests so that every Rust sample in
+/// the book builds.
+#[cfg(doctest)]
+pub mod book {
+    #[doc = include_str!("../../book/src/introduction.md")]
+    pub struct Introduction;
+
+    #[doc = include_str!("../../book/src/getting-started.md")]
+    pub struct GettingStarted;
+}
