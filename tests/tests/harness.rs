@@ -310,3 +310,21 @@ fn a_missing_mosquitto_names_the_install_command() {
     );
     assert!(message.contains(".ci/run"), "{message}");
 }
+
+#[test]
+fn start_again_waits_for_a_port_another_process_holds() {
+    let mut broker = Broker::start().unwrap();
+    let port = broker.port();
+    let log_path = broker.dir().join("mosquitto.log");
+    broker.stop().unwrap();
+    let squatter = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).unwrap();
+
+    let restart = std::thread::spawn(move || broker.start_again().map(|()| broker));
+    wait_for("a failed bind in the log", REPLY, || {
+        std::fs::read_to_string(&log_path).is_ok_and(|log| log.contains("Address already in use"))
+    });
+    drop(squatter);
+    let broker = restart.join().unwrap().unwrap();
+    assert_eq!(broker.port(), port);
+    assert_eq!(connack(port, &CONNECT), [0, 0], "log:\n{}", broker.log());
+}
