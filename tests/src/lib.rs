@@ -1,1 +1,28 @@
 //! The harness that starts real brokers for the integration tests.
+//!
+//! [`Broker`] runs a mosquitto made for one test: its own free loopback
+//! port, config file, log, password file and persistence directory, and
+//! controls to stop, kill, restart on the same port, pause and resume it.
+//! Tests never use the machine's own broker on port 1883.
+//!
+//! mosquitto must be installed (`sudo apt-get install -y mosquitto
+//! mosquitto-clients`; `.ci/run` installs it when missing).
+#![cfg(unix)]
+#![warn(missing_docs)]
+
+mod broker;
+pub mod net;
+mod passwd;
+
+pub use broker::{find_mosquitto, Broker, BrokerBuilder, HarnessError, PasswordHashing};
+
+/// The guide's chapters, compiled as doc-tests so that every Rust sample in
+/// the book builds.
+#[cfg(doctest)]
+pub mod book {
+    #[doc = include_str!("../../book/src/introduction.md")]
+    pub struct Introduction;
+
+    #[doc = include_str!("../../book/src/getting-started.md")]
+    pub struct GettingStarted;
+}
