@@ -19,7 +19,12 @@ impl MqttHandler for Printer {
     }
 
     fn message(&mut self, msg: &Publish, _ctx: &mut HandlerContext<'_>) {
-        println!("received {:?} on {} (QoS {:?})", msg.payload_str().unwrap_or("<binary>"), msg.topic, msg.qos);
+        println!(
+            "received {:?} on {} (QoS {:?})",
+            msg.payload_str().unwrap_or("<binary>"),
+            msg.topic,
+            msg.qos
+        );
         let _ = self.0.send(msg.clone());
     }
 }
@@ -30,16 +35,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("broker: {url}");
 
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let opts = ConnectOptions::from_url(&url)?.client_id("mqttx-quickstart").handler(Printer(tx));
+    let opts = ConnectOptions::from_url(&url)?
+        .client_id("mqttx-quickstart")
+        .handler(Printer(tx));
     let client = Client::connect(opts).await?;
 
     let granted = client.subscribe("sensors/+/temp", QoS::AtLeastOnce).await?;
     println!("subscribed to sensors/+/temp (granted {granted:?})");
 
-    client.publish("sensors/kitchen/temp", "21.5").qos(QoS::AtLeastOnce).await?;
+    client
+        .publish("sensors/kitchen/temp", "21.5")
+        .qos(QoS::AtLeastOnce)
+        .await?;
     println!("published 21.5 to sensors/kitchen/temp");
 
-    let msg = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await?.ok_or("the handler stopped")?;
+    let msg = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await?
+        .ok_or("the handler stopped")?;
     assert_eq!(msg.payload_str(), Some("21.5"));
 
     client.disconnect().await?;

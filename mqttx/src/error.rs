@@ -100,7 +100,9 @@ pub enum Error {
     #[error("the connection is closed")]
     Closed,
     /// Called outside a running actix System.
-    #[error("no actix System is running: start one with #[actix::main], #[actix_web::main] or System::new()")]
+    #[error(
+        "no actix System is running: start one with #[actix::main], #[actix_web::main] or System::new()"
+    )]
     NoSystem,
     /// The options are inconsistent, or ask for something this build cannot do.
     #[error("invalid options: {0}")]
@@ -141,7 +143,9 @@ impl From<CommandError> for Error {
             CommandError::QueueFull => Error::QueueFull,
             CommandError::NotConnected => Error::NotConnected,
             CommandError::Rejected(code) => Error::PublishRejected(code),
-            CommandError::QoSNotSupported { requested, maximum } => Error::QoSNotSupported { requested, maximum },
+            CommandError::QoSNotSupported { requested, maximum } => {
+                Error::QoSNotSupported { requested, maximum }
+            }
             CommandError::RetainNotSupported => Error::RetainNotSupported,
             CommandError::InvalidTopic => Error::InvalidTopic,
             CommandError::Encode(e) => Error::Encode(e),

@@ -5,8 +5,10 @@ use std::time::Instant;
 use bytes::Bytes;
 use bytestring::ByteString;
 
-use crate::packet::{AckProperties, Auth, ConnAck, Disconnect, PacketId, Publish, ReasonCode, SubscriptionOptions};
 use crate::connection::Reply;
+use crate::packet::{
+    AckProperties, Auth, ConnAck, Disconnect, PacketId, Publish, ReasonCode, SubscriptionOptions,
+};
 use crate::protocol::{Protocol, ProtocolError};
 use crate::{Client, Error};
 
@@ -138,7 +140,10 @@ impl DisconnectReason {
 
     /// Whether the client will reconnect by itself.
     pub fn will_reconnect(&self) -> bool {
-        !matches!(self, DisconnectReason::Client | DisconnectReason::ConnectFailed(_))
+        !matches!(
+            self,
+            DisconnectReason::Client | DisconnectReason::ConnectFailed(_)
+        )
     }
 }
 
@@ -229,4 +234,3 @@ pub(crate) fn contain<R>(event: &'static str, f: impl FnOnce() -> R) -> Option<R
         }
     }
 }
-

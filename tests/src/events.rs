@@ -35,7 +35,13 @@ impl Recorder {
 /// A recorder and the receiving end of its events.
 pub fn recorder() -> (Recorder, Events) {
     let (tx, rx) = mpsc::unbounded_channel();
-    (Recorder { tx, subscriptions: Vec::new() }, Events { rx })
+    (
+        Recorder {
+            tx,
+            subscriptions: Vec::new(),
+        },
+        Events { rx },
+    )
 }
 
 impl MqttHandler for Recorder {
@@ -73,7 +79,12 @@ impl Events {
 
     /// Waits for the first event `pick` accepts, discarding the others
     /// before it; panics naming `what` when none comes within `within`.
-    pub async fn expect<T>(&mut self, what: &str, within: Duration, mut pick: impl FnMut(Seen) -> Option<T>) -> T {
+    pub async fn expect<T>(
+        &mut self,
+        what: &str,
+        within: Duration,
+        mut pick: impl FnMut(Seen) -> Option<T>,
+    ) -> T {
         let deadline = tokio::time::Instant::now() + within;
         loop {
             match tokio::time::timeout_at(deadline, self.rx.recv()).await {

@@ -11,8 +11,10 @@
 #![warn(missing_docs)]
 
 mod broker;
+pub mod events;
 pub mod net;
 mod passwd;
+pub mod tap;
 
 pub use broker::{find_mosquitto, Broker, BrokerBuilder, HarnessError, PasswordHashing};
 
@@ -25,4 +27,10 @@ pub mod book {
 
     #[doc = include_str!("../../book/src/getting-started.md")]
     pub struct GettingStarted;
+
+    #[doc = include_str!("../../book/src/connecting.md")]
+    pub struct Connecting;
+
+    #[doc = include_str!("../../book/src/handlers.md")]
+    pub struct Handlers;
 }

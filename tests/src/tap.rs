@@ -39,7 +39,9 @@ impl Tap {
         let shared = Arc::clone(&stats);
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)).await else { continue };
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)).await else {
+                    continue;
+                };
                 let stats = Arc::clone(&shared);
                 tokio::spawn(relay(client, server, version, stats));
             }

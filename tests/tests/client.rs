@@ -1,6 +1,7 @@
 //! The client against a real mosquitto, for MQTT 3.1.1 and 5.
 
 use std::collections::BTreeMap;
+use std::future::IntoFuture;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -20,7 +21,11 @@ fn options(port: u16, client_id: &str, version: ProtocolVersion) -> ConnectOptio
     ConnectOptions::new("127.0.0.1", format!("{client_id}-{}", tag(version)))
         .port(port)
         .protocol_version(version)
-        .backoff(Backoff::default().initial(Duration::from_millis(100)).max(Duration::from_millis(500)))
+        .backoff(
+            Backoff::default()
+                .initial(Duration::from_millis(100))
+                .max(Duration::from_millis(500)),
+        )
 }
 
 fn tag(version: ProtocolVersion) -> &'static str {
@@ -36,7 +41,11 @@ fn persistent<H>(opts: ConnectOptions<H>) -> ConnectOptions<H> {
 }
 
 fn seq(publish: &Publish) -> u32 {
-    let bytes: [u8; 4] = publish.payload.get(..4).and_then(|b| b.try_into().ok()).expect("4-byte sequence number");
+    let bytes: [u8; 4] = publish
+        .payload
+        .get(..4)
+        .and_then(|b| b.try_into().ok())
+        .expect("4-byte sequence number");
     u32::from_be_bytes(bytes)
 }
 
@@ -45,15 +54,26 @@ async fn publish_and_receive_at_every_qos() {
     let broker = Broker::start().unwrap();
     for version in VERSIONS {
         let (recorder, mut events) = recorder();
-        let sub = Client::connect(options(broker.port(), "sub", version).handler(recorder)).await.unwrap();
+        let sub = Client::connect(options(broker.port(), "sub", version).handler(recorder))
+            .await
+            .unwrap();
         let filter = format!("qos/{}/#", tag(version));
-        assert_eq!(sub.subscribe(filter, QoS::ExactlyOnce).await.unwrap(), QoS::ExactlyOnce);
-        let publisher = Client::connect(options(broker.port(), "pub", version)).await.unwrap();
+        assert_eq!(
+            sub.subscribe(filter, QoS::ExactlyOnce).await.unwrap(),
+            QoS::ExactlyOnce
+        );
+        let publisher = Client::connect(options(broker.port(), "pub", version))
+            .await
+            .unwrap();
 
         for qos in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce] {
             let topic = format!("qos/{}/level-{}", tag(version), qos as u8);
             let payload = Bytes::from(vec![0, 0xff, qos as u8, b'\n', 0x80]);
-            publisher.publish(topic.clone(), payload.clone()).qos(qos).await.unwrap();
+            publisher
+                .publish(topic.clone(), payload.clone())
+                .qos(qos)
+                .await
+                .unwrap();
             let msg = events.message(WAIT).await;
             assert_eq!(&*msg.topic, topic);
             assert_eq!(msg.payload, payload);
@@ -69,14 +89,23 @@ async fn qos2_arrives_exactly_once() {
     let broker = Broker::start().unwrap();
     for version in VERSIONS {
         let (recorder, mut events) = recorder();
-        let sub = Client::connect(options(broker.port(), "sub", version).handler(recorder)).await.unwrap();
+        let sub = Client::connect(options(broker.port(), "sub", version).handler(recorder))
+            .await
+            .unwrap();
         let topic = format!("exactly/{}", tag(version));
         sub.subscribe(topic.clone(), QoS::ExactlyOnce).await.unwrap();
-        let publisher = Client::connect(options(broker.port(), "pub", version)).await.unwrap();
+        let publisher = Client::connect(options(broker.port(), "pub", version))
+            .await
+            .unwrap();
 
         let count = 300u32;
         let sends: Vec<_> = (0..=count)
-            .map(|n| publisher.publish(topic.clone(), n.to_be_bytes().to_vec()).qos(QoS::ExactlyOnce).into_future())
+            .map(|n| {
+                publisher
+                    .publish(topic.clone(), n.to_be_bytes().to_vec())
+                    .qos(QoS::ExactlyOnce)
+                    .into_future()
+            })
             .collect();
         for send in sends {
             send.await.unwrap();
@@ -90,7 +119,10 @@ async fn qos2_arrives_exactly_once() {
             *seen.entry(seq(&msg)).or_insert(0u32) += 1;
         }
         assert_eq!(seen.len() as u32, count + 1, "every number arrives");
-        assert!(seen.values().all(|&n| n == 1), "no number arrives twice: {seen:?}");
+        assert!(
+            seen.values().all(|&n| n == 1),
+            "no number arrives twice: {seen:?}"
+        );
         publisher.disconnect().await.unwrap();
         sub.disconnect().await.unwrap();
     }
@@ -101,11 +133,20 @@ async fn retained_message_reaches_a_later_subscriber() {
     let broker = Broker::start().unwrap();
     for version in VERSIONS {
         let topic = format!("retained/{}", tag(version));
-        let publisher = Client::connect(options(broker.port(), "pub", version)).await.unwrap();
-        publisher.publish(topic.clone(), "kept").qos(QoS::AtLeastOnce).retain(true).await.unwrap();
+        let publisher = Client::connect(options(broker.port(), "pub", version))
+            .await
+            .unwrap();
+        publisher
+            .publish(topic.clone(), "kept")
+            .qos(QoS::AtLeastOnce)
+            .retain(true)
+            .await
+            .unwrap();
 
         let (recorder, mut events) = recorder();
-        let sub = Client::connect(options(broker.port(), "late", version).handler(recorder)).await.unwrap();
+        let sub = Client::connect(options(broker.port(), "late", version).handler(recorder))
+            .await
+            .unwrap();
         sub.subscribe(topic.clone(), QoS::AtLeastOnce).await.unwrap();
         let msg = events.message(WAIT).await;
         assert_eq!(&*msg.topic, topic);
@@ -127,7 +168,11 @@ fn connect_and_vanish(port: u16, client_id: String, version: ProtocolVersion, wi
                 .protocol_version(version)
                 .will(LastWill::new(will_topic, "gone").qos(QoS::AtLeastOnce));
             let client = Client::connect(opts).await.unwrap();
-            client.publish("will/alive", "yes").qos(QoS::AtLeastOnce).await.unwrap();
+            client
+                .publish("will/alive", "yes")
+                .qos(QoS::AtLeastOnce)
+                .await
+                .unwrap();
         });
         // Dropping the System drops its runtime: the socket closes, no DISCONNECT.
     })
@@ -141,10 +186,20 @@ async fn will_is_sent_on_abrupt_loss_and_not_after_disconnect() {
     for version in VERSIONS {
         let will_topic = format!("will/{}", tag(version));
         let (recorder, mut events) = recorder();
-        let watcher = Client::connect(options(broker.port(), "watcher", version).handler(recorder)).await.unwrap();
-        watcher.subscribe(format!("{will_topic}/#"), QoS::AtLeastOnce).await.unwrap();
+        let watcher = Client::connect(options(broker.port(), "watcher", version).handler(recorder))
+            .await
+            .unwrap();
+        watcher
+            .subscribe(format!("{will_topic}/#"), QoS::AtLeastOnce)
+            .await
+            .unwrap();
 
-        connect_and_vanish(broker.port(), format!("crash-{}", tag(version)), version, format!("{will_topic}/crash"));
+        connect_and_vanish(
+            broker.port(),
+            format!("crash-{}", tag(version)),
+            version,
+            format!("{will_topic}/crash"),
+        );
         let msg = events.message(WAIT).await;
         assert_eq!(&*msg.topic, format!("{will_topic}/crash"));
         assert_eq!(&msg.payload[..], b"gone");
@@ -155,10 +210,20 @@ async fn will_is_sent_on_abrupt_loss_and_not_after_disconnect() {
         polite.disconnect().await.unwrap();
         // A later message on the same filter proves the broker has moved past the
         // polite client's DISCONNECT; the will would have come before it.
-        let sentinel = Client::connect(options(broker.port(), "sentinel", version)).await.unwrap();
-        sentinel.publish(format!("{will_topic}/sentinel"), "end").qos(QoS::AtLeastOnce).await.unwrap();
+        let sentinel = Client::connect(options(broker.port(), "sentinel", version))
+            .await
+            .unwrap();
+        sentinel
+            .publish(format!("{will_topic}/sentinel"), "end")
+            .qos(QoS::AtLeastOnce)
+            .await
+            .unwrap();
         let next = events.message(WAIT).await;
-        assert_eq!(&*next.topic, format!("{will_topic}/sentinel"), "no will after a normal disconnect");
+        assert_eq!(
+            &*next.topic,
+            format!("{will_topic}/sentinel"),
+            "no will after a normal disconnect"
+        );
         sentinel.disconnect().await.unwrap();
         watcher.disconnect().await.unwrap();
     }
@@ -169,18 +234,26 @@ async fn keepalive_holds_an_idle_connection() {
     let broker = Broker::start().unwrap();
     for version in VERSIONS {
         let (recorder, mut events) = recorder();
-        let opts = options(broker.port(), "idle", version).keepalive(Duration::from_secs(1)).handler(recorder);
+        let opts = options(broker.port(), "idle", version)
+            .keepalive(Duration::from_secs(1))
+            .handler(recorder);
         let client = Client::connect(opts).await.unwrap();
         events.connected(WAIT).await;
         // mosquitto drops a client silent for 1.5 × keep-alive; 3.5 intervals of
         // idleness pass only if our PINGREQs go out.
         let during = events.during(Duration::from_millis(3500)).await;
         assert!(
-            !during.iter().any(|e| matches!(e, Seen::Disconnected(_) | Seen::Connected(_))),
+            !during
+                .iter()
+                .any(|e| matches!(e, Seen::Disconnected(_) | Seen::Connected(_))),
             "the idle connection stays up: {during:?}"
         );
         client.subscribe("idle/echo", QoS::AtLeastOnce).await.unwrap();
-        client.publish("idle/echo", "still here").qos(QoS::AtLeastOnce).await.unwrap();
+        client
+            .publish("idle/echo", "still here")
+            .qos(QoS::AtLeastOnce)
+            .await
+            .unwrap();
         assert_eq!(&events.message(WAIT).await.payload[..], b"still here");
         client.disconnect().await.unwrap();
     }
@@ -191,15 +264,23 @@ async fn keepalive_detects_a_broker_that_stops_answering() {
     let mut broker = Broker::start().unwrap();
     for version in VERSIONS {
         let (recorder, mut events) = recorder();
-        let opts = options(broker.port(), "watchdog", version).keepalive(Duration::from_secs(1)).handler(recorder);
+        let opts = options(broker.port(), "watchdog", version)
+            .keepalive(Duration::from_secs(1))
+            .handler(recorder);
         let client = Client::connect(opts).await.unwrap();
         events.connected(WAIT).await;
 
         broker.pause().unwrap();
         let started = Instant::now();
         let reason = events.disconnected(WAIT).await;
-        assert!(matches!(reason, DisconnectReason::Timeout), "keep-alive timeout, got {reason}");
-        assert!(started.elapsed() < Duration::from_secs(5), "detected within a few keep-alive intervals");
+        assert!(
+            matches!(reason, DisconnectReason::Timeout),
+            "keep-alive timeout, got {reason}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "detected within a few keep-alive intervals"
+        );
 
         broker.resume().unwrap();
         events.connected(Duration::from_secs(20)).await;
@@ -212,19 +293,30 @@ async fn messages_published_during_an_outage_arrive_after_restart() {
     let mut broker = Broker::builder().persistence(true).start().unwrap();
     for version in VERSIONS {
         let topic = format!("outage/{}", tag(version));
-        let (recorder, mut events) = recorder();
-        let sub = Client::connect(persistent(options(broker.port(), "sub", version)).handler(recorder)).await.unwrap();
+        let (sub_recorder, mut events) = recorder();
+        let sub = Client::connect(persistent(options(broker.port(), "sub", version)).handler(sub_recorder))
+            .await
+            .unwrap();
         sub.subscribe(topic.clone(), QoS::ExactlyOnce).await.unwrap();
         let (pub_recorder, mut pub_events) = recorder();
-        let publisher = Client::connect(options(broker.port(), "pub", version).handler(pub_recorder)).await.unwrap();
+        let publisher = Client::connect(options(broker.port(), "pub", version).handler(pub_recorder))
+            .await
+            .unwrap();
         pub_events.connected(WAIT).await;
 
         broker.stop().unwrap();
         pub_events.disconnected(WAIT).await;
         let sends: Vec<_> = (0..20u32)
             .map(|n| {
-                let qos = if n % 2 == 0 { QoS::AtLeastOnce } else { QoS::ExactlyOnce };
-                publisher.publish(topic.clone(), n.to_be_bytes().to_vec()).qos(qos).into_future()
+                let qos = if n % 2 == 0 {
+                    QoS::AtLeastOnce
+                } else {
+                    QoS::ExactlyOnce
+                };
+                publisher
+                    .publish(topic.clone(), n.to_be_bytes().to_vec())
+                    .qos(qos)
+                    .into_future()
             })
             .collect();
         broker.start_again().unwrap();
@@ -238,7 +330,10 @@ async fn messages_published_during_an_outage_arrive_after_restart() {
             let msg = events.message(WAIT).await;
             *seen.entry(seq(&msg)).or_insert(0) += 1;
         }
-        assert_eq!(seen.keys().copied().collect::<Vec<_>>(), (0..20).collect::<Vec<_>>());
+        assert_eq!(
+            seen.keys().copied().collect::<Vec<_>>(),
+            (0..20).collect::<Vec<_>>()
+        );
         publisher.disconnect().await.unwrap();
         sub.disconnect().await.unwrap();
     }
@@ -249,8 +344,9 @@ async fn session_is_present_after_a_restart_that_kept_it() {
     let mut broker = Broker::builder().persistence(true).start().unwrap();
     for version in VERSIONS {
         let (recorder, mut events) = recorder();
-        let client =
-            Client::connect(persistent(options(broker.port(), "keeper", version)).handler(recorder)).await.unwrap();
+        let client = Client::connect(persistent(options(broker.port(), "keeper", version)).handler(recorder))
+            .await
+            .unwrap();
         events.connected(WAIT).await;
         client.subscribe("kept/#", QoS::AtLeastOnce).await.unwrap();
 
@@ -258,7 +354,11 @@ async fn session_is_present_after_a_restart_that_kept_it() {
         events.disconnected(WAIT).await;
         broker.start_again().unwrap();
         let connack = events.connected(WAIT).await;
-        assert!(connack.session_present, "the broker kept the session ({})", tag(version));
+        assert!(
+            connack.session_present,
+            "the broker kept the session ({})",
+            tag(version)
+        );
         client.disconnect().await.unwrap();
     }
 }
@@ -270,7 +370,9 @@ async fn subscriptions_are_restored_after_a_restart_that_lost_the_session() {
         let topic = format!("restored/{}", tag(version));
         let (recorder, mut events) = recorder();
         let client =
-            Client::connect(persistent(options(broker.port(), "forgetful", version)).handler(recorder)).await.unwrap();
+            Client::connect(persistent(options(broker.port(), "forgetful", version)).handler(recorder))
+                .await
+                .unwrap();
         events.connected(WAIT).await;
         client.subscribe(topic.clone(), QoS::AtLeastOnce).await.unwrap();
 
@@ -280,13 +382,19 @@ async fn subscriptions_are_restored_after_a_restart_that_lost_the_session() {
         let connack = events.connected(WAIT).await;
         assert!(!connack.session_present, "no persistence: the session is gone");
 
-        let publisher = Client::connect(options(broker.port(), "pub", version)).await.unwrap();
+        let publisher = Client::connect(options(broker.port(), "pub", version))
+            .await
+            .unwrap();
         // The client re-subscribes right after CONNACK; a message published
         // after our own CONNACK may still overtake that SUBSCRIBE, so repeat
         // until one arrives.
         let deadline = Instant::now() + WAIT;
         loop {
-            publisher.publish(topic.clone(), "again").qos(QoS::AtLeastOnce).await.unwrap();
+            publisher
+                .publish(topic.clone(), "again")
+                .qos(QoS::AtLeastOnce)
+                .await
+                .unwrap();
             if let Some(Seen::Message(msg)) = events.next(Duration::from_millis(200)).await {
                 assert_eq!(&*msg.topic, topic);
                 break;
@@ -300,7 +408,11 @@ async fn subscriptions_are_restored_after_a_restart_that_lost_the_session() {
 
 #[actix_rt::test]
 async fn wrong_password_fails_fast() {
-    let broker = Broker::builder().allow_anonymous(false).password("alice", "right").start().unwrap();
+    let broker = Broker::builder()
+        .allow_anonymous(false)
+        .password("alice", "right")
+        .start()
+        .unwrap();
     for version in VERSIONS {
         let good = options(broker.port(), "good", version).credentials("alice", "right");
         Client::connect(good).await.unwrap().disconnect().await.unwrap();
@@ -312,14 +424,21 @@ async fn wrong_password_fails_fast() {
             .handler(recorder);
         let started = Instant::now();
         let err = Client::connect(bad).await.unwrap_err();
-        assert!(started.elapsed() < Duration::from_secs(3), "no retries: {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "no retries: {:?}",
+            started.elapsed()
+        );
         match &err {
             Error::ConnectRejected { reason_code, .. } => {
                 assert!(!err.is_retryable(), "{reason_code} is final")
             }
             other => panic!("expected a CONNACK refusal, got {other}"),
         }
-        assert!(matches!(events.disconnected(WAIT).await, DisconnectReason::ConnectFailed(_)));
+        assert!(matches!(
+            events.disconnected(WAIT).await,
+            DisconnectReason::ConnectFailed(_)
+        ));
     }
 }
 
@@ -328,9 +447,16 @@ async fn inflight_window_holds() {
     let broker = Broker::start().unwrap();
     for version in VERSIONS {
         let tap = Tap::start(broker.port(), version).await.unwrap();
-        let publisher = Client::connect(options(tap.port(), "window", version).max_inflight(5)).await.unwrap();
+        let publisher = Client::connect(options(tap.port(), "window", version).max_inflight(5))
+            .await
+            .unwrap();
         let sends: Vec<_> = (0..1000u32)
-            .map(|n| publisher.publish("window/t", n.to_be_bytes().to_vec()).qos(QoS::AtLeastOnce).into_future())
+            .map(|n| {
+                publisher
+                    .publish("window/t", n.to_be_bytes().to_vec())
+                    .qos(QoS::AtLeastOnce)
+                    .into_future()
+            })
             .collect();
         for send in sends {
             send.await.unwrap();
@@ -338,7 +464,10 @@ async fn inflight_window_holds() {
         let stats = tap.stats();
         assert!(stats.client_publishes >= 1000, "{stats:?}");
         assert!(stats.broker_completions >= 1000, "{stats:?}");
-        assert_eq!(stats.max_outstanding, 5, "the window is used, never exceeded: {stats:?}");
+        assert_eq!(
+            stats.max_outstanding, 5,
+            "the window is used, never exceeded: {stats:?}"
+        );
         publisher.disconnect().await.unwrap();
     }
 }
@@ -358,10 +487,20 @@ async fn a_panicking_handler_does_not_kill_the_connection() {
     let broker = Broker::start().unwrap();
     for version in VERSIONS {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let client = Client::connect(options(broker.port(), "fragile", version).handler(Fragile(tx))).await.unwrap();
+        let client = Client::connect(options(broker.port(), "fragile", version).handler(Fragile(tx)))
+            .await
+            .unwrap();
         client.subscribe("fragile", QoS::AtLeastOnce).await.unwrap();
-        client.publish("fragile", "boom").qos(QoS::AtLeastOnce).await.unwrap();
-        client.publish("fragile", "after").qos(QoS::AtLeastOnce).await.unwrap();
+        client
+            .publish("fragile", "boom")
+            .qos(QoS::AtLeastOnce)
+            .await
+            .unwrap();
+        client
+            .publish("fragile", "after")
+            .qos(QoS::AtLeastOnce)
+            .await
+            .unwrap();
         let next = tokio::time::timeout(WAIT, rx.recv()).await.unwrap().unwrap();
         assert_eq!(&next[..], b"after");
         assert!(client.is_running());

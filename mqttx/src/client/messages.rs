@@ -5,7 +5,9 @@ use actix::{Message, Recipient};
 use bytestring::ByteString;
 
 use super::Client;
-use crate::packet::{Disconnect, Publish, QoS, SubscribeProperties, SubscriptionOptions, UnsubscribeProperties};
+use crate::packet::{
+    Disconnect, Publish, QoS, SubscribeProperties, SubscriptionOptions, UnsubscribeProperties,
+};
 use crate::Error;
 
 /// Publish a packet (its packet identifier is assigned by the connection).

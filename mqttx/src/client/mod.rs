@@ -12,8 +12,8 @@ use bytes::Bytes;
 use bytestring::ByteString;
 use tokio::sync::{mpsc, oneshot};
 
-pub use messages::{ClientRequest, DisconnectRequest, PublishRequest, SubscribeRequest, UnsubscribeRequest};
 pub(crate) use messages::Recipients;
+pub use messages::{ClientRequest, DisconnectRequest, PublishRequest, SubscribeRequest, UnsubscribeRequest};
 pub use publish::PublishBuilder;
 pub use response::Response;
 pub use subscribe::{SubscribeBuilder, UnsubscribeBuilder};
@@ -51,7 +51,9 @@ pub struct Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("client_id", &self.client_id).finish_non_exhaustive()
+        f.debug_struct("Client")
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -119,7 +121,10 @@ impl Client {
 
     /// [`disconnect`](Self::disconnect) with a chosen DISCONNECT packet (reason
     /// code, Session Expiry Interval, user properties on MQTT 5).
-    pub fn disconnect_with(&self, packet: Disconnect) -> impl Future<Output = Result<(), Error>> + Send + 'static {
+    pub fn disconnect_with(
+        &self,
+        packet: Disconnect,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'static {
         let (tx, rx) = oneshot::channel();
         let sent = self.send(Command::Disconnect(packet, tx));
         async move {
@@ -153,7 +158,11 @@ impl Client {
         recipients: Recipients,
         client_id: ByteString,
     ) -> Self {
-        Client { commands, recipients: Arc::new(recipients), client_id }
+        Client {
+            commands,
+            recipients: Arc::new(recipients),
+            client_id,
+        }
     }
 
     pub(crate) fn send(&self, command: Command) -> Result<(), Error> {

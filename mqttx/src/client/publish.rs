@@ -32,7 +32,14 @@ pub struct PublishBuilder<'a> {
 
 impl<'a> PublishBuilder<'a> {
     pub(super) fn new(client: &'a Client, topic: ByteString, payload: Bytes) -> Self {
-        PublishBuilder { client, publish: Publish { topic, payload, ..Publish::default() } }
+        PublishBuilder {
+            client,
+            publish: Publish {
+                topic,
+                payload,
+                ..Publish::default()
+            },
+        }
     }
 
     /// The QoS (default 0).
@@ -85,7 +92,10 @@ impl<'a> PublishBuilder<'a> {
 
     /// Adds a User Property.
     pub fn user_property(mut self, key: impl Into<ByteString>, value: impl Into<ByteString>) -> Self {
-        self.publish.properties.user_properties.push((key.into(), value.into()));
+        self.publish
+            .properties
+            .user_properties
+            .push((key.into(), value.into()));
         self
     }
 
@@ -102,6 +112,10 @@ impl IntoFuture for PublishBuilder<'_> {
     /// Hands the PUBLISH to the connection; the future resolves with its outcome.
     fn into_future(self) -> Response<()> {
         let (tx, rx) = oneshot::channel();
-        Response::new(self.client.send(Command::Publish(self.publish, Reply::Publish(tx))), rx)
+        Response::new(
+            self.client
+                .send(Command::Publish(self.publish, Reply::Publish(tx))),
+            rx,
+        )
     }
 }

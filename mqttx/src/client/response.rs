@@ -21,7 +21,9 @@ pub struct Response<T> {
 
 impl<T> Response<T> {
     pub(crate) fn new(sent: Result<(), Error>, rx: oneshot::Receiver<Result<T, Error>>) -> Self {
-        Response { state: sent.map(|()| rx).map_err(Some) }
+        Response {
+            state: sent.map(|()| rx).map_err(Some),
+        }
     }
 }
 
@@ -30,7 +32,9 @@ impl<T> Future for Response<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match &mut self.get_mut().state {
-            Ok(rx) => Pin::new(rx).poll(cx).map(|outcome| outcome.unwrap_or(Err(Error::Closed))),
+            Ok(rx) => Pin::new(rx)
+                .poll(cx)
+                .map(|outcome| outcome.unwrap_or(Err(Error::Closed))),
             Err(error) => Poll::Ready(Err(error.take().unwrap_or(Error::Closed))),
         }
     }

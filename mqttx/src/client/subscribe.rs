@@ -96,7 +96,11 @@ pub struct UnsubscribeBuilder<'a> {
 
 impl<'a> UnsubscribeBuilder<'a> {
     pub(super) fn new(client: &'a Client, filter: ByteString) -> Self {
-        UnsubscribeBuilder { client, filter, properties: UnsubscribeProperties::default() }
+        UnsubscribeBuilder {
+            client,
+            filter,
+            properties: UnsubscribeProperties::default(),
+        }
     }
 
     /// Adds a User Property to the UNSUBSCRIBE.

@@ -3,7 +3,9 @@
 use bytestring::ByteString;
 use tokio::sync::oneshot;
 
-use crate::packet::{Disconnect, Publish, QoS, SubscribeProperties, SubscriptionOptions, UnsubscribeProperties};
+use crate::packet::{
+    Disconnect, Publish, QoS, SubscribeProperties, SubscriptionOptions, UnsubscribeProperties,
+};
 use crate::Error;
 
 /// A request on the client-to-connection channel.

@@ -13,7 +13,10 @@ use crate::{Error, QoS};
 impl<H: MqttHandler> Connection<H> {
     pub(super) fn on_event(&mut self, event: Event<Reply>, ctx: &mut Context<Self>) {
         match event {
-            Event::Connected { connack, session_present } => {
+            Event::Connected {
+                connack,
+                session_present,
+            } => {
                 tracing::info!(client_id = %self.client.client_id(), session_present, "MQTT connected");
                 self.phase = Phase::Connected;
                 self.attempt = 0;
@@ -42,8 +45,16 @@ impl<H: MqttHandler> Connection<H> {
             Event::PublishDone { tag, result } => answer_publish(tag, result),
             Event::SubscribeDone { tag, result } => answer_subscribe(tag, result),
             Event::UnsubscribeDone { tag, result } => answer_unsubscribe(tag, result),
-            Event::PublishFailed { packet_id, reason_code, properties } => {
-                let error = PublishError { packet_id, reason_code, properties };
+            Event::PublishFailed {
+                packet_id,
+                reason_code,
+                properties,
+            } => {
+                let error = PublishError {
+                    packet_id,
+                    reason_code,
+                    properties,
+                };
                 self.call_handler(|handler, cx| handler.publish_error(&error, cx));
             }
             Event::ServerDisconnect(disconnect) => {
@@ -74,12 +85,19 @@ impl<H: MqttHandler> Connection<H> {
     /// The handler's declared subscriptions, once; the state machine
     /// restores them after a reconnect that lost the session.
     fn subscribe_handler_routes(&mut self) {
-        let Some(subscriptions) = self.call_handler(|handler, _| handler.subscriptions()) else { return };
+        let Some(subscriptions) = self.call_handler(|handler, _| handler.subscriptions()) else {
+            return;
+        };
         if subscriptions.is_empty() {
             return;
         }
         let filters = subscriptions.into_iter().map(|s| (s.filter, s.options)).collect();
-        self.protocol.subscribe(filters, SubscribeProperties::default(), Reply::Detached, Instant::now());
+        self.protocol.subscribe(
+            filters,
+            SubscribeProperties::default(),
+            Reply::Detached,
+            Instant::now(),
+        );
     }
 }
 
@@ -112,7 +130,11 @@ fn answer_subscribe(tag: Reply, result: Result<SubAck, CommandError>) {
     match tag {
         Reply::Subscribe(filter, tx) => {
             let granted = result.map_err(Error::from).and_then(|suback| {
-                let code = suback.reason_codes.first().copied().unwrap_or(ReasonCode::UnspecifiedError);
+                let code = suback
+                    .reason_codes
+                    .first()
+                    .copied()
+                    .unwrap_or(ReasonCode::UnspecifiedError);
                 match code {
                     ReasonCode::Success => Ok(QoS::AtMostOnce),
                     ReasonCode::GrantedQoS1 => Ok(QoS::AtLeastOnce),
@@ -137,7 +159,12 @@ fn answer_subscribe(tag: Reply, result: Result<SubAck, CommandError>) {
 fn answer_unsubscribe(tag: Reply, result: Result<UnsubAck, CommandError>) {
     if let Reply::Unsubscribe(filter, tx) = tag {
         let outcome = result.map_err(Error::from).and_then(|unsuback| {
-            match unsuback.reason_codes.first().copied().filter(|code| code.is_error()) {
+            match unsuback
+                .reason_codes
+                .first()
+                .copied()
+                .filter(|code| code.is_error())
+            {
                 Some(reason_code) => Err(Error::UnsubscribeRejected { filter, reason_code }),
                 None => Ok(()),
             }

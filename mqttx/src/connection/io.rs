@@ -26,7 +26,13 @@ pub(crate) struct PacketStream {
 
 impl PacketStream {
     pub(crate) fn new(io: ReadHalf, version: ProtocolVersion, max_packet_size: u32) -> Self {
-        PacketStream { io, buf: BytesMut::with_capacity(READ_RESERVE), version, max_packet_size, done: false }
+        PacketStream {
+            io,
+            buf: BytesMut::with_capacity(READ_RESERVE),
+            version,
+            max_packet_size,
+            done: false,
+        }
     }
 }
 
@@ -54,7 +60,10 @@ impl Stream for PacketStream {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Ok(0)) => {
                     this.done = true;
-                    let eof = std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the server closed the connection");
+                    let eof = std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the server closed the connection",
+                    );
                     return Poll::Ready(Some(Err(eof.into())));
                 }
                 Poll::Ready(Ok(_)) => {}

@@ -35,7 +35,13 @@ pub(super) type Written = (WriteHalf, BytesMut, std::io::Result<()>);
 
 impl Link {
     pub(super) fn new(id: u64, io: WriteHalf, reader: SpawnHandle) -> Self {
-        Link { id, io: Some(io), out: BytesMut::with_capacity(8 * 1024), spare: BytesMut::new(), reader }
+        Link {
+            id,
+            io: Some(io),
+            out: BytesMut::with_capacity(8 * 1024),
+            spare: BytesMut::new(),
+            reader,
+        }
     }
 
     pub(super) fn id(&self) -> u64 {

@@ -17,7 +17,9 @@ use tokio::sync::{mpsc, oneshot};
 
 pub(crate) use command::{Command, Reply};
 
-use crate::client::{DisconnectRequest, PublishRequest, Recipients, Response, SubscribeRequest, UnsubscribeRequest};
+use crate::client::{
+    DisconnectRequest, PublishRequest, Recipients, Response, SubscribeRequest, UnsubscribeRequest,
+};
 use crate::handler::{contain, DisconnectReason, HandlerContext, MqttHandler};
 use crate::options::Backoff;
 use crate::packet::{ConnAck, Disconnect, Packet, ProtocolVersion, ReasonCode};
@@ -82,7 +84,10 @@ pub(crate) struct Connection<H: MqttHandler> {
 
 impl<H: MqttHandler> Connection<H> {
     /// Starts the actor on the current arbiter and returns its handle.
-    pub(crate) fn launch(opts: ConnectOptions<H>, connected: oneshot::Sender<Result<ConnAck, Error>>) -> Client {
+    pub(crate) fn launch(
+        opts: ConnectOptions<H>,
+        connected: oneshot::Sender<Result<ConnAck, Error>>,
+    ) -> Client {
         let (commands, receiver) = mpsc::unbounded_channel();
         let ctx = Context::<Self>::new();
         let addr = ctx.address();
@@ -95,7 +100,11 @@ impl<H: MqttHandler> Connection<H> {
         let client = Client::new(commands, recipients, opts.client_id.clone());
         let protocol = Protocol::new(opts.protocol_config());
         let connection = Connection {
-            endpoint: Endpoint { host: opts.host.clone(), port: opts.port_number(), transport: opts.transport },
+            endpoint: Endpoint {
+                host: opts.host.clone(),
+                port: opts.port_number(),
+                transport: opts.transport,
+            },
             version: opts.protocol_version,
             max_packet_size: opts.max_packet_size,
             backoff: opts.backoff.clone(),
@@ -108,7 +117,10 @@ impl<H: MqttHandler> Connection<H> {
             link: None,
             next_link_id: 0,
             attempt: 0,
-            first_connect: Some(FirstConnect { reply: connected, deadline: Instant::now() + opts.connect_timeout }),
+            first_connect: Some(FirstConnect {
+                reply: connected,
+                deadline: Instant::now() + opts.connect_timeout,
+            }),
             handler_subscribed: false,
             timer: None,
             pending_attempt: None,
@@ -158,8 +170,9 @@ impl<H: MqttHandler> Connection<H> {
     /// Starts one connection attempt: open the transport, then CONNECT.
     fn open(&mut self, ctx: &mut Context<Self>) {
         self.phase = Phase::Opening;
-        let opening = transport::open(self.endpoint.clone(), self.connect_timeout).into_actor(self).map(
-            |result, act, ctx| {
+        let opening = transport::open(self.endpoint.clone(), self.connect_timeout)
+            .into_actor(self)
+            .map(|result, act, ctx| {
                 act.pending_attempt = None;
                 if act.phase != Phase::Opening {
                     return;
@@ -168,8 +181,7 @@ impl<H: MqttHandler> Connection<H> {
                     Ok((read, write)) => act.on_open(read, write, ctx),
                     Err(err) => act.attempt_failed(err, ctx),
                 }
-            },
-        );
+            });
         self.pending_attempt = Some(ctx.spawn(opening));
     }
 
@@ -213,11 +225,15 @@ impl<H: MqttHandler> Connection<H> {
         let Some(write) = link.start_write() else { return };
         let id = link.id();
         let writing = write.into_actor(self).map(move |(io, buf, result), act, ctx| {
-            let Some(link) = act.link.as_mut().filter(|link| link.id() == id) else { return };
+            let Some(link) = act.link.as_mut().filter(|link| link.id() == id) else {
+                return;
+            };
             link.write_done(io, buf);
             match result {
                 Err(err) => act.link_lost(DisconnectReason::Transport(err.into()), ctx),
-                Ok(()) if act.phase == Phase::Closing && !act.link.as_ref().is_some_and(Link::has_pending) => {
+                Ok(())
+                    if act.phase == Phase::Closing && !act.link.as_ref().is_some_and(Link::has_pending) =>
+                {
                     ctx.stop();
                 }
                 Ok(()) => act.flush(ctx),
@@ -229,7 +245,9 @@ impl<H: MqttHandler> Connection<H> {
     /// Arms the timer for the protocol's next deadline if it is earlier
     /// than the one armed; a timer firing early is harmless.
     fn arm_timer(&mut self, ctx: &mut Context<Self>) {
-        let Some(deadline) = self.protocol.poll_timeout() else { return };
+        let Some(deadline) = self.protocol.poll_timeout() else {
+            return;
+        };
         if let Some((armed, handle)) = self.timer {
             if armed <= deadline {
                 return;
@@ -264,7 +282,9 @@ impl<H: MqttHandler> Connection<H> {
             self.schedule_attempt(ctx);
         } else {
             let err = match reason {
-                DisconnectReason::Transport(e) | DisconnectReason::Protocol(e) | DisconnectReason::ConnectFailed(e) => e,
+                DisconnectReason::Transport(e)
+                | DisconnectReason::Protocol(e)
+                | DisconnectReason::ConnectFailed(e) => e,
                 DisconnectReason::Timeout => Error::Io(std::sync::Arc::new(std::io::Error::new(
                     std::io::ErrorKind::TimedOut,
                     "no CONNACK within the connect timeout",
@@ -296,7 +316,12 @@ impl<H: MqttHandler> Connection<H> {
         let delay = self.backoff.delay(self.attempt + 1);
         if let Some(first) = &self.first_connect {
             if Instant::now() + delay >= first.deadline {
-                return self.stop_for_good(Error::ConnectTimeout { last: Some(Box::new(err)) }, ctx);
+                return self.stop_for_good(
+                    Error::ConnectTimeout {
+                        last: Some(Box::new(err)),
+                    },
+                    ctx,
+                );
             }
         }
         tracing::warn!(client_id = %self.client.client_id(), %err, ?delay, "MQTT connect attempt failed; retrying");
@@ -330,8 +355,17 @@ impl<H: MqttHandler> Connection<H> {
 
     /// Runs a handler callback with panics contained.
     fn call_handler<R>(&mut self, f: impl FnOnce(&mut H, &mut HandlerContext<'_>) -> R) -> Option<R> {
-        let Connection { handler, protocol, client, .. } = self;
-        let mut cx = HandlerContext { client, protocol, now: Instant::now() };
+        let Connection {
+            handler,
+            protocol,
+            client,
+            ..
+        } = self;
+        let mut cx = HandlerContext {
+            client,
+            protocol,
+            now: Instant::now(),
+        };
         contain(std::any::type_name::<H>(), || f(handler, &mut cx))
     }
 
@@ -340,7 +374,9 @@ impl<H: MqttHandler> Connection<H> {
         let now = Instant::now();
         match command {
             Command::Publish(publish, reply) => self.protocol.publish(publish, reply, now),
-            Command::Subscribe(filters, properties, reply) => self.protocol.subscribe(filters, properties, reply, now),
+            Command::Subscribe(filters, properties, reply) => {
+                self.protocol.subscribe(filters, properties, reply, now)
+            }
             Command::Unsubscribe(filters, properties, reply) => {
                 self.protocol.unsubscribe(filters, properties, reply, now)
             }
@@ -350,7 +386,12 @@ impl<H: MqttHandler> Connection<H> {
     }
 
     /// `Client::disconnect`: DISCONNECT out, then stop; no reconnect.
-    fn disconnect(&mut self, packet: Disconnect, reply: oneshot::Sender<Result<(), Error>>, ctx: &mut Context<Self>) {
+    fn disconnect(
+        &mut self,
+        packet: Disconnect,
+        reply: oneshot::Sender<Result<(), Error>>,
+        ctx: &mut Context<Self>,
+    ) {
         if matches!(self.phase, Phase::Closing | Phase::Stopped) {
             let _ = reply.send(Ok(()));
             return;
@@ -382,12 +423,19 @@ impl<H: MqttHandler> Connection<H> {
         let malformed = matches!(err, Error::Decode(_));
         if malformed && self.version == ProtocolVersion::V5 {
             if let Some(link) = self.link.as_mut() {
-                let disconnect = Disconnect { reason_code: ReasonCode::MalformedPacket, ..Disconnect::default() };
+                let disconnect = Disconnect {
+                    reason_code: ReasonCode::MalformedPacket,
+                    ..Disconnect::default()
+                };
                 link.queue(&Packet::Disconnect(disconnect), self.version);
                 self.flush(ctx);
             }
         }
-        let reason = if malformed { DisconnectReason::Protocol(err) } else { DisconnectReason::Transport(err) };
+        let reason = if malformed {
+            DisconnectReason::Protocol(err)
+        } else {
+            DisconnectReason::Transport(err)
+        };
         self.link_lost(reason, ctx);
     }
 }
@@ -441,7 +489,10 @@ impl<H: MqttHandler> Handler<SubscribeRequest> for Connection<H> {
     fn handle(&mut self, request: SubscribeRequest, ctx: &mut Self::Context) -> Self::Result {
         let (tx, rx) = oneshot::channel();
         let reply = Reply::Subscribe(request.filter.clone(), tx);
-        self.on_command(Command::Subscribe(vec![(request.filter, request.options)], request.properties, reply), ctx);
+        self.on_command(
+            Command::Subscribe(vec![(request.filter, request.options)], request.properties, reply),
+            ctx,
+        );
         Box::pin(Response::new(Ok(()), rx))
     }
 }
@@ -452,7 +503,10 @@ impl<H: MqttHandler> Handler<UnsubscribeRequest> for Connection<H> {
     fn handle(&mut self, request: UnsubscribeRequest, ctx: &mut Self::Context) -> Self::Result {
         let (tx, rx) = oneshot::channel();
         let reply = Reply::Unsubscribe(request.filter.clone(), tx);
-        self.on_command(Command::Unsubscribe(vec![request.filter], request.properties, reply), ctx);
+        self.on_command(
+            Command::Unsubscribe(vec![request.filter], request.properties, reply),
+            ctx,
+        );
         Box::pin(Response::new(Ok(()), rx))
     }
 }
@@ -466,4 +520,3 @@ impl<H: MqttHandler> Handler<DisconnectRequest> for Connection<H> {
         Box::pin(Response::new(Ok(()), rx))
     }
 }
-

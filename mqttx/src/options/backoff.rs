@@ -30,7 +30,12 @@ pub struct Backoff {
 impl Default for Backoff {
     /// 1 s initial, ×2, 30 s at most, ±10 %.
     fn default() -> Self {
-        Backoff { initial: Duration::from_secs(1), multiplier: 2.0, max: Duration::from_secs(30), jitter: 0.1 }
+        Backoff {
+            initial: Duration::from_secs(1),
+            multiplier: 2.0,
+            max: Duration::from_secs(30),
+            jitter: 0.1,
+        }
     }
 }
 
@@ -43,7 +48,11 @@ impl Backoff {
 
     /// The growth factor per failed attempt (values below 1 are taken as 1).
     pub fn multiplier(mut self, multiplier: f64) -> Self {
-        self.multiplier = if multiplier.is_finite() { multiplier.max(1.0) } else { 1.0 };
+        self.multiplier = if multiplier.is_finite() {
+            multiplier.max(1.0)
+        } else {
+            1.0
+        };
         self
     }
 
@@ -55,7 +64,11 @@ impl Backoff {
 
     /// The jitter as a fraction of the delay, 0.0 to 1.0.
     pub fn jitter(mut self, jitter: f64) -> Self {
-        self.jitter = if jitter.is_finite() { jitter.clamp(0.0, 1.0) } else { 0.0 };
+        self.jitter = if jitter.is_finite() {
+            jitter.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         self
     }
 
@@ -92,7 +105,9 @@ mod tests {
     fn jitter_stays_within_bounds_and_varies() {
         let b = Backoff::default();
         let samples: Vec<_> = (0..200).map(|_| b.delay(2)).collect();
-        assert!(samples.iter().all(|d| *d >= Duration::from_millis(1800) && *d <= Duration::from_millis(2200)));
+        assert!(samples
+            .iter()
+            .all(|d| *d >= Duration::from_millis(1800) && *d <= Duration::from_millis(2200)));
         assert!(samples.iter().any(|d| *d != samples[0]), "jitter must vary");
     }
 }

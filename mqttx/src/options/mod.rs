@@ -322,7 +322,9 @@ impl<H> ConnectOptions<H> {
             return Err(crate::Error::InvalidOptions("the host is empty".into()));
         }
         if self.keepalive.as_secs() > u64::from(u16::MAX) {
-            return Err(crate::Error::InvalidOptions("keepalive is above 65,535 seconds".into()));
+            return Err(crate::Error::InvalidOptions(
+                "keepalive is above 65,535 seconds".into(),
+            ));
         }
         if self.protocol_version == ProtocolVersion::V311 {
             if self.client_id.is_empty() && !self.clean_session {
@@ -331,7 +333,9 @@ impl<H> ConnectOptions<H> {
                 ));
             }
             if self.password.is_some() && self.username.is_none() {
-                return Err(crate::Error::InvalidOptions("MQTT 3.1.1 needs a user name with a password".into()));
+                return Err(crate::Error::InvalidOptions(
+                    "MQTT 3.1.1 needs a user name with a password".into(),
+                ));
             }
         }
         Ok(())

@@ -7,9 +7,14 @@ use crate::packet::ProtocolVersion;
 use crate::Error;
 
 pub(super) fn parse(url: &str) -> Result<ConnectOptions, Error> {
-    let fail = |reason: &'static str| Error::InvalidUrl { url: url.to_owned(), reason };
+    let fail = |reason: &'static str| Error::InvalidUrl {
+        url: url.to_owned(),
+        reason,
+    };
 
-    let (scheme, rest) = url.split_once("://").ok_or_else(|| fail("missing scheme (mqtt://, mqtts://, ws://, wss://)"))?;
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| fail("missing scheme (mqtt://, mqtts://, ws://, wss://)"))?;
     let transport = match scheme.to_ascii_lowercase().as_str() {
         "mqtt" | "tcp" => Transport::Tcp,
         "mqtts" | "ssl" | "tls" => Transport::Tls,
@@ -58,23 +63,32 @@ pub(super) fn parse(url: &str) -> Result<ConnectOptions, Error> {
         }
     }
 
-    for pair in query.into_iter().flat_map(|q| q.split('&')).filter(|p| !p.is_empty()) {
+    for pair in query
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .filter(|p| !p.is_empty())
+    {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         let value = percent_decode(value).ok_or_else(|| fail("bad percent-encoding in the query"))?;
         opts = match key {
             "client_id" | "clientid" => opts.client_id(value),
-            "keepalive" | "keep_alive" => {
-                opts.keepalive(Duration::from_secs(value.parse().map_err(|_| fail("keepalive is not a number"))?))
-            }
-            "clean_session" | "clean_start" => opts.clean_session(parse_bool(&value).ok_or_else(|| fail("clean_session is not true or false"))?),
+            "keepalive" | "keep_alive" => opts.keepalive(Duration::from_secs(
+                value.parse().map_err(|_| fail("keepalive is not a number"))?,
+            )),
+            "clean_session" | "clean_start" => opts
+                .clean_session(parse_bool(&value).ok_or_else(|| fail("clean_session is not true or false"))?),
             "protocol_version" | "version" => opts.protocol_version(match value.as_str() {
                 "3.1.1" | "4" | "311" => ProtocolVersion::V311,
                 "5" | "5.0" => ProtocolVersion::V5,
                 _ => return Err(fail("protocol_version must be 3.1.1 or 5")),
             }),
-            "max_inflight" => opts.max_inflight(value.parse().map_err(|_| fail("max_inflight is not a number"))?),
+            "max_inflight" => {
+                opts.max_inflight(value.parse().map_err(|_| fail("max_inflight is not a number"))?)
+            }
             "connect_timeout" => opts.connect_timeout(Duration::from_secs(
-                value.parse().map_err(|_| fail("connect_timeout is not a number"))?,
+                value
+                    .parse()
+                    .map_err(|_| fail("connect_timeout is not a number"))?,
             )),
             _ => return Err(fail("unknown query parameter")),
         };
@@ -157,8 +171,19 @@ mod tests {
 
     #[test]
     fn bad_urls_are_errors() {
-        for bad in ["localhost:1883", "http://h", "mqtt://h:99999", "mqtt://h?bogus=1", "mqtt://:1883", "mqtt://h/x", "mqtt://h?keepalive=x"] {
-            assert!(matches!(parse(bad), Err(Error::InvalidUrl { .. })), "{bad} should be rejected");
+        for bad in [
+            "localhost:1883",
+            "http://h",
+            "mqtt://h:99999",
+            "mqtt://h?bogus=1",
+            "mqtt://:1883",
+            "mqtt://h/x",
+            "mqtt://h?keepalive=x",
+        ] {
+            assert!(
+                matches!(parse(bad), Err(Error::InvalidUrl { .. })),
+                "{bad} should be rejected"
+            );
         }
     }
 }

@@ -27,55 +27,124 @@ pub struct Config {
 
 #[derive(Debug)]
 pub enum Event<T> {
-    Connected { connack: ConnAck, session_present: bool },
+    Connected {
+        connack: ConnAck,
+        session_present: bool,
+    },
     ConnectRejected(ConnAck),
     Message(Publish),
-    PublishDone { tag: T, result: Result<ReasonCode, CommandError> },
-    SubscribeDone { tag: T, result: Result<SubAck, CommandError> },
-    UnsubscribeDone { tag: T, result: Result<UnsubAck, CommandError> },
-    PublishFailed { packet_id: PacketId, reason_code: ReasonCode, properties: AckProperties },
+    PublishDone {
+        tag: T,
+        result: Result<ReasonCode, CommandError>,
+    },
+    SubscribeDone {
+        tag: T,
+        result: Result<SubAck, CommandError>,
+    },
+    UnsubscribeDone {
+        tag: T,
+        result: Result<UnsubAck, CommandError>,
+    },
+    PublishFailed {
+        packet_id: PacketId,
+        reason_code: ReasonCode,
+        properties: AckProperties,
+    },
     ServerDisconnect(Disconnect),
     AuthChallenge(Auth),
     Timeout(TimeoutKind),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TimeoutKind { ConnAck, PingResp }
+pub enum TimeoutKind {
+    ConnAck,
+    PingResp,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CommandError {
-    #[error("too large")] PacketTooLarge { size: usize, max: usize },
-    #[error("queue full")] QueueFull,
-    #[error("not connected")] NotConnected,
-    #[error("rejected")] Rejected(ReasonCode),
-    #[error("qos")] QoSNotSupported { requested: QoS, maximum: QoS },
-    #[error("retain")] RetainNotSupported,
-    #[error("topic")] InvalidTopic,
-    #[error("encode")] Encode(EncodeError),
-    #[error("closed")] Closed,
+    #[error("too large")]
+    PacketTooLarge { size: usize, max: usize },
+    #[error("queue full")]
+    QueueFull,
+    #[error("not connected")]
+    NotConnected,
+    #[error("rejected")]
+    Rejected(ReasonCode),
+    #[error("qos")]
+    QoSNotSupported { requested: QoS, maximum: QoS },
+    #[error("retain")]
+    RetainNotSupported,
+    #[error("topic")]
+    InvalidTopic,
+    #[error("encode")]
+    Encode(EncodeError),
+    #[error("closed")]
+    Closed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("protocol error ({reason}): {message}")]
-pub struct ProtocolError { pub reason: ReasonCode, pub message: &'static str }
+pub struct ProtocolError {
+    pub reason: ReasonCode,
+    pub message: &'static str,
+}
 
-pub struct Protocol<T> { config: Config, _t: PhantomData<T> }
+pub struct Protocol<T> {
+    config: Config,
+    _t: PhantomData<T>,
+}
 impl<T> Protocol<T> {
-    pub fn new(config: Config) -> Self { Protocol { config, _t: PhantomData } }
-    pub fn config(&self) -> &Config { &self.config }
-    pub fn is_connected(&self) -> bool { false }
+    pub fn new(config: Config) -> Self {
+        Protocol {
+            config,
+            _t: PhantomData,
+        }
+    }
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+    pub fn is_connected(&self) -> bool {
+        false
+    }
     pub fn connect(&mut self, now: Instant) {}
     pub fn connection_lost(&mut self, now: Instant) {}
-    pub fn handle_packet(&mut self, packet: Packet, now: Instant) -> Result<(), ProtocolError> { Ok(()) }
+    pub fn handle_packet(&mut self, packet: Packet, now: Instant) -> Result<(), ProtocolError> {
+        Ok(())
+    }
     pub fn publish(&mut self, publish: Publish, tag: T, now: Instant) {}
-    pub fn subscribe(&mut self, filters: Vec<(ByteString, SubscriptionOptions)>, properties: SubscribeProperties, tag: T, now: Instant) {}
-    pub fn unsubscribe(&mut self, filters: Vec<ByteString>, properties: UnsubscribeProperties, tag: T, now: Instant) {}
+    pub fn subscribe(
+        &mut self,
+        filters: Vec<(ByteString, SubscriptionOptions)>,
+        properties: SubscribeProperties,
+        tag: T,
+        now: Instant,
+    ) {
+    }
+    pub fn unsubscribe(
+        &mut self,
+        filters: Vec<ByteString>,
+        properties: UnsubscribeProperties,
+        tag: T,
+        now: Instant,
+    ) {
+    }
     pub fn disconnect(&mut self, disconnect: Disconnect, now: Instant) {}
     pub fn auth(&mut self, auth: Auth, now: Instant) {}
-    pub fn poll_transmit(&mut self, now: Instant) -> Option<Packet> { None }
-    pub fn poll_event(&mut self) -> Option<Event<T>> { None }
-    pub fn poll_timeout(&self) -> Option<Instant> { None }
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<Packet> {
+        None
+    }
+    pub fn poll_event(&mut self) -> Option<Event<T>> {
+        None
+    }
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
     pub fn handle_timeout(&mut self, now: Instant) {}
-    pub fn inflight(&self) -> usize { 0 }
-    pub fn queued(&self) -> usize { 0 }
+    pub fn inflight(&self) -> usize {
+        0
+    }
+    pub fn queued(&self) -> usize {
+        0
+    }
 }

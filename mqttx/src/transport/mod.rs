@@ -28,14 +28,19 @@ pub(crate) async fn open(endpoint: Endpoint, timeout: Duration) -> Result<(ReadH
     let opening = async {
         match endpoint.transport {
             Transport::Tcp => tcp::open(&endpoint.host, endpoint.port).await,
-            other => Err(Error::InvalidOptions(format!("the {other:?} transport is not available yet"))),
+            other => Err(Error::InvalidOptions(format!(
+                "the {other:?} transport is not available yet"
+            ))),
         }
     };
     match tokio::time::timeout(timeout, opening).await {
         Ok(result) => result,
         Err(_) => Err(Error::Io(std::sync::Arc::new(std::io::Error::new(
             std::io::ErrorKind::TimedOut,
-            format!("no connection to {}:{} within {timeout:?}", endpoint.host, endpoint.port),
+            format!(
+                "no connection to {}:{} within {timeout:?}",
+                endpoint.host, endpoint.port
+            ),
         )))),
     }
 }
