@@ -1,3 +1,53 @@
 //! The sans-IO MQTT session state machine.
 //!
-//! PLACEHOLDER: being written on the `protocol` branch.
+//! [`Protocol`] holds everything about a session except the socket, in the
+//! style of quinn-proto and rustls: the I/O shell feeds it decoded packets
+//! ([`Protocol::handle_packet`]), commands ([`Protocol::publish`], ...) and
+//! the time, and takes back packets to write ([`Protocol::poll_transmit`]),
+//! events ([`Protocol::poll_event`]) and the next deadline
+//! ([`Protocol::poll_timeout`]). Time is always an [`Instant`](std::time::Instant)
+//! passed in, so every flow is testable without sockets or sleeping.
+//!
+//! ```
+//! use std::time::Instant;
+//! use mqttx::protocol::{ConnAck, Config, Event, Packet, Protocol, Publish, QoS};
+//!
+//! let now = Instant::now();
+//! let mut protocol: Protocol<&str> = Protocol::new(Config::new("sensor-1"));
+//! protocol.connect(now);
+//! assert!(matches!(protocol.poll_transmit(now), Some(Packet::Connect(_))));
+//! protocol.handle_packet(Packet::ConnAck(ConnAck::default()), now).unwrap();
+//! assert!(matches!(protocol.poll_event(), Some(Event::Connected { .. })));
+//!
+//! protocol.publish(Publish::new("sensors/temp", "25.5").qos(QoS::AtLeastOnce), "reading", now);
+//! let Some(Packet::Publish(sent)) = protocol.poll_transmit(now) else { panic!() };
+//! assert_eq!(protocol.inflight(), 1);
+//! # let _ = sent;
+//! ```
+
+pub use crate::packet::*;
+
+mod alias;
+mod commands;
+mod config;
+mod error;
+mod event;
+mod inbound;
+mod incoming;
+mod keepalive;
+mod limits;
+mod outgoing;
+mod packet_ids;
+#[allow(clippy::module_inception)] // the state machine is the module's subject
+mod protocol;
+mod session;
+mod subscriptions;
+mod topic;
+
+#[cfg(test)]
+mod tests;
+
+pub use config::Config;
+pub use error::{CommandError, ProtocolError};
+pub use event::{Event, TimeoutKind};
+pub use protocol::Protocol;

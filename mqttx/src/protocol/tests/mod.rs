@@ -1,0 +1,1 @@
+//! Flow tests: every flow driven through the public API with `Instant`s.
