@@ -11,7 +11,7 @@ use super::CommandError;
 /// `T` is an opaque tag the caller attaches to each command (the connection
 /// uses its reply channel); the protocol hands it back exactly once, in the
 /// command's `*Done` event.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum Event<T> {
     /// CONNACK with Success. Server-negotiated values are already applied.
     Connected {

@@ -20,6 +20,9 @@ pub(crate) struct Queued<T> {
 
 /// Where an in-flight publish is in its flow.
 #[derive(Debug)]
+// Boxing the Publish would cost an allocation per message; a Released slot
+// is short-lived, so the wasted bytes are not worth one.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Stage {
     /// Sent; awaiting PUBACK (QoS 1) or PUBREC (QoS 2). Kept for resending.
     Unacked(Publish),

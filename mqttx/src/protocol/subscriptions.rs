@@ -11,12 +11,15 @@ use crate::packet::{
 use super::packet_ids::IdMap;
 use super::{CommandError, Event};
 
+/// Topic filters with their options, as SUBSCRIBE carries them.
+pub(crate) type Filters = Vec<(ByteString, SubscriptionOptions)>;
+
 /// A subscription command. `tag` is `None` for the protocol's own restoring
 /// SUBSCRIBEs, which complete silently.
 #[derive(Debug)]
 pub(crate) enum Control<T> {
     Subscribe {
-        filters: Vec<(ByteString, SubscriptionOptions)>,
+        filters: Filters,
         properties: SubscribeProperties,
         tag: Option<T>,
     },
@@ -107,7 +110,7 @@ impl<T> Subscriptions<T> {
     /// Applies a SUBACK to what we hold. A failed restore forgets the filter.
     pub(crate) fn granted(
         &mut self,
-        filters: &[(ByteString, SubscriptionOptions)],
+        filters: &Filters,
         identifier: Option<u32>,
         suback: &SubAck,
         restore: bool,
@@ -153,7 +156,7 @@ impl<T> Subscriptions<T> {
     pub(crate) fn restore(&self) -> Vec<Control<T>> {
         const CHUNK: usize = 32;
         let mut controls: Vec<Control<T>> = Vec::new();
-        let mut current: Option<(Option<u32>, Vec<(ByteString, SubscriptionOptions)>)> = None;
+        let mut current: Option<(Option<u32>, Filters)> = None;
         for held in &self.held {
             match &mut current {
                 Some((identifier, filters)) if *identifier == held.identifier && filters.len() < CHUNK => {
@@ -174,10 +177,7 @@ impl<T> Subscriptions<T> {
     }
 }
 
-fn restore_control<T>(
-    identifier: Option<u32>,
-    filters: Vec<(ByteString, SubscriptionOptions)>,
-) -> Control<T> {
+fn restore_control<T>(identifier: Option<u32>, filters: Filters) -> Control<T> {
     Control::Subscribe {
         filters,
         properties: SubscribeProperties {
