@@ -67,7 +67,10 @@ mod codec {
                         .ok_or(DecodeError::InvalidReasonCode { code, packet: NAME })?;
                     (reason, ConnAckProperties::default())
                 }
-                ProtocolVersion::V5 => (ReasonSet::ConnAck.decode(code, NAME)?, ConnAckProperties::decode(r)?),
+                ProtocolVersion::V5 => (
+                    ReasonSet::ConnAck.decode(code, NAME)?,
+                    ConnAckProperties::decode(r)?,
+                ),
             };
             Ok(ConnAck {
                 session_present: flags & 1 != 0,
@@ -102,27 +105,39 @@ mod codec {
             let mut p = ConnAckProperties::default();
             de::properties(r, |property, r| match property {
                 id::SESSION_EXPIRY_INTERVAL => de::once(&mut p.session_expiry_interval, property, r.u32()?),
-                id::RECEIVE_MAXIMUM => de::once(&mut p.receive_maximum, property, de::nonzero_u16(r, property)?),
-                id::MAXIMUM_QOS => de::once(&mut p.maximum_qos, property, de::maximum_qos(r)?),
-                id::RETAIN_AVAILABLE => de::once(&mut p.retain_available, property, de::boolean(r, property)?),
-                id::MAXIMUM_PACKET_SIZE => {
-                    de::once(&mut p.maximum_packet_size, property, de::nonzero_u32(r, property)?)
+                id::RECEIVE_MAXIMUM => {
+                    de::once(&mut p.receive_maximum, property, de::nonzero_u16(r, property)?)
                 }
+                id::MAXIMUM_QOS => de::once(&mut p.maximum_qos, property, de::maximum_qos(r)?),
+                id::RETAIN_AVAILABLE => {
+                    de::once(&mut p.retain_available, property, de::boolean(r, property)?)
+                }
+                id::MAXIMUM_PACKET_SIZE => de::once(
+                    &mut p.maximum_packet_size,
+                    property,
+                    de::nonzero_u32(r, property)?,
+                ),
                 id::ASSIGNED_CLIENT_IDENTIFIER => {
                     de::once(&mut p.assigned_client_identifier, property, r.string()?)
                 }
                 id::TOPIC_ALIAS_MAXIMUM => de::once(&mut p.topic_alias_maximum, property, r.u16()?),
                 id::REASON_STRING => de::once(&mut p.reason_string, property, r.string()?),
                 id::USER_PROPERTY => de::user_property(&mut p.user_properties, r),
-                id::WILDCARD_SUBSCRIPTION_AVAILABLE => {
-                    de::once(&mut p.wildcard_subscription_available, property, de::boolean(r, property)?)
-                }
-                id::SUBSCRIPTION_IDENTIFIER_AVAILABLE => {
-                    de::once(&mut p.subscription_identifiers_available, property, de::boolean(r, property)?)
-                }
-                id::SHARED_SUBSCRIPTION_AVAILABLE => {
-                    de::once(&mut p.shared_subscription_available, property, de::boolean(r, property)?)
-                }
+                id::WILDCARD_SUBSCRIPTION_AVAILABLE => de::once(
+                    &mut p.wildcard_subscription_available,
+                    property,
+                    de::boolean(r, property)?,
+                ),
+                id::SUBSCRIPTION_IDENTIFIER_AVAILABLE => de::once(
+                    &mut p.subscription_identifiers_available,
+                    property,
+                    de::boolean(r, property)?,
+                ),
+                id::SHARED_SUBSCRIPTION_AVAILABLE => de::once(
+                    &mut p.shared_subscription_available,
+                    property,
+                    de::boolean(r, property)?,
+                ),
                 id::SERVER_KEEP_ALIVE => de::once(&mut p.server_keep_alive, property, r.u16()?),
                 id::RESPONSE_INFORMATION => de::once(&mut p.response_information, property, r.string()?),
                 id::SERVER_REFERENCE => de::once(&mut p.server_reference, property, r.string()?),
@@ -138,20 +153,46 @@ mod codec {
     impl WriteProperties for ConnAckProperties {
         fn write_to<S: Sink>(&self, s: &mut S) {
             en::u32(s, id::SESSION_EXPIRY_INTERVAL, self.session_expiry_interval);
-            en::nonzero_u16(s, id::RECEIVE_MAXIMUM, self.receive_maximum, invalid("Receive Maximum 0"));
+            en::nonzero_u16(
+                s,
+                id::RECEIVE_MAXIMUM,
+                self.receive_maximum,
+                invalid("Receive Maximum 0"),
+            );
             if S::VALIDATES && self.maximum_qos == Some(QoS::ExactlyOnce) {
                 s.fail(invalid("Maximum QoS 2 (omit the property instead)"));
             }
             en::byte(s, id::MAXIMUM_QOS, self.maximum_qos.map(|q| q as u8));
             en::boolean(s, id::RETAIN_AVAILABLE, self.retain_available);
-            en::nonzero_u32(s, id::MAXIMUM_PACKET_SIZE, self.maximum_packet_size, invalid("Maximum Packet Size 0"));
-            en::string(s, id::ASSIGNED_CLIENT_IDENTIFIER, self.assigned_client_identifier.as_ref());
+            en::nonzero_u32(
+                s,
+                id::MAXIMUM_PACKET_SIZE,
+                self.maximum_packet_size,
+                invalid("Maximum Packet Size 0"),
+            );
+            en::string(
+                s,
+                id::ASSIGNED_CLIENT_IDENTIFIER,
+                self.assigned_client_identifier.as_ref(),
+            );
             en::u16(s, id::TOPIC_ALIAS_MAXIMUM, self.topic_alias_maximum);
             en::string(s, id::REASON_STRING, self.reason_string.as_ref());
             en::user_properties(s, &self.user_properties);
-            en::boolean(s, id::WILDCARD_SUBSCRIPTION_AVAILABLE, self.wildcard_subscription_available);
-            en::boolean(s, id::SUBSCRIPTION_IDENTIFIER_AVAILABLE, self.subscription_identifiers_available);
-            en::boolean(s, id::SHARED_SUBSCRIPTION_AVAILABLE, self.shared_subscription_available);
+            en::boolean(
+                s,
+                id::WILDCARD_SUBSCRIPTION_AVAILABLE,
+                self.wildcard_subscription_available,
+            );
+            en::boolean(
+                s,
+                id::SUBSCRIPTION_IDENTIFIER_AVAILABLE,
+                self.subscription_identifiers_available,
+            );
+            en::boolean(
+                s,
+                id::SHARED_SUBSCRIPTION_AVAILABLE,
+                self.shared_subscription_available,
+            );
             en::u16(s, id::SERVER_KEEP_ALIVE, self.server_keep_alive);
             en::string(s, id::RESPONSE_INFORMATION, self.response_information.as_ref());
             en::string(s, id::SERVER_REFERENCE, self.server_reference.as_ref());

@@ -127,7 +127,9 @@ mod codec {
             let will_qos = QoS::from_u8(will_qos_bits).ok_or(DecodeError::InvalidQoS(will_qos_bits))?;
             let has_will = flags & WILL != 0;
             if !has_will && (will_qos_bits != 0 || flags & WILL_RETAIN != 0) {
-                return Err(DecodeError::InvalidConnect("will QoS or retain without the will flag"));
+                return Err(DecodeError::InvalidConnect(
+                    "will QoS or retain without the will flag",
+                ));
             }
             if protocol == ProtocolVersion::V311 && flags & PASSWORD != 0 && flags & USERNAME == 0 {
                 return Err(DecodeError::InvalidConnect("password without a user name"));
@@ -157,8 +159,16 @@ mod codec {
             } else {
                 None
             };
-            let username = if flags & USERNAME != 0 { Some(r.string()?) } else { None };
-            let password = if flags & PASSWORD != 0 { Some(r.binary()?) } else { None };
+            let username = if flags & USERNAME != 0 {
+                Some(r.string()?)
+            } else {
+                None
+            };
+            let password = if flags & PASSWORD != 0 {
+                Some(r.binary()?)
+            } else {
+                None
+            };
             Ok(Connect {
                 protocol,
                 clean_start: flags & CLEAN_START != 0,
@@ -230,17 +240,25 @@ mod codec {
             let mut p = ConnectProperties::default();
             de::properties(r, |property, r| match property {
                 id::SESSION_EXPIRY_INTERVAL => de::once(&mut p.session_expiry_interval, property, r.u32()?),
-                id::RECEIVE_MAXIMUM => de::once(&mut p.receive_maximum, property, de::nonzero_u16(r, property)?),
-                id::MAXIMUM_PACKET_SIZE => {
-                    de::once(&mut p.maximum_packet_size, property, de::nonzero_u32(r, property)?)
+                id::RECEIVE_MAXIMUM => {
+                    de::once(&mut p.receive_maximum, property, de::nonzero_u16(r, property)?)
                 }
+                id::MAXIMUM_PACKET_SIZE => de::once(
+                    &mut p.maximum_packet_size,
+                    property,
+                    de::nonzero_u32(r, property)?,
+                ),
                 id::TOPIC_ALIAS_MAXIMUM => de::once(&mut p.topic_alias_maximum, property, r.u16()?),
-                id::REQUEST_RESPONSE_INFORMATION => {
-                    de::once(&mut p.request_response_information, property, de::boolean(r, property)?)
-                }
-                id::REQUEST_PROBLEM_INFORMATION => {
-                    de::once(&mut p.request_problem_information, property, de::boolean(r, property)?)
-                }
+                id::REQUEST_RESPONSE_INFORMATION => de::once(
+                    &mut p.request_response_information,
+                    property,
+                    de::boolean(r, property)?,
+                ),
+                id::REQUEST_PROBLEM_INFORMATION => de::once(
+                    &mut p.request_problem_information,
+                    property,
+                    de::boolean(r, property)?,
+                ),
                 id::USER_PROPERTY => de::user_property(&mut p.user_properties, r),
                 id::AUTHENTICATION_METHOD => de::once(&mut p.authentication_method, property, r.string()?),
                 id::AUTHENTICATION_DATA => de::once(&mut p.authentication_data, property, r.binary()?),
@@ -254,11 +272,29 @@ mod codec {
     impl WriteProperties for ConnectProperties {
         fn write_to<S: Sink>(&self, s: &mut S) {
             en::u32(s, id::SESSION_EXPIRY_INTERVAL, self.session_expiry_interval);
-            en::nonzero_u16(s, id::RECEIVE_MAXIMUM, self.receive_maximum, invalid("Receive Maximum 0"));
-            en::nonzero_u32(s, id::MAXIMUM_PACKET_SIZE, self.maximum_packet_size, invalid("Maximum Packet Size 0"));
+            en::nonzero_u16(
+                s,
+                id::RECEIVE_MAXIMUM,
+                self.receive_maximum,
+                invalid("Receive Maximum 0"),
+            );
+            en::nonzero_u32(
+                s,
+                id::MAXIMUM_PACKET_SIZE,
+                self.maximum_packet_size,
+                invalid("Maximum Packet Size 0"),
+            );
             en::u16(s, id::TOPIC_ALIAS_MAXIMUM, self.topic_alias_maximum);
-            en::boolean(s, id::REQUEST_RESPONSE_INFORMATION, self.request_response_information);
-            en::boolean(s, id::REQUEST_PROBLEM_INFORMATION, self.request_problem_information);
+            en::boolean(
+                s,
+                id::REQUEST_RESPONSE_INFORMATION,
+                self.request_response_information,
+            );
+            en::boolean(
+                s,
+                id::REQUEST_PROBLEM_INFORMATION,
+                self.request_problem_information,
+            );
             en::user_properties(s, &self.user_properties);
             en::check_auth(s, NAME, &self.authentication_method, &self.authentication_data);
             en::string(s, id::AUTHENTICATION_METHOD, self.authentication_method.as_ref());
@@ -271,9 +307,11 @@ mod codec {
             let mut p = WillProperties::default();
             de::properties(r, |property, r| match property {
                 id::WILL_DELAY_INTERVAL => de::once(&mut p.will_delay_interval, property, r.u32()?),
-                id::PAYLOAD_FORMAT_INDICATOR => {
-                    de::once(&mut p.payload_format_indicator, property, de::boolean(r, property)?)
-                }
+                id::PAYLOAD_FORMAT_INDICATOR => de::once(
+                    &mut p.payload_format_indicator,
+                    property,
+                    de::boolean(r, property)?,
+                ),
                 id::MESSAGE_EXPIRY_INTERVAL => de::once(&mut p.message_expiry_interval, property, r.u32()?),
                 id::CONTENT_TYPE => de::once(&mut p.content_type, property, r.string()?),
                 id::RESPONSE_TOPIC => de::once(&mut p.response_topic, property, de::response_topic(r)?),

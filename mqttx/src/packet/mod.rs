@@ -123,3 +123,8 @@ impl Packet {
         }
     }
 }
+
+#[cfg(test)]
+mod arbitrary;
+#[cfg(test)]
+mod tests;

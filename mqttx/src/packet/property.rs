@@ -48,7 +48,7 @@ pub(crate) mod decode {
 
     use bytestring::ByteString;
 
-    use super::{is_known, id};
+    use super::{id, is_known};
     use crate::packet::reader::Reader;
     use crate::packet::{DecodeError, QoS};
 
@@ -239,7 +239,12 @@ pub(crate) mod encode {
 
     /// Authentication Data makes no sense without its method; the receiver
     /// would call it a Protocol Error.
-    pub(crate) fn check_auth<S: Sink, T, U>(s: &mut S, packet: &'static str, method: &Option<T>, data: &Option<U>) {
+    pub(crate) fn check_auth<S: Sink, T, U>(
+        s: &mut S,
+        packet: &'static str,
+        method: &Option<T>,
+        data: &Option<U>,
+    ) {
         if data.is_some() && method.is_none() {
             s.fail(EncodeError::Invalid {
                 packet,

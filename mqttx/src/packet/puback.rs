@@ -114,7 +114,9 @@ mod codec {
                 // 3.1.1 has nowhere to put a failure; dropping it would turn
                 // a refusal into a success.
                 if reason != ReasonCode::Success {
-                    s.fail(EncodeError::NotInVersion("a reason code other than Success in an acknowledgement"));
+                    s.fail(EncodeError::NotInVersion(
+                        "a reason code other than Success in an acknowledgement",
+                    ));
                 }
             }
             ProtocolVersion::V5 => {
@@ -136,7 +138,10 @@ mod codec {
     macro_rules! ack_codec {
         ($name:ident, $label:literal, $set:expr) => {
             impl $name {
-                pub(crate) fn decode(r: &mut Reader<'_>, version: ProtocolVersion) -> Result<Self, DecodeError> {
+                pub(crate) fn decode(
+                    r: &mut Reader<'_>,
+                    version: ProtocolVersion,
+                ) -> Result<Self, DecodeError> {
                     let packet_id = r.packet_id()?;
                     let (reason_code, properties) = decode_tail(r, version, $set)?;
                     Ok($name {
@@ -147,7 +152,15 @@ mod codec {
                 }
 
                 pub(crate) fn write<S: Sink>(&self, version: ProtocolVersion, s: &mut S) {
-                    write_ack(s, version, self.packet_id, self.reason_code, &self.properties, $set, $label);
+                    write_ack(
+                        s,
+                        version,
+                        self.packet_id,
+                        self.reason_code,
+                        &self.properties,
+                        $set,
+                        $label,
+                    );
                 }
             }
         };

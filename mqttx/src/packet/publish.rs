@@ -95,7 +95,11 @@ mod codec {
             (u8::from(self.dup) << 3) | ((self.qos as u8) << 1) | u8::from(self.retain)
         }
 
-        pub(crate) fn decode(flags: u8, r: &mut Reader<'_>, version: ProtocolVersion) -> Result<Self, DecodeError> {
+        pub(crate) fn decode(
+            flags: u8,
+            r: &mut Reader<'_>,
+            version: ProtocolVersion,
+        ) -> Result<Self, DecodeError> {
             let qos_bits = (flags >> 1) & 0b11;
             let qos = QoS::from_u8(qos_bits).ok_or(DecodeError::InvalidQoS(qos_bits))?;
             let topic = r.topic_name()?;
@@ -139,7 +143,9 @@ mod codec {
         fn validate<S: Sink>(&self, version: ProtocolVersion, s: &mut S) {
             match (self.qos, self.packet_id) {
                 (QoS::AtMostOnce, Some(_)) => s.fail(invalid("QoS 0 with a packet identifier")),
-                (QoS::AtLeastOnce | QoS::ExactlyOnce, None) => s.fail(invalid("QoS 1 or 2 without a packet identifier")),
+                (QoS::AtLeastOnce | QoS::ExactlyOnce, None) => {
+                    s.fail(invalid("QoS 1 or 2 without a packet identifier"))
+                }
                 _ => {}
             }
             if self.dup && self.qos == QoS::AtMostOnce {
@@ -160,9 +166,11 @@ mod codec {
         pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
             let mut p = PublishProperties::default();
             de::properties(r, |property, r| match property {
-                id::PAYLOAD_FORMAT_INDICATOR => {
-                    de::once(&mut p.payload_format_indicator, property, de::boolean(r, property)?)
-                }
+                id::PAYLOAD_FORMAT_INDICATOR => de::once(
+                    &mut p.payload_format_indicator,
+                    property,
+                    de::boolean(r, property)?,
+                ),
                 id::MESSAGE_EXPIRY_INTERVAL => de::once(&mut p.message_expiry_interval, property, r.u32()?),
                 id::TOPIC_ALIAS => {
                     let alias = std::num::NonZeroU16::new(r.u16()?)

@@ -139,7 +139,9 @@ mod codec {
                 }
                 let options = SubscriptionOptions::decode(r.u8()?, version)?;
                 if options.no_local && topic::is_shared(&filter) {
-                    return Err(DecodeError::InvalidSubscriptionOptions("No Local on a Shared Subscription"));
+                    return Err(DecodeError::InvalidSubscriptionOptions(
+                        "No Local on a Shared Subscription",
+                    ));
                 }
                 filters.push((filter, options));
             }
@@ -180,9 +182,11 @@ mod codec {
         fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
             let mut p = SubscribeProperties::default();
             de::properties(r, |property, r| match property {
-                id::SUBSCRIPTION_IDENTIFIER => {
-                    de::once(&mut p.subscription_identifier, property, de::subscription_identifier(r)?)
-                }
+                id::SUBSCRIPTION_IDENTIFIER => de::once(
+                    &mut p.subscription_identifier,
+                    property,
+                    de::subscription_identifier(r)?,
+                ),
                 id::USER_PROPERTY => de::user_property(&mut p.user_properties, r),
                 _ => Ok(false),
             })?;
@@ -218,7 +222,12 @@ mod codec {
                     ProtocolVersion::V5 => ReasonSet::SubAck.decode(code, Self::NAME)?,
                     ProtocolVersion::V311 => match code {
                         0x00..=0x02 | 0x80 => ReasonSet::SubAck.decode(code, Self::NAME)?,
-                        _ => return Err(DecodeError::InvalidReasonCode { code, packet: Self::NAME }),
+                        _ => {
+                            return Err(DecodeError::InvalidReasonCode {
+                                code,
+                                packet: Self::NAME,
+                            })
+                        }
                     },
                 };
                 reason_codes.push(reason);
@@ -253,7 +262,9 @@ mod codec {
                     // 3.1.1 knows one failure code, 0x80; MQTT 5 refines it.
                     ProtocolVersion::V311 => {
                         let byte = match code {
-                            ReasonCode::Success | ReasonCode::GrantedQoS1 | ReasonCode::GrantedQoS2 => code.as_u8(),
+                            ReasonCode::Success | ReasonCode::GrantedQoS1 | ReasonCode::GrantedQoS2 => {
+                                code.as_u8()
+                            }
                             _ if code.is_error() => 0x80,
                             _ => {
                                 s.fail(invalid(Self::NAME, "reason code not defined for this packet"));

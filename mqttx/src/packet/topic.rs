@@ -48,9 +48,9 @@ pub fn is_shared(filter: &str) -> bool {
 /// otherwise the share name and the filter it shares.
 fn split_shared(filter: &str) -> Option<Option<(&str, &str)>> {
     let rest = filter.strip_prefix(SHARE_PREFIX)?;
-    let parsed = rest.split_once('/').filter(|(name, inner)| {
-        !name.is_empty() && !name.contains(['+', '#']) && !inner.is_empty()
-    });
+    let parsed = rest
+        .split_once('/')
+        .filter(|(name, inner)| !name.is_empty() && !name.contains(['+', '#']) && !inner.is_empty());
     Some(parsed)
 }
 
@@ -117,10 +117,34 @@ mod tests {
 
     #[test]
     fn filters() {
-        for ok in ["#", "+", "a/+/b", "a/#", "+/+", "/", "a//b", "$share/g/a/#", "$share/g//", "$SYS/#"] {
+        for ok in [
+            "#",
+            "+",
+            "a/+/b",
+            "a/#",
+            "+/+",
+            "/",
+            "a//b",
+            "$share/g/a/#",
+            "$share/g//",
+            "$SYS/#",
+        ] {
             assert!(valid_topic_filter(ok), "{ok}");
         }
-        for bad in ["", "a#", "a/#/b", "a+", "a/b+/c", "##", "$share/", "$share/g", "$share/g/", "$share//a", "$share/g+/a", "a\0"] {
+        for bad in [
+            "",
+            "a#",
+            "a/#/b",
+            "a+",
+            "a/b+/c",
+            "##",
+            "$share/",
+            "$share/g",
+            "$share/g/",
+            "$share//a",
+            "$share/g+/a",
+            "a\0",
+        ] {
             assert!(!valid_topic_filter(bad), "{bad}");
         }
     }

@@ -130,7 +130,9 @@ mod codec {
             match version {
                 ProtocolVersion::V311 => {
                     if self.reason_codes.iter().any(|&c| c != ReasonCode::Success) {
-                        s.fail(EncodeError::NotInVersion("an UNSUBACK reason code other than Success"));
+                        s.fail(EncodeError::NotInVersion(
+                            "an UNSUBACK reason code other than Success",
+                        ));
                     }
                 }
                 ProtocolVersion::V5 => {

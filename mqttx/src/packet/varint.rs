@@ -84,8 +84,14 @@ mod tests {
 
     #[test]
     fn rejects_overlong_and_non_minimal() {
-        assert_eq!(parse(&[0x80, 0x80, 0x80, 0x80, 0x01]), Err(DecodeError::MalformedVarInt));
-        assert_eq!(parse(&[0xFF, 0xFF, 0xFF, 0xFF]), Err(DecodeError::MalformedVarInt));
+        assert_eq!(
+            parse(&[0x80, 0x80, 0x80, 0x80, 0x01]),
+            Err(DecodeError::MalformedVarInt)
+        );
+        assert_eq!(
+            parse(&[0xFF, 0xFF, 0xFF, 0xFF]),
+            Err(DecodeError::MalformedVarInt)
+        );
         assert_eq!(parse(&[0x80, 0x00]), Err(DecodeError::MalformedVarInt));
         assert_eq!(parse(&[0xFF, 0x80, 0x00]), Err(DecodeError::MalformedVarInt));
     }
