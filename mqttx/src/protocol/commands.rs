@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use crate::packet::topic::{valid_topic_filter, valid_topic_name};
 use crate::packet::{
     encoded_len, Auth, ByteString, Disconnect, Packet, Publish, QoS, Subscribe, SubscribeProperties,
     SubscriptionOptions, Unsubscribe, UnsubscribeProperties,
@@ -11,7 +12,7 @@ use crate::packet::{
 use super::outgoing::Queued;
 use super::protocol::{Outbound, State};
 use super::subscriptions::Control;
-use super::{topic, CommandError, Event, Protocol};
+use super::{CommandError, Event, Protocol};
 
 impl<T> Protocol<T> {
     /// Publishes a message. The packet id is assigned here (leave it
@@ -54,7 +55,7 @@ impl<T> Protocol<T> {
         if self.state == State::Closed {
             return Err(CommandError::Closed);
         }
-        if !topic::is_valid_name(&publish.topic) {
+        if !valid_topic_name(&publish.topic) {
             return Err(CommandError::InvalidTopic);
         }
         publish.dup = false;
@@ -135,7 +136,7 @@ impl<T> Protocol<T> {
         tag: T,
         now: Instant,
     ) {
-        let valid = !filters.is_empty() && filters.iter().all(|(filter, _)| topic::is_valid_filter(filter));
+        let valid = !filters.is_empty() && filters.iter().all(|(filter, _)| valid_topic_filter(filter));
         let control = Control::Subscribe {
             filters,
             properties,
@@ -153,7 +154,7 @@ impl<T> Protocol<T> {
         tag: T,
         now: Instant,
     ) {
-        let valid = !filters.is_empty() && filters.iter().all(|filter| topic::is_valid_filter(filter));
+        let valid = !filters.is_empty() && filters.iter().all(|filter| valid_topic_filter(filter));
         let control = Control::Unsubscribe {
             filters,
             properties,

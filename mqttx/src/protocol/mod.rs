@@ -42,7 +42,6 @@ mod packet_ids;
 mod protocol;
 mod session;
 mod subscriptions;
-mod topic;
 
 #[cfg(test)]
 mod tests;

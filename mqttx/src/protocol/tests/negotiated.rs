@@ -26,7 +26,6 @@ fn assigned_client_identifier_replaces_ours_and_is_reused_on_reconnect() {
 }
 
 #[test]
-#[ignore = "needs the codec branch"]
 fn publish_above_maximum_packet_size_is_packet_too_large_and_nothing_is_written() {
     let now = Instant::now();
     let mut p = connect_with(
@@ -53,7 +52,6 @@ fn publish_above_maximum_packet_size_is_packet_too_large_and_nothing_is_written(
 }
 
 #[test]
-#[ignore = "needs the codec branch"]
 fn queued_publish_above_the_new_maximum_packet_size_fails_at_connack() {
     let now = Instant::now();
     let mut p: P = Protocol::new(config_v5());
