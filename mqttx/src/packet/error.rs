@@ -82,6 +82,22 @@ pub enum DecodeError {
     /// An invalid CONNECT: protocol name or level, flags, will fields.
     #[error("invalid CONNECT: {0}")]
     InvalidConnect(&'static str),
+    /// An empty Topic Name without a Topic Alias standing in for it.
+    #[error("empty topic name without a Topic Alias")]
+    EmptyTopic,
+    /// Reserved bits outside the fixed header (CONNACK flags, subscription
+    /// options) that are not 0.
+    #[error("reserved bits of the {field} are set to {value:#010b}")]
+    ReservedBits {
+        /// The field holding them.
+        field: &'static str,
+        /// The whole byte found.
+        value: u8,
+    },
+    /// Subscription options that contradict the specification (Retain
+    /// Handling 3, No Local on a Shared Subscription).
+    #[error("invalid subscription options: {0}")]
+    InvalidSubscriptionOptions(&'static str),
     /// A packet that does not exist in the protocol version spoken (AUTH in 3.1.1).
     #[error("{0} does not exist in MQTT 3.1.1")]
     NotInVersion(&'static str),

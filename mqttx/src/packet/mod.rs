@@ -30,8 +30,12 @@ mod reason;
 mod subscribe;
 mod unsubscribe;
 
-pub(crate) mod codec;
+mod codec;
 pub mod property;
+mod reader;
+pub mod topic;
+mod varint;
+mod writer;
 
 pub use auth::{Auth, AuthProperties};
 pub use connack::{ConnAck, ConnAckProperties};
@@ -119,3 +123,8 @@ impl Packet {
         }
     }
 }
+
+#[cfg(test)]
+mod arbitrary;
+#[cfg(test)]
+mod tests;

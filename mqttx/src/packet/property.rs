@@ -36,3 +36,220 @@ pub mod id {
     pub const SUBSCRIPTION_IDENTIFIER_AVAILABLE: u8 = 0x29;
     pub const SHARED_SUBSCRIPTION_AVAILABLE: u8 = 0x2A;
 }
+
+/// Whether MQTT 5 defines the identifier at all; telling "unknown" from
+/// "not allowed here" makes the error point at the right fault.
+pub(crate) fn is_known(property: u8) -> bool {
+    matches!(property, 0x01..=0x03 | 0x08 | 0x09 | 0x0B | 0x11..=0x13 | 0x15..=0x1A | 0x1C | 0x1F | 0x21..=0x2A)
+}
+
+pub(crate) mod decode {
+    //! Reading property lists: the loop, and checked readers for values.
+
+    use bytestring::ByteString;
+
+    use super::{id, is_known};
+    use crate::packet::reader::Reader;
+    use crate::packet::{DecodeError, QoS};
+
+    /// Reads a Property Length and the properties it covers, handing each
+    /// identifier to `each`, which answers whether that packet allows it.
+    pub(crate) fn properties<'a, F>(r: &mut Reader<'a>, mut each: F) -> Result<(), DecodeError>
+    where
+        F: FnMut(u8, &mut Reader<'a>) -> Result<bool, DecodeError>,
+    {
+        let len = r.varint()?;
+        if len == 0 {
+            return Ok(());
+        }
+        let mut list = r.sub(len as usize)?;
+        while !list.is_empty() {
+            // Identifiers are Variable Byte Integers, but all defined ones are
+            // below 0x80, so a byte with the continuation bit is unknown anyway.
+            let property = list.u8()?;
+            if !each(property, &mut list)? {
+                return Err(if is_known(property) {
+                    DecodeError::PropertyNotAllowed {
+                        property,
+                        packet: list.packet(),
+                    }
+                } else {
+                    DecodeError::UnknownProperty(property)
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores a property that may appear at most once.
+    pub(crate) fn once<T>(slot: &mut Option<T>, property: u8, value: T) -> Result<bool, DecodeError> {
+        if slot.is_some() {
+            return Err(DecodeError::DuplicateProperty(property));
+        }
+        *slot = Some(value);
+        Ok(true)
+    }
+
+    /// A Byte property that is a boolean: anything but 0 or 1 is a Protocol Error.
+    pub(crate) fn boolean(r: &mut Reader<'_>, property: u8) -> Result<bool, DecodeError> {
+        match r.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(DecodeError::InvalidPropertyValue(property)),
+        }
+    }
+
+    /// A Two Byte Integer for which 0 is a Protocol Error.
+    pub(crate) fn nonzero_u16(r: &mut Reader<'_>, property: u8) -> Result<u16, DecodeError> {
+        match r.u16()? {
+            0 => Err(DecodeError::InvalidPropertyValue(property)),
+            value => Ok(value),
+        }
+    }
+
+    /// A Four Byte Integer for which 0 is a Protocol Error.
+    pub(crate) fn nonzero_u32(r: &mut Reader<'_>, property: u8) -> Result<u32, DecodeError> {
+        match r.u32()? {
+            0 => Err(DecodeError::InvalidPropertyValue(property)),
+            value => Ok(value),
+        }
+    }
+
+    /// Maximum QoS: only 0 or 1 may be sent (a server supporting QoS 2 omits it).
+    pub(crate) fn maximum_qos(r: &mut Reader<'_>) -> Result<QoS, DecodeError> {
+        match r.u8()? {
+            0 => Ok(QoS::AtMostOnce),
+            1 => Ok(QoS::AtLeastOnce),
+            _ => Err(DecodeError::InvalidPropertyValue(id::MAXIMUM_QOS)),
+        }
+    }
+
+    /// A Subscription Identifier: 1 to 268,435,455.
+    pub(crate) fn subscription_identifier(r: &mut Reader<'_>) -> Result<u32, DecodeError> {
+        match r.varint()? {
+            0 => Err(DecodeError::InvalidPropertyValue(id::SUBSCRIPTION_IDENTIFIER)),
+            value => Ok(value),
+        }
+    }
+
+    /// A Response Topic is a Topic Name, so it may not hold wildcards (MQTT-3.3.2-14).
+    pub(crate) fn response_topic(r: &mut Reader<'_>) -> Result<ByteString, DecodeError> {
+        r.topic_name().map_err(|e| match e {
+            DecodeError::WildcardInTopic => DecodeError::InvalidPropertyValue(id::RESPONSE_TOPIC),
+            other => other,
+        })
+    }
+
+    /// Appends one User Property pair.
+    pub(crate) fn user_property(
+        list: &mut Vec<(ByteString, ByteString)>,
+        r: &mut Reader<'_>,
+    ) -> Result<bool, DecodeError> {
+        let name = r.string()?;
+        let value = r.string()?;
+        list.push((name, value));
+        Ok(true)
+    }
+
+    /// Authentication Data without an Authentication Method is a Protocol Error.
+    pub(crate) fn check_auth<T, U>(method: &Option<T>, data: &Option<U>) -> Result<(), DecodeError> {
+        if data.is_some() && method.is_none() {
+            return Err(DecodeError::InvalidPropertyValue(id::AUTHENTICATION_DATA));
+        }
+        Ok(())
+    }
+}
+
+pub(crate) mod encode {
+    //! Writing single properties: identifier, then value; absent ones write nothing.
+
+    use bytes::Bytes;
+    use bytestring::ByteString;
+
+    use crate::packet::writer::Sink;
+    use crate::packet::EncodeError;
+
+    pub(crate) fn byte<S: Sink>(s: &mut S, property: u8, value: Option<u8>) {
+        if let Some(value) = value {
+            s.u8(property);
+            s.u8(value);
+        }
+    }
+
+    pub(crate) fn boolean<S: Sink>(s: &mut S, property: u8, value: Option<bool>) {
+        byte(s, property, value.map(u8::from));
+    }
+
+    pub(crate) fn u16<S: Sink>(s: &mut S, property: u8, value: Option<u16>) {
+        if let Some(value) = value {
+            s.u8(property);
+            s.u16(value);
+        }
+    }
+
+    pub(crate) fn u32<S: Sink>(s: &mut S, property: u8, value: Option<u32>) {
+        if let Some(value) = value {
+            s.u8(property);
+            s.u32(value);
+        }
+    }
+
+    /// A Two Byte Integer whose value 0 the receiver would reject.
+    pub(crate) fn nonzero_u16<S: Sink>(s: &mut S, property: u8, value: Option<u16>, err: EncodeError) {
+        if value == Some(0) {
+            s.fail(err);
+        }
+        u16(s, property, value);
+    }
+
+    /// A Four Byte Integer whose value 0 the receiver would reject.
+    pub(crate) fn nonzero_u32<S: Sink>(s: &mut S, property: u8, value: Option<u32>, err: EncodeError) {
+        if value == Some(0) {
+            s.fail(err);
+        }
+        u32(s, property, value);
+    }
+
+    pub(crate) fn varint<S: Sink>(s: &mut S, property: u8, value: u32) {
+        s.u8(property);
+        s.varint(value);
+    }
+
+    pub(crate) fn string<S: Sink>(s: &mut S, property: u8, value: Option<&ByteString>) {
+        if let Some(value) = value {
+            s.u8(property);
+            s.string(value);
+        }
+    }
+
+    pub(crate) fn binary<S: Sink>(s: &mut S, property: u8, value: Option<&Bytes>) {
+        if let Some(value) = value {
+            s.u8(property);
+            s.binary(value);
+        }
+    }
+
+    pub(crate) fn user_properties<S: Sink>(s: &mut S, list: &[(ByteString, ByteString)]) {
+        for (name, value) in list {
+            s.u8(super::id::USER_PROPERTY);
+            s.string(name);
+            s.string(value);
+        }
+    }
+
+    /// Authentication Data makes no sense without its method; the receiver
+    /// would call it a Protocol Error.
+    pub(crate) fn check_auth<S: Sink, T, U>(
+        s: &mut S,
+        packet: &'static str,
+        method: &Option<T>,
+        data: &Option<U>,
+    ) {
+        if data.is_some() && method.is_none() {
+            s.fail(EncodeError::Invalid {
+                packet,
+                reason: "Authentication Data without Authentication Method",
+            });
+        }
+    }
+}

@@ -49,3 +49,125 @@ ack_packet!(
     /// PUBCOMP: the QoS 2 handshake is complete.
     PubComp
 );
+
+mod codec {
+    use super::{AckProperties, PubAck, PubComp, PubRec, PubRel};
+    use crate::packet::property::{decode as de, encode as en, id};
+    use crate::packet::reader::Reader;
+    use crate::packet::reason::ReasonSet;
+    use crate::packet::writer::{Sink, WriteProperties};
+    use crate::packet::{DecodeError, EncodeError, PacketId, ProtocolVersion, ReasonCode};
+
+    impl AckProperties {
+        pub(crate) fn is_empty(&self) -> bool {
+            self.reason_string.is_none() && self.user_properties.is_empty()
+        }
+
+        pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+            let mut p = AckProperties::default();
+            de::properties(r, |property, r| match property {
+                id::REASON_STRING => de::once(&mut p.reason_string, property, r.string()?),
+                id::USER_PROPERTY => de::user_property(&mut p.user_properties, r),
+                _ => Ok(false),
+            })?;
+            Ok(p)
+        }
+    }
+
+    impl WriteProperties for AckProperties {
+        fn write_to<S: Sink>(&self, s: &mut S) {
+            en::string(s, id::REASON_STRING, self.reason_string.as_ref());
+            en::user_properties(s, &self.user_properties);
+        }
+    }
+
+    /// The part after the packet identifier. MQTT 5 lets the sender stop
+    /// early: no byte means Success, no Property Length means no properties.
+    fn decode_tail(
+        r: &mut Reader<'_>,
+        version: ProtocolVersion,
+        set: ReasonSet,
+    ) -> Result<(ReasonCode, AckProperties), DecodeError> {
+        if version == ProtocolVersion::V311 || r.is_empty() {
+            return Ok((ReasonCode::Success, AckProperties::default()));
+        }
+        let reason = set.decode(r.u8()?, r.packet())?;
+        if r.is_empty() {
+            return Ok((reason, AckProperties::default()));
+        }
+        Ok((reason, AckProperties::decode(r)?))
+    }
+
+    /// Writes the shortest form that says the same thing.
+    fn write_ack<S: Sink>(
+        s: &mut S,
+        version: ProtocolVersion,
+        packet_id: PacketId,
+        reason: ReasonCode,
+        properties: &AckProperties,
+        set: ReasonSet,
+        packet: &'static str,
+    ) {
+        s.u16(packet_id.get());
+        match version {
+            ProtocolVersion::V311 => {
+                // 3.1.1 has nowhere to put a failure; dropping it would turn
+                // a refusal into a success.
+                if reason != ReasonCode::Success {
+                    s.fail(EncodeError::NotInVersion(
+                        "a reason code other than Success in an acknowledgement",
+                    ));
+                }
+            }
+            ProtocolVersion::V5 => {
+                if S::VALIDATES {
+                    set.check(s, reason, packet);
+                }
+                if properties.is_empty() {
+                    if reason != ReasonCode::Success {
+                        s.u8(reason.as_u8());
+                    }
+                } else {
+                    s.u8(reason.as_u8());
+                    s.properties(properties);
+                }
+            }
+        }
+    }
+
+    macro_rules! ack_codec {
+        ($name:ident, $label:literal, $set:expr) => {
+            impl $name {
+                pub(crate) fn decode(
+                    r: &mut Reader<'_>,
+                    version: ProtocolVersion,
+                ) -> Result<Self, DecodeError> {
+                    let packet_id = r.packet_id()?;
+                    let (reason_code, properties) = decode_tail(r, version, $set)?;
+                    Ok($name {
+                        packet_id,
+                        reason_code,
+                        properties,
+                    })
+                }
+
+                pub(crate) fn write<S: Sink>(&self, version: ProtocolVersion, s: &mut S) {
+                    write_ack(
+                        s,
+                        version,
+                        self.packet_id,
+                        self.reason_code,
+                        &self.properties,
+                        $set,
+                        $label,
+                    );
+                }
+            }
+        };
+    }
+
+    ack_codec!(PubAck, "PUBACK", ReasonSet::PubAck);
+    ack_codec!(PubRec, "PUBREC", ReasonSet::PubAck);
+    ack_codec!(PubRel, "PUBREL", ReasonSet::PubRel);
+    ack_codec!(PubComp, "PUBCOMP", ReasonSet::PubRel);
+}

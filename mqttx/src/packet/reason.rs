@@ -139,3 +139,86 @@ impl std::fmt::Display for ReasonCode {
         write!(f, "{:?} (0x{:02X})", self, self.as_u8())
     }
 }
+
+/// Which reason codes each packet may carry (MQTT 5 sections 3.2.2.2, 3.4.2.1,
+/// 3.5.2.1, 3.6.2.1, 3.7.2.1, 3.9.3, 3.11.3, 3.14.2.1, 3.15.2.1). A code valid
+/// elsewhere is still malformed in the wrong packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReasonSet {
+    ConnAck,
+    /// PUBACK and PUBREC.
+    PubAck,
+    /// PUBREL and PUBCOMP.
+    PubRel,
+    SubAck,
+    UnsubAck,
+    Disconnect,
+    Auth,
+}
+
+impl ReasonSet {
+    pub(crate) fn allows(self, code: u8) -> bool {
+        match self {
+            ReasonSet::ConnAck => {
+                matches!(code, 0x00 | 0x80..=0x8A | 0x8C | 0x90 | 0x95 | 0x97 | 0x99..=0x9D | 0x9F)
+            }
+            ReasonSet::PubAck => matches!(code, 0x00 | 0x10 | 0x80 | 0x83 | 0x87 | 0x90 | 0x91 | 0x97 | 0x99),
+            ReasonSet::PubRel => matches!(code, 0x00 | 0x92),
+            ReasonSet::SubAck => matches!(
+                code,
+                0x00..=0x02 | 0x80 | 0x83 | 0x87 | 0x8F | 0x91 | 0x97 | 0x9E | 0xA1 | 0xA2
+            ),
+            ReasonSet::UnsubAck => matches!(code, 0x00 | 0x11 | 0x80 | 0x83 | 0x87 | 0x8F | 0x91),
+            ReasonSet::Disconnect => {
+                matches!(code, 0x00 | 0x04 | 0x80..=0x83 | 0x87 | 0x89 | 0x8B | 0x8D..=0xA2)
+            }
+            ReasonSet::Auth => matches!(code, 0x00 | 0x18 | 0x19),
+        }
+    }
+
+    /// Parses a reason code byte for a packet of this kind.
+    pub(crate) fn decode(self, code: u8, packet: &'static str) -> Result<ReasonCode, super::DecodeError> {
+        match ReasonCode::from_u8(code) {
+            Some(reason) if self.allows(code) => Ok(reason),
+            _ => Err(super::DecodeError::InvalidReasonCode { code, packet }),
+        }
+    }
+
+    /// Rejects, at encode time, a code the receiver would call malformed.
+    pub(crate) fn check<S: super::writer::Sink>(self, s: &mut S, code: ReasonCode, packet: &'static str) {
+        if !self.allows(code.as_u8()) {
+            s.fail(super::EncodeError::Invalid {
+                packet,
+                reason: "reason code not defined for this packet",
+            });
+        }
+    }
+}
+
+impl ReasonCode {
+    /// The reason code for an MQTT 3.1.1 CONNACK return code.
+    pub(crate) fn from_v311_connack(code: u8) -> Option<Self> {
+        Some(match code {
+            0 => ReasonCode::Success,
+            1 => ReasonCode::UnsupportedProtocolVersion,
+            2 => ReasonCode::ClientIdentifierNotValid,
+            3 => ReasonCode::ServerUnavailable,
+            4 => ReasonCode::BadUserNameOrPassword,
+            5 => ReasonCode::NotAuthorized,
+            _ => return None,
+        })
+    }
+
+    /// The MQTT 3.1.1 CONNACK return code, if 3.1.1 has one for this reason.
+    pub(crate) fn to_v311_connack(self) -> Option<u8> {
+        Some(match self {
+            ReasonCode::Success => 0,
+            ReasonCode::UnsupportedProtocolVersion => 1,
+            ReasonCode::ClientIdentifierNotValid => 2,
+            ReasonCode::ServerUnavailable => 3,
+            ReasonCode::BadUserNameOrPassword => 4,
+            ReasonCode::NotAuthorized => 5,
+            _ => return None,
+        })
+    }
+}

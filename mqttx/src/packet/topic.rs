@@ -1,0 +1,176 @@
+//! Topic Names, Topic Filters and matching (MQTT 5 section 4.7, 4.8.2).
+//!
+//! ```
+//! use mqttx::packet::topic::{matches, valid_topic_filter, valid_topic_name};
+//!
+//! assert!(valid_topic_name("sensors/room-42/temperature"));
+//! assert!(!valid_topic_name("sensors/+/temperature"));
+//! assert!(valid_topic_filter("sensors/+/temperature"));
+//! assert!(valid_topic_filter("$share/workers/jobs/#"));
+//! assert!(!valid_topic_filter("sensors/#/temperature"));
+//! assert!(matches("sensors/+/temperature", "sensors/room-42/temperature"));
+//! assert!(matches("sensors/#", "sensors"));
+//! assert!(!matches("#", "$SYS/broker/uptime"));
+//! ```
+
+/// The longest string MQTT can carry.
+const MAX_LEN: usize = 65_535;
+
+/// The prefix of a Shared Subscription's filter.
+const SHARE_PREFIX: &str = "$share/";
+
+/// Whether `topic` may be sent as the Topic Name of a PUBLISH: at least one
+/// byte, at most 65,535, no wildcard and no U+0000.
+pub fn valid_topic_name(topic: &str) -> bool {
+    !topic.is_empty() && topic.len() <= MAX_LEN && !topic.bytes().any(|b| matches!(b, b'+' | b'#' | 0))
+}
+
+/// Whether `filter` may be subscribed to: `+` fills a whole level, `#` is
+/// the whole last level, and a `$share/{name}/` prefix has a non-empty share
+/// name without `/`, `+` or `#` and a valid filter after it.
+pub fn valid_topic_filter(filter: &str) -> bool {
+    if filter.is_empty() || filter.len() > MAX_LEN || filter.contains('\0') {
+        return false;
+    }
+    match split_shared(filter) {
+        Some(Some((_, inner))) => valid_levels(inner),
+        Some(None) => false,
+        None => valid_levels(filter),
+    }
+}
+
+/// Whether a filter names a Shared Subscription (it begins with `$share/`).
+pub fn is_shared(filter: &str) -> bool {
+    filter.starts_with(SHARE_PREFIX)
+}
+
+/// `None` for an ordinary filter; `Some(None)` for a malformed shared one;
+/// otherwise the share name and the filter it shares.
+fn split_shared(filter: &str) -> Option<Option<(&str, &str)>> {
+    let rest = filter.strip_prefix(SHARE_PREFIX)?;
+    let parsed = rest
+        .split_once('/')
+        .filter(|(name, inner)| !name.is_empty() && !name.contains(['+', '#']) && !inner.is_empty());
+    Some(parsed)
+}
+
+fn valid_levels(filter: &str) -> bool {
+    let mut levels = filter.split('/').peekable();
+    while let Some(level) = levels.next() {
+        let last = levels.peek().is_none();
+        let ok = match level {
+            "+" => true,
+            "#" => last,
+            _ => !level.contains(['+', '#']),
+        };
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+/// Whether the Topic Name `topic` matches the Topic Filter `filter`.
+///
+/// A `$share/{name}/` prefix is looked through, so the filter of a Shared
+/// Subscription matches what its inner filter matches. Topics beginning with
+/// `$` are not matched by a filter beginning with a wildcard (MQTT 5
+/// section 4.7.2). Invalid filters match nothing.
+pub fn matches(filter: &str, topic: &str) -> bool {
+    let filter = match split_shared(filter) {
+        Some(Some((_, inner))) => inner,
+        Some(None) => return false,
+        None => filter,
+    };
+    if topic.starts_with('$') && filter.starts_with(['+', '#']) {
+        return false;
+    }
+    let mut topic_levels = topic.split('/');
+    let mut filter_levels = filter.split('/').peekable();
+    while let Some(wanted) = filter_levels.next() {
+        if wanted == "#" {
+            // `#` must be last; it also matches the parent level itself.
+            return filter_levels.peek().is_none();
+        }
+        match topic_levels.next() {
+            Some(level) if wanted == "+" || wanted == level => {}
+            _ => return false,
+        }
+    }
+    topic_levels.next().is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(valid_topic_name("a"));
+        assert!(valid_topic_name("/"));
+        assert!(valid_topic_name("$SYS/x"));
+        assert!(!valid_topic_name(""));
+        assert!(!valid_topic_name("a/#"));
+        assert!(!valid_topic_name("a\0b"));
+        assert!(!valid_topic_name(&"a".repeat(65_536)));
+    }
+
+    #[test]
+    fn filters() {
+        for ok in [
+            "#",
+            "+",
+            "a/+/b",
+            "a/#",
+            "+/+",
+            "/",
+            "a//b",
+            "$share/g/a/#",
+            "$share/g//",
+            "$SYS/#",
+        ] {
+            assert!(valid_topic_filter(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "a#",
+            "a/#/b",
+            "a+",
+            "a/b+/c",
+            "##",
+            "$share/",
+            "$share/g",
+            "$share/g/",
+            "$share//a",
+            "$share/g+/a",
+            "a\0",
+        ] {
+            assert!(!valid_topic_filter(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn matching() {
+        let cases = [
+            ("a/b", "a/b", true),
+            ("a/+", "a/b", true),
+            ("a/+", "a/b/c", false),
+            ("a/+", "a/", true),
+            ("a/#", "a", true),
+            ("a/#", "a/b/c", true),
+            ("#", "a/b", true),
+            ("+/+", "/a", true),
+            ("+", "/a", false),
+            ("#", "$SYS/a", false),
+            ("+/a", "$SYS/a", false),
+            ("$SYS/#", "$SYS/a", true),
+            ("$share/g/a/+", "a/b", true),
+            ("$share/g/a/+", "b/b", false),
+            ("a/b", "a/b/c", false),
+            ("a/b/c", "a/b", false),
+        ];
+        for (filter, topic, expected) in cases {
+            assert_eq!(matches(filter, topic), expected, "{filter} vs {topic}");
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Topic aliases, both ways. Aliases live for one network connection
+//! [MQTT-3.3.2-7], so both tables are reset on every `connect()`.
+
+use std::collections::HashMap;
+use std::num::NonZeroU16;
+
+use crate::packet::{ByteString, Publish, ReasonCode};
+
+use super::ProtocolError;
+
+/// The aliases the server has set up for its PUBLISHes to us.
+#[derive(Debug, Default)]
+pub(crate) struct InboundAliases {
+    /// Index `alias - 1`; grown only as far as the highest alias used.
+    topics: Vec<Option<ByteString>>,
+    /// What we advertised as Topic Alias Maximum.
+    max: u16,
+}
+
+impl InboundAliases {
+    pub(crate) fn reset(&mut self, max: u16) {
+        self.topics.clear();
+        self.max = max;
+    }
+
+    /// Records or resolves the alias of an incoming PUBLISH, leaving its
+    /// topic filled in.
+    pub(crate) fn resolve(&mut self, publish: &mut Publish) -> Result<(), ProtocolError> {
+        let Some(alias) = publish.properties.topic_alias else {
+            if publish.topic.is_empty() {
+                return Err(ProtocolError::violation(
+                    "PUBLISH without a topic name or topic alias",
+                ));
+            }
+            return Ok(());
+        };
+        if alias.get() > self.max {
+            return Err(ProtocolError::new(
+                ReasonCode::TopicAliasInvalid,
+                "topic alias above our Topic Alias Maximum",
+            ));
+        }
+        let index = usize::from(alias.get() - 1);
+        if publish.topic.is_empty() {
+            match self.topics.get(index).and_then(Option::as_ref) {
+                Some(topic) => publish.topic = topic.clone(),
+                None => {
+                    return Err(ProtocolError::new(
+                        ReasonCode::TopicAliasInvalid,
+                        "PUBLISH with an unknown topic alias and no topic name",
+                    ))
+                }
+            }
+        } else {
+            if self.topics.len() <= index {
+                self.topics.resize(index + 1, None);
+            }
+            if let Some(slot) = self.topics.get_mut(index) {
+                *slot = Some(publish.topic.clone());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The aliases we assign to our PUBLISHes, up to the server's Topic Alias
+/// Maximum. Once all are taken, further topics go out in full: evicting
+/// would cost a topic+alias resend for little gain on typical topic sets.
+#[derive(Debug, Default)]
+pub(crate) struct OutboundAliases {
+    assigned: HashMap<ByteString, NonZeroU16>,
+    max: u16,
+    /// u32 so that handing out alias 65,535 cannot wrap.
+    next: u32,
+}
+
+impl OutboundAliases {
+    pub(crate) fn reset(&mut self, max: u16) {
+        self.assigned.clear();
+        self.max = max;
+        self.next = 1;
+    }
+
+    pub(crate) fn enabled(&self) -> bool {
+        self.max > 0
+    }
+
+    /// Rewrites a PUBLISH about to be written: the first one on a topic
+    /// carries topic and a new alias, later ones the alias and an empty topic.
+    pub(crate) fn apply(&mut self, publish: &mut Publish) {
+        publish.properties.topic_alias = None;
+        if self.max == 0 {
+            return;
+        }
+        if let Some(&alias) = self.assigned.get(&publish.topic) {
+            publish.topic = ByteString::new();
+            publish.properties.topic_alias = Some(alias);
+        } else if self.next <= u32::from(self.max) {
+            if let Some(alias) = u16::try_from(self.next).ok().and_then(NonZeroU16::new) {
+                self.assigned.insert(publish.topic.clone(), alias);
+                self.next += 1;
+                publish.properties.topic_alias = Some(alias);
+            }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! What the state machine tells the I/O shell.
+
+use crate::packet::{
+    AckProperties, Auth, ConnAck, Disconnect, PacketId, Publish, ReasonCode, SubAck, UnsubAck,
+};
+
+use super::CommandError;
+
+/// Packet-level outcomes handed to the I/O shell.
+///
+/// `T` is an opaque tag the caller attaches to each command (the connection
+/// uses its reply channel); the protocol hands it back exactly once, in the
+/// command's `*Done` event.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Event<T> {
+    /// CONNACK with Success. Server-negotiated values are already applied.
+    Connected {
+        /// The CONNACK as received.
+        connack: ConnAck,
+        /// Whether the server resumed the session.
+        session_present: bool,
+    },
+    /// CONNACK with a failure code; see [`Event::retryable`].
+    ConnectRejected(ConnAck),
+    /// An application message to deliver, its topic already resolved from
+    /// any alias. A QoS 2 message is delivered once: a duplicate PUBLISH whose
+    /// packet id still awaits PUBREL is acknowledged but not delivered again.
+    Message(Publish),
+    /// A publish finished: QoS 0 once handed out by `poll_transmit`, QoS 1
+    /// on PUBACK, QoS 2 on PUBCOMP. `Ok` carries the PUBACK/PUBREC reason
+    /// code (Success or No matching subscribers).
+    PublishDone {
+        /// The tag given to `publish`.
+        tag: T,
+        /// The outcome.
+        result: Result<ReasonCode, CommandError>,
+    },
+    /// SUBACK arrived (`Ok` even with failure codes in it: the shell
+    /// decides), or the subscribe was refused locally or closed.
+    SubscribeDone {
+        /// The tag given to `subscribe`.
+        tag: T,
+        /// The outcome.
+        result: Result<SubAck, CommandError>,
+    },
+    /// UNSUBACK arrived, or the unsubscribe was refused locally or closed.
+    UnsubscribeDone {
+        /// The tag given to `unsubscribe`.
+        tag: T,
+        /// The outcome.
+        result: Result<UnsubAck, CommandError>,
+    },
+    /// A failure code in PUBACK/PUBREC (MQTT 5), reported in addition to
+    /// the `PublishDone` error so that a handler sees it even for publishes
+    /// nobody awaits.
+    PublishFailed {
+        /// The packet id of the rejected publish.
+        packet_id: PacketId,
+        /// The failure code.
+        reason_code: ReasonCode,
+        /// The acknowledgement's properties (reason string, user properties).
+        properties: AckProperties,
+    },
+    /// The server sent DISCONNECT (MQTT 5). The shell closes the transport
+    /// and calls `connection_lost()`.
+    ServerDisconnect(Disconnect),
+    /// The server sent AUTH (continue or re-authenticate). Answer with `auth()`.
+    AuthChallenge(Auth),
+    /// The connection is dead: CONNACK or PINGRESP overdue. The shell closes
+    /// the transport and calls `connection_lost()`.
+    Timeout(TimeoutKind),
+}
+
+/// Which answer from the server did not arrive in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeoutKind {
+    /// No CONNACK within `connect_timeout`.
+    ConnAck,
+    /// No PINGRESP within the ping timeout.
+    PingResp,
+}
+
+impl<T> Event<T> {
+    /// For [`Event::ConnectRejected`]: whether backing off and connecting
+    /// again can help. `None` for every other event.
+    pub fn retryable(&self) -> Option<bool> {
+        match self {
+            Event::ConnectRejected(connack) => Some(connack.reason_code.retryable()),
+            _ => None,
+        }
+    }
+}
+
+impl ReasonCode {
+    /// Whether a CONNACK with this code is worth retrying: every failure is,
+    /// except those that only a change of configuration can fix (bad
+    /// credentials, not authorized, invalid client id, bad authentication
+    /// method, banned, unsupported protocol version).
+    pub fn retryable(self) -> bool {
+        !matches!(
+            self,
+            ReasonCode::BadUserNameOrPassword
+                | ReasonCode::NotAuthorized
+                | ReasonCode::ClientIdentifierNotValid
+                | ReasonCode::BadAuthenticationMethod
+                | ReasonCode::Banned
+                | ReasonCode::UnsupportedProtocolVersion
+        )
+    }
+}

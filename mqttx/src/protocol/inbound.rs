@@ -1,0 +1,287 @@
+//! Packets from the server: dispatch by state, the acknowledgements of our
+//! flows, and incoming PUBLISH/PUBREL.
+
+use std::time::Instant;
+
+use crate::packet::{
+    Disconnect, Packet, PacketId, PubAck, PubComp, PubRec, PubRel, Publish, QoS, ReasonCode, SubAck, UnsubAck,
+};
+
+use super::incoming::Qos2;
+use super::outgoing::Stage;
+use super::protocol::{Outbound, State};
+use super::subscriptions::Control;
+use super::{CommandError, Event, Protocol, ProtocolError};
+
+impl<T> Protocol<T> {
+    /// Feeds one decoded packet from the wire.
+    ///
+    /// An `Err` is a protocol violation by the server: close the
+    /// connection (on MQTT 5 a DISCONNECT with the reason is already queued).
+    pub fn handle_packet(&mut self, packet: Packet, now: Instant) -> Result<(), ProtocolError> {
+        let result = self.dispatch(packet, now);
+        if let Err(error) = &result {
+            tracing::debug!(%error, "server broke the protocol");
+            if self.is_v5() && self.transport_up() {
+                self.transmit
+                    .push_back(Outbound::Packet(Packet::Disconnect(Disconnect {
+                        reason_code: error.reason,
+                        ..Disconnect::default()
+                    })));
+            }
+        }
+        result
+    }
+
+    fn dispatch(&mut self, packet: Packet, now: Instant) -> Result<(), ProtocolError> {
+        let v5 = self.is_v5();
+        match (self.state, packet) {
+            (State::AwaitingConnAck, Packet::ConnAck(connack)) => self.on_connack(connack, now),
+            (State::AwaitingConnAck | State::Connected, Packet::Auth(auth)) if v5 => {
+                self.events.push_back(Event::AuthChallenge(auth));
+                Ok(())
+            }
+            (State::AwaitingConnAck | State::Connected, Packet::Disconnect(disconnect)) if v5 => {
+                // Nothing more may be written; the shell calls connection_lost.
+                self.state = State::Offline;
+                self.keep_alive.stop();
+                self.connack_deadline = None;
+                self.events.push_back(Event::ServerDisconnect(disconnect));
+                Ok(())
+            }
+            (State::Connected, Packet::Publish(publish)) => self.on_publish(publish),
+            (State::Connected, Packet::PubAck(ack)) => self.on_puback(ack, now),
+            (State::Connected, Packet::PubRec(rec)) => self.on_pubrec(rec, now),
+            (State::Connected, Packet::PubRel(rel)) => {
+                self.on_pubrel(rel);
+                Ok(())
+            }
+            (State::Connected, Packet::PubComp(comp)) => self.on_pubcomp(comp, now),
+            (State::Connected, Packet::SubAck(suback)) => self.on_suback(suback),
+            (State::Connected, Packet::UnsubAck(unsuback)) => self.on_unsuback(unsuback),
+            (State::Connected, Packet::PingResp) => {
+                self.keep_alive.on_pingresp();
+                Ok(())
+            }
+            (_, packet) => Err(ProtocolError::violation(unexpected(&packet))),
+        }
+    }
+
+    fn on_publish(&mut self, mut publish: Publish) -> Result<(), ProtocolError> {
+        if self.is_v5() {
+            self.aliases_in.resolve(&mut publish)?;
+        } else if publish.topic.is_empty() {
+            return Err(ProtocolError::violation("PUBLISH without a topic name"));
+        }
+        let qos = publish.qos;
+        if qos == QoS::AtMostOnce {
+            self.events.push_back(Event::Message(publish));
+            return Ok(());
+        }
+        let id = publish.packet_id.ok_or(ProtocolError::violation(
+            "QoS 1/2 PUBLISH without a packet identifier",
+        ))?;
+        if qos == QoS::AtLeastOnce {
+            self.events.push_back(Event::Message(publish));
+            self.send(Packet::PubAck(PubAck::new(id)));
+            return Ok(());
+        }
+        if self.incoming.on_publish(id, self.config.receive_maximum())? == Qos2::Deliver {
+            self.events.push_back(Event::Message(publish));
+        }
+        self.send(Packet::PubRec(PubRec::new(id)));
+        Ok(())
+    }
+
+    fn on_pubrel(&mut self, rel: PubRel) {
+        let id = rel.packet_id;
+        let mut comp = PubComp::new(id);
+        if !self.incoming.on_pubrel(id) && self.is_v5() {
+            comp.reason_code = ReasonCode::PacketIdentifierNotFound;
+        }
+        self.send(Packet::PubComp(comp));
+    }
+
+    fn on_puback(&mut self, ack: PubAck, now: Instant) -> Result<(), ProtocolError> {
+        match self.outgoing.inflight.get(&ack.packet_id).map(|slot| &slot.stage) {
+            // A late duplicate, e.g. a 3.1.1 retry crossing the first PUBACK.
+            None => return Ok(()),
+            Some(Stage::Unacked(publish)) if publish.qos == QoS::AtLeastOnce => {}
+            Some(_) => return Err(ProtocolError::violation("PUBACK for a QoS 2 PUBLISH")),
+        }
+        self.finish(ack.packet_id, ack.reason_code, ack.properties, now);
+        Ok(())
+    }
+
+    fn on_pubrec(&mut self, rec: PubRec, now: Instant) -> Result<(), ProtocolError> {
+        let id = rec.packet_id;
+        let Some(slot) = self.outgoing.inflight.get_mut(&id) else {
+            // Unknown id: let the server finish its side of the flow.
+            if !rec.reason_code.is_error() {
+                let mut rel = PubRel::new(id);
+                if self.is_v5() {
+                    rel.reason_code = ReasonCode::PacketIdentifierNotFound;
+                }
+                self.send(Packet::PubRel(rel));
+            }
+            return Ok(());
+        };
+        match &slot.stage {
+            Stage::Unacked(publish) if publish.qos == QoS::ExactlyOnce => {}
+            // Our PUBREL crossed a resent PUBREC: answer again.
+            Stage::Released { .. } => {
+                slot.sent_at = Some(now);
+                self.send(Packet::PubRel(PubRel::new(id)));
+                return Ok(());
+            }
+            Stage::Unacked(_) => return Err(ProtocolError::violation("PUBREC for a QoS 1 PUBLISH")),
+        }
+        if rec.reason_code.is_error() {
+            // Acknowledged for good; never resent [MQTT-4.4.0-2].
+            self.finish(id, rec.reason_code, rec.properties, now);
+            return Ok(());
+        }
+        slot.stage = Stage::Released {
+            pubrec: rec.reason_code,
+        };
+        slot.sent_at = Some(now);
+        self.send(Packet::PubRel(PubRel::new(id)));
+        Ok(())
+    }
+
+    fn on_pubcomp(&mut self, comp: PubComp, now: Instant) -> Result<(), ProtocolError> {
+        let pubrec = match self
+            .outgoing
+            .inflight
+            .get(&comp.packet_id)
+            .map(|slot| &slot.stage)
+        {
+            None => return Ok(()),
+            Some(Stage::Released { pubrec }) => *pubrec,
+            Some(Stage::Unacked(_)) => return Err(ProtocolError::violation("PUBCOMP before PUBREC")),
+        };
+        // Any code completes: after PUBREC the server owned the message,
+        // and Packet Identifier not found only means it already let go.
+        self.finish(comp.packet_id, pubrec, comp.properties, now);
+        Ok(())
+    }
+
+    /// Ends an outgoing flow: frees its id and window slot, reports it.
+    fn finish(
+        &mut self,
+        id: PacketId,
+        code: ReasonCode,
+        properties: crate::packet::AckProperties,
+        now: Instant,
+    ) {
+        let Some(slot) = self.outgoing.remove(id) else {
+            return;
+        };
+        self.ids.release(id);
+        let result = if code.is_error() {
+            self.events.push_back(Event::PublishFailed {
+                packet_id: id,
+                reason_code: code,
+                properties,
+            });
+            Err(CommandError::Rejected(code))
+        } else {
+            Ok(code)
+        };
+        self.events.push_back(Event::PublishDone {
+            tag: slot.tag,
+            result,
+        });
+        self.pump(now);
+    }
+
+    fn on_suback(&mut self, suback: SubAck) -> Result<(), ProtocolError> {
+        match self.subscriptions.pending.get(&suback.packet_id) {
+            None => return Ok(()),
+            Some((_, Control::Subscribe { filters, .. })) if filters.len() == suback.reason_codes.len() => {}
+            Some((_, Control::Subscribe { .. })) => {
+                return Err(ProtocolError::violation(
+                    "SUBACK reason codes do not match the filters",
+                ))
+            }
+            Some((_, Control::Unsubscribe { .. })) => {
+                return Err(ProtocolError::violation("SUBACK for an UNSUBSCRIBE"))
+            }
+        }
+        self.ids.release(suback.packet_id);
+        if let Some((
+            _,
+            Control::Subscribe {
+                filters,
+                properties,
+                tag,
+            },
+        )) = self.subscriptions.pending.remove(&suback.packet_id)
+        {
+            let identifier = properties.subscription_identifier;
+            self.subscriptions
+                .granted(&filters, identifier, &suback, tag.is_none());
+            if let Some(tag) = tag {
+                self.events.push_back(Event::SubscribeDone {
+                    tag,
+                    result: Ok(suback),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn on_unsuback(&mut self, unsuback: UnsubAck) -> Result<(), ProtocolError> {
+        let v5 = self.is_v5();
+        match self.subscriptions.pending.get(&unsuback.packet_id) {
+            None => return Ok(()),
+            Some((_, Control::Unsubscribe { filters, .. }))
+                if !v5 || filters.len() == unsuback.reason_codes.len() => {}
+            Some((_, Control::Unsubscribe { .. })) => {
+                return Err(ProtocolError::violation(
+                    "UNSUBACK reason codes do not match the filters",
+                ))
+            }
+            Some((_, Control::Subscribe { .. })) => {
+                return Err(ProtocolError::violation("UNSUBACK for a SUBSCRIBE"))
+            }
+        }
+        self.ids.release(unsuback.packet_id);
+        if let Some((_, Control::Unsubscribe { filters, tag, .. })) =
+            self.subscriptions.pending.remove(&unsuback.packet_id)
+        {
+            self.subscriptions.removed(&filters, &unsuback);
+            if let Some(tag) = tag {
+                self.events.push_back(Event::UnsubscribeDone {
+                    tag,
+                    result: Ok(unsuback),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn send(&mut self, packet: Packet) {
+        self.transmit.push_back(Outbound::Packet(packet));
+    }
+}
+
+/// Why `packet` cannot arrive now (packets only a client sends, or a
+/// server packet before CONNACK / after the connection ended).
+fn unexpected(packet: &Packet) -> &'static str {
+    match packet {
+        Packet::Connect(_) => "CONNECT from the server",
+        Packet::Subscribe(_) => "SUBSCRIBE from the server",
+        Packet::Unsubscribe(_) => "UNSUBSCRIBE from the server",
+        Packet::PingReq => "PINGREQ from the server",
+        Packet::ConnAck(_) => "CONNACK when none was expected",
+        Packet::Auth(_) => "AUTH on MQTT 3.1.1 or without a connection",
+        Packet::Disconnect(_) => "DISCONNECT from the server on MQTT 3.1.1 or without a connection",
+        Packet::Publish(_) => "PUBLISH before CONNACK",
+        Packet::PubAck(_) | Packet::PubRec(_) | Packet::PubRel(_) | Packet::PubComp(_) => {
+            "publish acknowledgement before CONNACK"
+        }
+        Packet::SubAck(_) | Packet::UnsubAck(_) => "subscription acknowledgement before CONNACK",
+        Packet::PingResp => "PINGRESP before CONNACK",
+    }
+}

@@ -1,0 +1,55 @@
+//! Incoming QoS 2: the packet ids whose PUBLISH we have delivered and
+//! acknowledged with PUBREC, until the server's PUBREL releases them.
+//! Remembering them is what makes delivery exactly-once [MQTT-4.3.3-10].
+
+use crate::packet::{PacketId, ReasonCode};
+
+use super::packet_ids::IdSet;
+use super::ProtocolError;
+
+#[derive(Debug, Default)]
+pub(crate) struct Incoming {
+    awaiting_rel: IdSet,
+}
+
+/// What to do with an incoming QoS 2 PUBLISH.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Qos2 {
+    /// A new message: deliver it, then PUBREC.
+    Deliver,
+    /// A resend of one already delivered: PUBREC only.
+    Duplicate,
+}
+
+impl Incoming {
+    /// `receive_maximum` is ours: the server may not have more QoS 2 flows
+    /// awaiting PUBREL than that [MQTT-3.3.4-9].
+    pub(crate) fn on_publish(&mut self, id: PacketId, receive_maximum: u16) -> Result<Qos2, ProtocolError> {
+        if self.awaiting_rel.contains(id) {
+            return Ok(Qos2::Duplicate);
+        }
+        if self.awaiting_rel.len() >= usize::from(receive_maximum) {
+            return Err(ProtocolError::new(
+                ReasonCode::ReceiveMaximumExceeded,
+                "more QoS 2 PUBLISHes awaiting PUBREL than our Receive Maximum",
+            ));
+        }
+        self.awaiting_rel.insert(id);
+        Ok(Qos2::Deliver)
+    }
+
+    /// Whether `id` was awaiting this PUBREL.
+    pub(crate) fn on_pubrel(&mut self, id: PacketId) -> bool {
+        self.awaiting_rel.remove(id)
+    }
+
+    /// The session is gone [MQTT-3.2.2-5].
+    pub(crate) fn clear(&mut self) {
+        self.awaiting_rel.clear();
+    }
+
+    #[cfg(test)]
+    pub(crate) fn awaiting(&self) -> usize {
+        self.awaiting_rel.len()
+    }
+}

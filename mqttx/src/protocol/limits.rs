@@ -1,0 +1,101 @@
+//! The limits the server announced in CONNACK, and the checks that keep
+//! our PUBLISHes within them [MQTT-3.2.2-11, -14, -15].
+
+use std::num::NonZeroU16;
+
+use crate::packet::{encoded_len, ConnAckProperties, Packet, ProtocolVersion, Publish, QoS};
+
+use super::CommandError;
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ServerLimits {
+    pub(crate) maximum_packet_size: Option<u32>,
+    pub(crate) receive_maximum: u16,
+    pub(crate) topic_alias_maximum: u16,
+    pub(crate) maximum_qos: QoS,
+    pub(crate) retain_available: bool,
+}
+
+impl Default for ServerLimits {
+    /// What an absent property means: no limit.
+    fn default() -> Self {
+        ServerLimits {
+            maximum_packet_size: None,
+            receive_maximum: u16::MAX,
+            topic_alias_maximum: 0,
+            maximum_qos: QoS::ExactlyOnce,
+            retain_available: true,
+        }
+    }
+}
+
+impl ServerLimits {
+    pub(crate) fn from_connack(properties: &ConnAckProperties) -> Self {
+        let absent = ServerLimits::default();
+        ServerLimits {
+            maximum_packet_size: properties.maximum_packet_size,
+            // 0 is a protocol error the codec rejects; never let it stall the window.
+            receive_maximum: properties
+                .receive_maximum
+                .unwrap_or(absent.receive_maximum)
+                .max(1),
+            topic_alias_maximum: properties.topic_alias_maximum.unwrap_or(0),
+            maximum_qos: properties.maximum_qos.unwrap_or(absent.maximum_qos),
+            retain_available: properties.retain_available.unwrap_or(true),
+        }
+    }
+
+    /// Whether `publish` may be sent. With outgoing aliases on, it is
+    /// measured carrying a Topic Alias, its largest on-the-wire form.
+    pub(crate) fn check_publish(
+        &self,
+        publish: &mut Publish,
+        version: ProtocolVersion,
+        aliasing: bool,
+    ) -> Result<(), CommandError> {
+        if publish.qos > self.maximum_qos {
+            return Err(CommandError::QoSNotSupported {
+                requested: publish.qos,
+                maximum: self.maximum_qos,
+            });
+        }
+        if publish.retain && !self.retain_available {
+            return Err(CommandError::RetainNotSupported);
+        }
+        // Measure with the two bytes the packet id will take.
+        let placeholder_id = publish.qos != QoS::AtMostOnce && publish.packet_id.is_none();
+        if placeholder_id {
+            publish.packet_id = Some(NonZeroU16::MIN);
+        }
+        if aliasing {
+            publish.properties.topic_alias = Some(NonZeroU16::MIN);
+        }
+        let size = publish_len(publish, version);
+        publish.properties.topic_alias = None;
+        if placeholder_id {
+            publish.packet_id = None;
+        }
+        self.check_size(size?)
+    }
+
+    pub(crate) fn check_size(&self, size: usize) -> Result<(), CommandError> {
+        match self.maximum_packet_size {
+            Some(max) if size > max as usize => Err(CommandError::PacketTooLarge {
+                size,
+                max: max as usize,
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// `encoded_len` wants a `Packet`: move the publish in and back out rather
+/// than clone it.
+fn publish_len(publish: &mut Publish, version: ProtocolVersion) -> Result<usize, CommandError> {
+    let packet = Packet::Publish(std::mem::take(publish));
+    let len = encoded_len(&packet, version);
+    if let Packet::Publish(taken) = packet {
+        *publish = taken;
+    }
+    len.map_err(CommandError::Encode)
+}

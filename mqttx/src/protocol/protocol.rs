@@ -1,0 +1,267 @@
+//! The state machine itself: its state, the connection lifecycle, and the
+//! outputs (packets, events, the next deadline).
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use crate::packet::{ByteString, Packet, ProtocolVersion, Publish, ReasonCode, SubscriptionOptions};
+
+use super::alias::{InboundAliases, OutboundAliases};
+use super::incoming::Incoming;
+use super::keepalive::KeepAlive;
+use super::limits::ServerLimits;
+use super::outgoing::Outgoing;
+use super::packet_ids::PacketIds;
+use super::subscriptions::Subscriptions;
+use super::{CommandError, Config, Event, TimeoutKind};
+
+/// Where the connection is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum State {
+    /// No transport, or one that is being torn down.
+    Offline,
+    /// CONNECT queued, CONNACK not yet received.
+    AwaitingConnAck,
+    /// CONNACK Success received.
+    Connected,
+    /// `disconnect()` was called: commands fail with `Closed`.
+    Closed,
+}
+
+/// A packet waiting in the transmit queue.
+#[derive(Debug)]
+pub(crate) enum Outbound<T> {
+    Packet(Packet),
+    /// A QoS 0 publish completes when it is taken for writing.
+    Qos0(Publish, T),
+}
+
+/// The sans-IO MQTT session: feed it packets, commands and the time; take
+/// packets to write and events to act on.
+///
+/// `T` is an opaque tag attached to each command and handed back exactly
+/// once, in that command's `*Done` event.
+#[derive(Debug)]
+pub struct Protocol<T> {
+    pub(crate) config: Config,
+    /// Config's keep_alive before Server Keep Alive replaced it: what CONNECT asks for.
+    pub(crate) requested_keep_alive: u16,
+    pub(crate) state: State,
+    pub(crate) connected_once: bool,
+    pub(crate) clean_start_sent: bool,
+    /// The session expiry in force (ours, or the server's override).
+    pub(crate) session_expiry: u32,
+    /// Bumped on every CONNACK Success; see `Queued::checked`.
+    pub(crate) generation: u64,
+    pub(crate) limits: ServerLimits,
+    pub(crate) ids: PacketIds,
+    pub(crate) outgoing: Outgoing<T>,
+    pub(crate) incoming: Incoming,
+    pub(crate) subscriptions: Subscriptions<T>,
+    pub(crate) aliases_in: InboundAliases,
+    pub(crate) aliases_out: OutboundAliases,
+    pub(crate) keep_alive: KeepAlive,
+    pub(crate) connack_deadline: Option<Instant>,
+    /// MQTT 3.1.1: the earliest an unacknowledged packet may need a resend.
+    pub(crate) retry_at: Option<Instant>,
+    pub(crate) transmit: VecDeque<Outbound<T>>,
+    pub(crate) events: VecDeque<Event<T>>,
+}
+
+impl<T> Protocol<T> {
+    /// A session that has never connected.
+    pub fn new(config: Config) -> Self {
+        Protocol {
+            requested_keep_alive: config.keep_alive,
+            session_expiry: config.connect_properties.session_expiry_interval.unwrap_or(0),
+            config,
+            state: State::Offline,
+            connected_once: false,
+            clean_start_sent: false,
+            generation: 0,
+            limits: ServerLimits::default(),
+            ids: PacketIds::default(),
+            outgoing: Outgoing::default(),
+            incoming: Incoming::default(),
+            subscriptions: Subscriptions::default(),
+            aliases_in: InboundAliases::default(),
+            aliases_out: OutboundAliases::default(),
+            keep_alive: KeepAlive::default(),
+            connack_deadline: None,
+            retry_at: None,
+            transmit: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// The configuration, with the Assigned Client Identifier and Server
+    /// Keep Alive applied once connected.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// CONNACK Success received and the connection not lost since.
+    pub fn is_connected(&self) -> bool {
+        self.state == State::Connected
+    }
+
+    /// A transport is up: queue CONNECT. Everything that lives for one
+    /// network connection (topic aliases, keep-alive, the server's limits)
+    /// starts over; the session (in-flight publishes, subscriptions) does not.
+    pub fn connect(&mut self, now: Instant) {
+        if matches!(self.state, State::AwaitingConnAck | State::Connected) {
+            self.connection_lost(now);
+        }
+        self.drop_transmit();
+        self.limits = ServerLimits::default();
+        self.aliases_in.reset(self.config.topic_alias_maximum());
+        self.aliases_out.reset(0);
+        self.keep_alive.stop();
+        let connect = self.build_connect();
+        self.clean_start_sent = connect.clean_start;
+        self.transmit
+            .push_back(Outbound::Packet(Packet::Connect(Box::new(connect))));
+        self.state = State::AwaitingConnAck;
+        self.connack_deadline = Some(now + self.config.connect_timeout);
+    }
+
+    /// The transport is gone. In-flight QoS 1/2 state is kept for the next
+    /// `connect()`; SUBSCRIBE/UNSUBSCRIBE still unacknowledged are queued again.
+    pub fn connection_lost(&mut self, now: Instant) {
+        let _ = now;
+        self.drop_transmit();
+        self.connack_deadline = None;
+        self.retry_at = None;
+        self.keep_alive.stop();
+        self.outgoing.connection_lost();
+        for id in self.subscriptions.connection_lost() {
+            self.ids.release(id);
+        }
+        if self.state != State::Closed {
+            self.state = State::Offline;
+        }
+    }
+
+    /// Next packet to write. Drain until `None` after every input and write
+    /// them all at once. Taking a packet counts as sending it.
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<Packet> {
+        let mut packet = match self.transmit.pop_front()? {
+            Outbound::Packet(packet) => packet,
+            Outbound::Qos0(publish, tag) => {
+                self.events.push_back(Event::PublishDone {
+                    tag,
+                    result: Ok(ReasonCode::Success),
+                });
+                Packet::Publish(publish)
+            }
+        };
+        // Aliases are applied here, at the last moment, because they belong
+        // to the connection the packet is written on.
+        if let Packet::Publish(publish) = &mut packet {
+            self.aliases_out.apply(publish);
+        }
+        self.keep_alive.on_sent(now);
+        Some(packet)
+    }
+
+    /// Next event for the shell.
+    pub fn poll_event(&mut self) -> Option<Event<T>> {
+        self.events.pop_front()
+    }
+
+    /// The earliest instant `handle_timeout` must be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.state {
+            State::AwaitingConnAck => self.connack_deadline,
+            State::Connected => match (self.keep_alive.next_deadline(), self.retry_at) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            },
+            State::Offline | State::Closed => None,
+        }
+    }
+
+    /// Fires whatever deadline has passed: CONNACK or PINGRESP overdue
+    /// (the connection is then dead), PINGREQ due, 3.1.1 retries due.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        match self.state {
+            State::AwaitingConnAck => {
+                if self.connack_deadline.is_some_and(|deadline| now >= deadline) {
+                    self.dead(TimeoutKind::ConnAck);
+                }
+            }
+            State::Connected => {
+                if self
+                    .keep_alive
+                    .pingresp_deadline()
+                    .is_some_and(|deadline| now >= deadline)
+                {
+                    self.dead(TimeoutKind::PingResp);
+                    return;
+                }
+                if self.keep_alive.ping_due().is_some_and(|due| now >= due) {
+                    self.transmit.push_back(Outbound::Packet(Packet::PingReq));
+                    self.keep_alive.on_ping_sent(now);
+                }
+                if self.retry_at.is_some_and(|at| now >= at) {
+                    self.retry(now);
+                }
+            }
+            State::Offline | State::Closed => {}
+        }
+    }
+
+    /// Subscriptions currently held (filter → options); restored
+    /// automatically after a reconnect without session.
+    pub fn subscriptions(&self) -> impl Iterator<Item = (&ByteString, &SubscriptionOptions)> {
+        self.subscriptions
+            .held
+            .iter()
+            .map(|held| (&held.filter, &held.options))
+    }
+
+    /// QoS 1/2 publishes sent and not yet completed.
+    pub fn inflight(&self) -> usize {
+        self.outgoing.inflight.len()
+    }
+
+    /// Commands waiting behind the window or for a connection.
+    pub fn queued(&self) -> usize {
+        self.outgoing.queue.len() + self.subscriptions.queue.len()
+    }
+
+    /// The outgoing window: ours, lowered by the server's Receive Maximum.
+    pub(crate) fn window(&self) -> usize {
+        usize::from(self.config.max_inflight.max(1).min(self.limits.receive_maximum))
+    }
+
+    pub(crate) fn is_v5(&self) -> bool {
+        self.config.version == ProtocolVersion::V5
+    }
+
+    /// A transport exists that can still take packets.
+    pub(crate) fn transport_up(&self) -> bool {
+        matches!(self.state, State::AwaitingConnAck | State::Connected)
+    }
+
+    /// The connection is declared dead; the shell will call connection_lost.
+    fn dead(&mut self, kind: TimeoutKind) {
+        self.state = State::Offline;
+        self.connack_deadline = None;
+        self.keep_alive.stop();
+        self.events.push_back(Event::Timeout(kind));
+    }
+
+    /// Packets never written are void with their connection; a QoS 0
+    /// publish among them reports that it was not sent.
+    fn drop_transmit(&mut self) {
+        for outbound in self.transmit.drain(..) {
+            if let Outbound::Qos0(_, tag) = outbound {
+                self.events.push_back(Event::PublishDone {
+                    tag,
+                    result: Err(CommandError::NotConnected),
+                });
+            }
+        }
+    }
+}
