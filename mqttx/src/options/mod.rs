@@ -22,6 +22,13 @@ use crate::protocol::Config;
 /// MQTT 5 it is advertised in CONNECT, so the server never sends more.
 pub const DEFAULT_MAX_PACKET_SIZE: u32 = 1024 * 1024;
 
+/// The in-flight window on MQTT 5 unless set (the server may lower it).
+pub const DEFAULT_MAX_INFLIGHT: u16 = 100;
+
+/// The in-flight window on MQTT 3.1.1 unless set: mosquitto's default
+/// `max_inflight_messages`, beyond which it drops QoS 2 messages unseen.
+pub const DEFAULT_MAX_INFLIGHT_V311: u16 = 20;
+
 /// How to connect, and how to behave once connected.
 ///
 /// Built with [`ConnectOptions::new`] (host and client id) or
@@ -59,7 +66,7 @@ pub struct ConnectOptions<H = ()> {
     pub(crate) will: Option<LastWill>,
     pub(crate) connect_properties: ConnectProperties,
     pub(crate) retry_interval: Duration,
-    pub(crate) max_inflight: u16,
+    pub(crate) max_inflight: Option<u16>,
     pub(crate) max_queued: usize,
     pub(crate) max_packet_size: u32,
     pub(crate) backoff: Backoff,
@@ -70,7 +77,8 @@ pub struct ConnectOptions<H = ()> {
 impl ConnectOptions<()> {
     /// Options for `host` with client identifier `client_id` and every
     /// other option at its default: TCP on port 1883, MQTT 5, clean session,
-    /// keep-alive 60 s, in-flight window 100.
+    /// keep-alive 60 s, in-flight window 100 (20 on MQTT 3.1.1, see
+    /// [`max_inflight`](Self::max_inflight)).
     ///
     /// An empty `client_id` asks an MQTT 5 server to assign one.
     pub fn new(host: impl Into<String>, client_id: impl Into<ByteString>) -> Self {
@@ -88,7 +96,7 @@ impl ConnectOptions<()> {
             will: None,
             connect_properties: ConnectProperties::default(),
             retry_interval: Duration::from_secs(5),
-            max_inflight: 100,
+            max_inflight: None,
             max_queued: 10_000,
             max_packet_size: DEFAULT_MAX_PACKET_SIZE,
             backoff: Backoff::default(),
@@ -206,10 +214,16 @@ impl<H> ConnectOptions<H> {
         self
     }
 
-    /// How many QoS 1/2 publishes may await acknowledgement at once
-    /// (default 100; the server's Receive Maximum may lower it).
+    /// How many QoS 1/2 publishes may await acknowledgement at once.
+    ///
+    /// MQTT 5 servers announce their own limit (Receive Maximum) and the
+    /// window is the smaller of the two; the default here is 100. MQTT 3.1.1
+    /// servers cannot announce one, and some enforce one silently: mosquitto
+    /// acknowledges the QoS 2 messages beyond its `max_inflight_messages`
+    /// (20 by default) and drops them. So on MQTT 3.1.1 the default is
+    /// [`DEFAULT_MAX_INFLIGHT_V311`]; raise it only as far as your broker allows.
     pub fn max_inflight(mut self, max: u16) -> Self {
-        self.max_inflight = max.max(1);
+        self.max_inflight = Some(max.max(1));
         self
     }
 
@@ -302,7 +316,10 @@ impl<H> ConnectOptions<H> {
             password: self.password.clone(),
             will: self.will.clone(),
             connect_properties: properties,
-            max_inflight: self.max_inflight,
+            max_inflight: self.max_inflight.unwrap_or(match self.protocol_version {
+                ProtocolVersion::V5 => DEFAULT_MAX_INFLIGHT,
+                ProtocolVersion::V311 => DEFAULT_MAX_INFLIGHT_V311,
+            }),
             max_queued: self.max_queued,
             retry_interval: self.retry_interval,
             connect_timeout: self.connect_timeout,
