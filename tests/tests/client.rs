@@ -113,7 +113,7 @@ async fn qos2_arrives_exactly_once() {
         // The last number is the sentinel: the topic's order means any
         // duplicate of an earlier number would have arrived before it.
         let mut seen = BTreeMap::new();
-        while seen.get(&count).is_none() {
+        while !seen.contains_key(&count) {
             let msg = events.message(WAIT).await;
             assert_eq!(msg.qos, QoS::ExactlyOnce);
             *seen.entry(seq(&msg)).or_insert(0u32) += 1;
