@@ -508,3 +508,56 @@ async fn a_panicking_handler_does_not_kill_the_connection() {
         client.disconnect().await.unwrap();
     }
 }
+
+#[actix_rt::test]
+async fn publishes_wait_for_a_reconnect_in_a_bounded_queue() {
+    let mut broker = Broker::start().unwrap();
+    for version in VERSIONS {
+        let (recorder, mut events) = recorder();
+        let opts = options(broker.port(), "queue", version)
+            .max_queued(3)
+            .handler(recorder);
+        let client = Client::connect(opts).await.unwrap();
+        broker.stop().unwrap();
+        events.disconnected(WAIT).await;
+
+        let waiting: Vec<_> = (0..3u32)
+            .map(|n| {
+                client
+                    .publish("queue/t", n.to_be_bytes().to_vec())
+                    .qos(QoS::AtLeastOnce)
+                    .into_future()
+            })
+            .collect();
+        let overflow = client
+            .publish("queue/t", "one too many")
+            .qos(QoS::AtLeastOnce)
+            .await;
+        assert!(matches!(overflow, Err(Error::QueueFull)), "got {overflow:?}");
+        let qos0 = client.publish("queue/t", "fire and forget").await;
+        assert!(matches!(qos0, Err(Error::NotConnected)), "got {qos0:?}");
+
+        broker.start_again().unwrap();
+        for publish in waiting {
+            publish.await.unwrap();
+        }
+        client.disconnect().await.unwrap();
+    }
+}
+
+#[test]
+fn connect_outside_an_actix_system_is_a_clear_error() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let result = runtime.block_on(Client::connect(ConnectOptions::new("127.0.0.1", "nowhere")));
+    assert!(matches!(result, Err(Error::NoSystem)), "got {result:?}");
+}
+
+#[actix_rt::test]
+async fn unavailable_transport_is_refused_not_ignored() {
+    let result =
+        Client::connect(ConnectOptions::new("127.0.0.1", "tls").transport(mqttx::Transport::Tls)).await;
+    assert!(matches!(result, Err(Error::InvalidOptions(_))), "got {result:?}");
+}
