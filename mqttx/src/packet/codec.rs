@@ -76,7 +76,15 @@ pub fn decode(
         return Ok(None);
     }
     let frame = buf.split_to(size).freeze();
-    decode_frame(first, &frame, header, version).map(Some)
+    // PUBLISH is the hot path; going straight to it saves moving the large
+    // Packet value through one more frame.
+    if first >> 4 == 3 {
+        let publish = body(frame, header, "PUBLISH", |r| {
+            Publish::decode(first & 0x0F, r, version)
+        })?;
+        return Ok(Some(Packet::Publish(publish)));
+    }
+    decode_frame(first, frame, header, version).map(Some)
 }
 
 /// The name of a packet type, for errors raised before a body exists.
@@ -127,12 +135,12 @@ fn check_first_byte(first: u8, version: ProtocolVersion) -> Result<(), DecodeErr
 }
 
 /// Runs `read` over the body and insists it used every byte.
-#[inline]
+#[inline(always)]
 fn body<T>(
-    frame: &Bytes,
+    frame: Bytes,
     start: usize,
     packet: &'static str,
-    read: impl FnOnce(&mut Reader<'_>) -> Result<T, DecodeError>,
+    read: impl FnOnce(&mut Reader) -> Result<T, DecodeError>,
 ) -> Result<T, DecodeError> {
     let mut r = Reader::new(frame, start, packet);
     let value = read(&mut r)?;
@@ -140,7 +148,7 @@ fn body<T>(
     Ok(value)
 }
 
-fn decode_frame(first: u8, frame: &Bytes, start: usize, v: ProtocolVersion) -> Result<Packet, DecodeError> {
+fn decode_frame(first: u8, frame: Bytes, start: usize, v: ProtocolVersion) -> Result<Packet, DecodeError> {
     let kind = first >> 4;
     let name = type_name(kind);
     Ok(match kind {

@@ -97,7 +97,7 @@ mod codec {
 
         pub(crate) fn decode(
             flags: u8,
-            r: &mut Reader<'_>,
+            r: &mut Reader,
             version: ProtocolVersion,
         ) -> Result<Self, DecodeError> {
             let qos_bits = (flags >> 1) & 0b11;
@@ -163,7 +163,7 @@ mod codec {
     }
 
     impl PublishProperties {
-        pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        pub(crate) fn decode(r: &mut Reader) -> Result<Self, DecodeError> {
             let mut p = PublishProperties::default();
             de::properties(r, |property, r| match property {
                 id::PAYLOAD_FORMAT_INDICATOR => de::once(
@@ -192,6 +192,19 @@ mod codec {
     }
 
     impl WriteProperties for PublishProperties {
+        #[inline]
+        fn is_empty(&self) -> bool {
+            let p = self;
+            p.payload_format_indicator.is_none()
+                && p.message_expiry_interval.is_none()
+                && p.topic_alias.is_none()
+                && p.response_topic.is_none()
+                && p.correlation_data.is_none()
+                && p.user_properties.is_empty()
+                && p.subscription_identifiers.is_empty()
+                && p.content_type.is_none()
+        }
+
         fn write_to<S: Sink>(&self, s: &mut S) {
             en::boolean(s, id::PAYLOAD_FORMAT_INDICATOR, self.payload_format_indicator);
             en::u32(s, id::MESSAGE_EXPIRY_INTERVAL, self.message_expiry_interval);
