@@ -1,5 +1,5 @@
 //! The MQTT 3.1.1 and 5.0 codec: every control packet, property and reason
-//! code, encoded into a [`BytesMut`] and decoded from one without copying.
+//! code, encoded into a [`BytesMut`](bytes::BytesMut) and decoded from one without copying.
 //!
 //! The codec is sans-IO: it never touches a socket. [`decode`] returns
 //! `Ok(None)` while a frame is incomplete and consumes nothing then, so the
