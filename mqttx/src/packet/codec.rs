@@ -52,6 +52,7 @@ pub fn encoded_len(packet: &Packet, version: ProtocolVersion) -> Result<usize, E
 ///
 /// After an error the connection is unusable (the specification requires
 /// closing it), so how much of `buf` was consumed is unspecified.
+#[inline]
 pub fn decode(
     buf: &mut BytesMut,
     version: ProtocolVersion,
