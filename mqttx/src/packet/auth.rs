@@ -34,7 +34,7 @@ mod codec {
 
     impl Auth {
         /// An empty body means Success without properties.
-        pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        pub(crate) fn decode(r: &mut Reader) -> Result<Self, DecodeError> {
             let mut auth = Auth::default();
             if r.is_empty() {
                 return Ok(auth);

@@ -52,7 +52,7 @@ mod codec {
     }
 
     impl ConnAck {
-        pub(crate) fn decode(r: &mut Reader<'_>, version: ProtocolVersion) -> Result<Self, DecodeError> {
+        pub(crate) fn decode(r: &mut Reader, version: ProtocolVersion) -> Result<Self, DecodeError> {
             let flags = r.u8()?;
             if flags & !1 != 0 {
                 return Err(DecodeError::ReservedBits {
@@ -101,7 +101,7 @@ mod codec {
     }
 
     impl ConnAckProperties {
-        fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        fn decode(r: &mut Reader) -> Result<Self, DecodeError> {
             let mut p = ConnAckProperties::default();
             de::properties(r, |property, r| match property {
                 id::SESSION_EXPIRY_INTERVAL => de::once(&mut p.session_expiry_interval, property, r.u32()?),

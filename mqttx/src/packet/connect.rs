@@ -113,7 +113,7 @@ mod codec {
 
     impl Connect {
         /// Decodes a CONNECT body; the protocol level comes from the packet.
-        pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        pub(crate) fn decode(r: &mut Reader) -> Result<Self, DecodeError> {
             if r.string()? != PROTOCOL_NAME {
                 return Err(DecodeError::InvalidConnect("protocol name is not MQTT"));
             }
@@ -236,7 +236,7 @@ mod codec {
     }
 
     impl ConnectProperties {
-        fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        fn decode(r: &mut Reader) -> Result<Self, DecodeError> {
             let mut p = ConnectProperties::default();
             de::properties(r, |property, r| match property {
                 id::SESSION_EXPIRY_INTERVAL => de::once(&mut p.session_expiry_interval, property, r.u32()?),
@@ -303,7 +303,7 @@ mod codec {
     }
 
     impl WillProperties {
-        fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        fn decode(r: &mut Reader) -> Result<Self, DecodeError> {
             let mut p = WillProperties::default();
             de::properties(r, |property, r| match property {
                 id::WILL_DELAY_INTERVAL => de::once(&mut p.will_delay_interval, property, r.u32()?),

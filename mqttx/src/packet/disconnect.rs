@@ -35,7 +35,7 @@ mod codec {
     impl Disconnect {
         /// MQTT 5 lets the sender stop early: an empty body means Normal
         /// disconnection, a lone reason code means no properties.
-        pub(crate) fn decode(r: &mut Reader<'_>, version: ProtocolVersion) -> Result<Self, DecodeError> {
+        pub(crate) fn decode(r: &mut Reader, version: ProtocolVersion) -> Result<Self, DecodeError> {
             let mut disconnect = Disconnect::default();
             if version == ProtocolVersion::V311 || r.is_empty() {
                 return Ok(disconnect);

@@ -54,20 +54,26 @@ pub(crate) mod decode {
 
     /// Reads a Property Length and the properties it covers, handing each
     /// identifier to `each`, which answers whether that packet allows it.
-    pub(crate) fn properties<'a, F>(r: &mut Reader<'a>, mut each: F) -> Result<(), DecodeError>
+    pub(crate) fn properties<F>(r: &mut Reader, mut each: F) -> Result<(), DecodeError>
     where
-        F: FnMut(u8, &mut Reader<'a>) -> Result<bool, DecodeError>,
+        F: FnMut(u8, &mut Reader) -> Result<bool, DecodeError>,
     {
         let len = r.varint()?;
         if len == 0 {
             return Ok(());
         }
-        let mut list = r.sub(len as usize)?;
+        r.limited(len as usize, |list| each_property(list, &mut each))
+    }
+
+    fn each_property<F>(list: &mut Reader, each: &mut F) -> Result<(), DecodeError>
+    where
+        F: FnMut(u8, &mut Reader) -> Result<bool, DecodeError>,
+    {
         while !list.is_empty() {
             // Identifiers are Variable Byte Integers, but all defined ones are
             // below 0x80, so a byte with the continuation bit is unknown anyway.
             let property = list.u8()?;
-            if !each(property, &mut list)? {
+            if !each(property, list)? {
                 return Err(if is_known(property) {
                     DecodeError::PropertyNotAllowed {
                         property,
@@ -91,7 +97,7 @@ pub(crate) mod decode {
     }
 
     /// A Byte property that is a boolean: anything but 0 or 1 is a Protocol Error.
-    pub(crate) fn boolean(r: &mut Reader<'_>, property: u8) -> Result<bool, DecodeError> {
+    pub(crate) fn boolean(r: &mut Reader, property: u8) -> Result<bool, DecodeError> {
         match r.u8()? {
             0 => Ok(false),
             1 => Ok(true),
@@ -100,7 +106,7 @@ pub(crate) mod decode {
     }
 
     /// A Two Byte Integer for which 0 is a Protocol Error.
-    pub(crate) fn nonzero_u16(r: &mut Reader<'_>, property: u8) -> Result<u16, DecodeError> {
+    pub(crate) fn nonzero_u16(r: &mut Reader, property: u8) -> Result<u16, DecodeError> {
         match r.u16()? {
             0 => Err(DecodeError::InvalidPropertyValue(property)),
             value => Ok(value),
@@ -108,7 +114,7 @@ pub(crate) mod decode {
     }
 
     /// A Four Byte Integer for which 0 is a Protocol Error.
-    pub(crate) fn nonzero_u32(r: &mut Reader<'_>, property: u8) -> Result<u32, DecodeError> {
+    pub(crate) fn nonzero_u32(r: &mut Reader, property: u8) -> Result<u32, DecodeError> {
         match r.u32()? {
             0 => Err(DecodeError::InvalidPropertyValue(property)),
             value => Ok(value),
@@ -116,7 +122,7 @@ pub(crate) mod decode {
     }
 
     /// Maximum QoS: only 0 or 1 may be sent (a server supporting QoS 2 omits it).
-    pub(crate) fn maximum_qos(r: &mut Reader<'_>) -> Result<QoS, DecodeError> {
+    pub(crate) fn maximum_qos(r: &mut Reader) -> Result<QoS, DecodeError> {
         match r.u8()? {
             0 => Ok(QoS::AtMostOnce),
             1 => Ok(QoS::AtLeastOnce),
@@ -125,7 +131,7 @@ pub(crate) mod decode {
     }
 
     /// A Subscription Identifier: 1 to 268,435,455.
-    pub(crate) fn subscription_identifier(r: &mut Reader<'_>) -> Result<u32, DecodeError> {
+    pub(crate) fn subscription_identifier(r: &mut Reader) -> Result<u32, DecodeError> {
         match r.varint()? {
             0 => Err(DecodeError::InvalidPropertyValue(id::SUBSCRIPTION_IDENTIFIER)),
             value => Ok(value),
@@ -133,7 +139,7 @@ pub(crate) mod decode {
     }
 
     /// A Response Topic is a Topic Name, so it may not hold wildcards (MQTT-3.3.2-14).
-    pub(crate) fn response_topic(r: &mut Reader<'_>) -> Result<ByteString, DecodeError> {
+    pub(crate) fn response_topic(r: &mut Reader) -> Result<ByteString, DecodeError> {
         r.topic_name().map_err(|e| match e {
             DecodeError::WildcardInTopic => DecodeError::InvalidPropertyValue(id::RESPONSE_TOPIC),
             other => other,
@@ -143,7 +149,7 @@ pub(crate) mod decode {
     /// Appends one User Property pair.
     pub(crate) fn user_property(
         list: &mut Vec<(ByteString, ByteString)>,
-        r: &mut Reader<'_>,
+        r: &mut Reader,
     ) -> Result<bool, DecodeError> {
         let name = r.string()?;
         let value = r.string()?;

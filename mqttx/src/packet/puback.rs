@@ -63,7 +63,7 @@ mod codec {
             self.reason_string.is_none() && self.user_properties.is_empty()
         }
 
-        pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        pub(crate) fn decode(r: &mut Reader) -> Result<Self, DecodeError> {
             let mut p = AckProperties::default();
             de::properties(r, |property, r| match property {
                 id::REASON_STRING => de::once(&mut p.reason_string, property, r.string()?),
@@ -84,7 +84,7 @@ mod codec {
     /// The part after the packet identifier. MQTT 5 lets the sender stop
     /// early: no byte means Success, no Property Length means no properties.
     fn decode_tail(
-        r: &mut Reader<'_>,
+        r: &mut Reader,
         version: ProtocolVersion,
         set: ReasonSet,
     ) -> Result<(ReasonCode, AckProperties), DecodeError> {
@@ -138,10 +138,7 @@ mod codec {
     macro_rules! ack_codec {
         ($name:ident, $label:literal, $set:expr) => {
             impl $name {
-                pub(crate) fn decode(
-                    r: &mut Reader<'_>,
-                    version: ProtocolVersion,
-                ) -> Result<Self, DecodeError> {
+                pub(crate) fn decode(r: &mut Reader, version: ProtocolVersion) -> Result<Self, DecodeError> {
                     let packet_id = r.packet_id()?;
                     let (reason_code, properties) = decode_tail(r, version, $set)?;
                     Ok($name {

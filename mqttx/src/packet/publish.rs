@@ -95,35 +95,32 @@ mod codec {
             (u8::from(self.dup) << 3) | ((self.qos as u8) << 1) | u8::from(self.retain)
         }
 
-        pub(crate) fn decode(
+        /// Fills a default `Publish` in place: the value is large, and
+        /// building it where it will live saves copying it on the hot path.
+        #[inline]
+        pub(crate) fn decode_into(
+            &mut self,
             flags: u8,
-            r: &mut Reader<'_>,
+            r: &mut Reader,
             version: ProtocolVersion,
-        ) -> Result<Self, DecodeError> {
+        ) -> Result<(), DecodeError> {
             let qos_bits = (flags >> 1) & 0b11;
-            let qos = QoS::from_u8(qos_bits).ok_or(DecodeError::InvalidQoS(qos_bits))?;
-            let topic = r.topic_name()?;
-            let packet_id = match qos {
-                QoS::AtMostOnce => None,
-                QoS::AtLeastOnce | QoS::ExactlyOnce => Some(r.packet_id()?),
-            };
-            let properties = match version {
-                ProtocolVersion::V5 => PublishProperties::decode(r)?,
-                ProtocolVersion::V311 => PublishProperties::default(),
-            };
+            self.qos = QoS::from_u8(qos_bits).ok_or(DecodeError::InvalidQoS(qos_bits))?;
+            self.dup = flags & 0b1000 != 0;
+            self.retain = flags & 1 != 0;
+            self.topic = r.topic_name()?;
+            if self.qos != QoS::AtMostOnce {
+                self.packet_id = Some(r.packet_id()?);
+            }
+            if version == ProtocolVersion::V5 {
+                self.properties.decode_into(r)?;
+            }
             // Only a Topic Alias may stand in for the topic (MQTT-4.7.3-1).
-            if topic.is_empty() && properties.topic_alias.is_none() {
+            if self.topic.is_empty() && self.properties.topic_alias.is_none() {
                 return Err(DecodeError::EmptyTopic);
             }
-            Ok(Publish {
-                dup: flags & 0b1000 != 0,
-                qos,
-                retain: flags & 1 != 0,
-                topic,
-                packet_id,
-                properties,
-                payload: r.rest(),
-            })
+            self.payload = r.rest();
+            Ok(())
         }
 
         pub(crate) fn write<S: Sink>(&self, version: ProtocolVersion, s: &mut S) {
@@ -163,8 +160,8 @@ mod codec {
     }
 
     impl PublishProperties {
-        pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-            let mut p = PublishProperties::default();
+        fn decode_into(&mut self, r: &mut Reader) -> Result<(), DecodeError> {
+            let p = self;
             de::properties(r, |property, r| match property {
                 id::PAYLOAD_FORMAT_INDICATOR => de::once(
                     &mut p.payload_format_indicator,
@@ -187,11 +184,24 @@ mod codec {
                 id::CONTENT_TYPE => de::once(&mut p.content_type, property, r.string()?),
                 _ => Ok(false),
             })?;
-            Ok(p)
+            Ok(())
         }
     }
 
     impl WriteProperties for PublishProperties {
+        #[inline]
+        fn is_empty(&self) -> bool {
+            let p = self;
+            p.payload_format_indicator.is_none()
+                && p.message_expiry_interval.is_none()
+                && p.topic_alias.is_none()
+                && p.response_topic.is_none()
+                && p.correlation_data.is_none()
+                && p.user_properties.is_empty()
+                && p.subscription_identifiers.is_empty()
+                && p.content_type.is_none()
+        }
+
         fn write_to<S: Sink>(&self, s: &mut S) {
             en::boolean(s, id::PAYLOAD_FORMAT_INDICATOR, self.payload_format_indicator);
             en::u32(s, id::MESSAGE_EXPIRY_INTERVAL, self.message_expiry_interval);

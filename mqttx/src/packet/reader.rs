@@ -2,30 +2,35 @@
 //!
 //! Every read returns an error instead of panicking when the frame is too
 //! short, and every string or binary field comes out as a slice of the frame
-//! (`Bytes::slice` bumps a reference count; nothing is copied).
+//! (`Bytes::slice` bumps a reference count; nothing is copied). The reader
+//! owns the frame so that the last field, a PUBLISH payload, can take it
+//! over without touching the reference count at all.
+//!
+//! Invariant: `pos <= end <= frame.len()`.
 
 use std::num::NonZeroU16;
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 use bytestring::ByteString;
 
 use super::{varint, DecodeError, PacketId};
 
 /// Reads the fields of one packet body, `pos..end` of `frame`.
-pub(crate) struct Reader<'a> {
-    frame: &'a Bytes,
+pub(crate) struct Reader {
+    frame: Bytes,
     pos: usize,
     end: usize,
     packet: &'static str,
 }
 
-impl<'a> Reader<'a> {
+impl Reader {
     /// A reader over `frame[start..]`, reporting errors against `packet`.
-    pub(crate) fn new(frame: &'a Bytes, start: usize, packet: &'static str) -> Self {
+    pub(crate) fn new(frame: Bytes, start: usize, packet: &'static str) -> Self {
+        let end = frame.len();
         Reader {
             frame,
-            pos: start.min(frame.len()),
-            end: frame.len(),
+            pos: start.min(end),
+            end,
             packet,
         }
     }
@@ -60,12 +65,13 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn take(&mut self, len: usize) -> Result<&'a [u8], DecodeError> {
+    fn take(&mut self, len: usize) -> Result<&[u8], DecodeError> {
+        let start = self.pos;
         let end = self.advance_to(len)?;
-        let frame: &'a Bytes = self.frame;
-        let bytes = frame.get(self.pos..end).ok_or_else(|| self.short())?;
         self.pos = end;
-        Ok(bytes)
+        self.frame
+            .get(start..end)
+            .ok_or(DecodeError::LengthMismatch(self.packet))
     }
 
     pub(crate) fn u8(&mut self) -> Result<u8, DecodeError> {
@@ -82,8 +88,9 @@ impl<'a> Reader<'a> {
     }
 
     fn array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
+        let packet = self.packet;
         let bytes = self.take(N)?;
-        <[u8; N]>::try_from(bytes).map_err(|_| self.short())
+        <[u8; N]>::try_from(bytes).map_err(|_| DecodeError::LengthMismatch(packet))
     }
 
     /// A Variable Byte Integer that must end inside the body.
@@ -133,25 +140,31 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Everything up to the end of the body (a PUBLISH payload).
+    /// Everything up to the end of the body (a PUBLISH payload). The frame
+    /// itself becomes the payload; the reader is empty afterwards.
     pub(crate) fn rest(&mut self) -> Bytes {
-        let bytes = self.frame.slice(self.pos..self.end);
-        self.pos = self.end;
+        let mut bytes = std::mem::take(&mut self.frame);
+        bytes.truncate(self.end);
+        bytes.advance(self.pos);
+        self.pos = 0;
+        self.end = 0;
         bytes
     }
 
-    /// Splits off the next `len` bytes as a reader of their own, so a
-    /// property list cannot run past its declared length.
-    pub(crate) fn sub(&mut self, len: usize) -> Result<Reader<'a>, DecodeError> {
-        let end = self.advance_to(len)?;
-        let sub = Reader {
-            frame: self.frame,
-            pos: self.pos,
-            end,
-            packet: self.packet,
-        };
-        self.pos = end;
-        Ok(sub)
+    /// Runs `read` with the reader limited to the next `len` bytes, so a
+    /// property list cannot run past its declared length; `read` must use
+    /// all of them.
+    pub(crate) fn limited<T>(
+        &mut self,
+        len: usize,
+        read: impl FnOnce(&mut Reader) -> Result<T, DecodeError>,
+    ) -> Result<T, DecodeError> {
+        let limit = self.advance_to(len)?;
+        let end = std::mem::replace(&mut self.end, limit);
+        let value = read(self)?;
+        self.finish()?;
+        self.end = end;
+        Ok(value)
     }
 }
 
@@ -170,18 +183,11 @@ enum Scan {
     Null,
 }
 
-/// Looks for U+0000 and wildcards in one pass. The fold has no early exit,
-/// so it compiles to a branch-free loop; topics are short.
 #[inline]
 fn scan(bytes: &[u8]) -> Scan {
-    let (null, wildcard) = bytes.iter().fold((false, false), |(null, wildcard), &b| {
-        (null | (b == 0), wildcard | (b == b'+') | (b == b'#'))
-    });
-    if null {
-        Scan::Null
-    } else if wildcard {
-        Scan::Wildcard
-    } else {
-        Scan::Clean
+    match super::topic::scan(bytes) {
+        (true, _) => Scan::Null,
+        (false, true) => Scan::Wildcard,
+        (false, false) => Scan::Clean,
     }
 }

@@ -125,7 +125,7 @@ mod codec {
     impl Subscribe {
         pub(crate) const NAME: &'static str = "SUBSCRIBE";
 
-        pub(crate) fn decode(r: &mut Reader<'_>, version: ProtocolVersion) -> Result<Self, DecodeError> {
+        pub(crate) fn decode(r: &mut Reader, version: ProtocolVersion) -> Result<Self, DecodeError> {
             let packet_id = r.packet_id()?;
             let properties = match version {
                 ProtocolVersion::V5 => SubscribeProperties::decode(r)?,
@@ -179,7 +179,7 @@ mod codec {
     }
 
     impl SubscribeProperties {
-        fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        fn decode(r: &mut Reader) -> Result<Self, DecodeError> {
             let mut p = SubscribeProperties::default();
             de::properties(r, |property, r| match property {
                 id::SUBSCRIPTION_IDENTIFIER => de::once(
@@ -209,7 +209,7 @@ mod codec {
     impl SubAck {
         pub(crate) const NAME: &'static str = "SUBACK";
 
-        pub(crate) fn decode(r: &mut Reader<'_>, version: ProtocolVersion) -> Result<Self, DecodeError> {
+        pub(crate) fn decode(r: &mut Reader, version: ProtocolVersion) -> Result<Self, DecodeError> {
             let packet_id = r.packet_id()?;
             let properties = match version {
                 ProtocolVersion::V5 => AckProperties::decode(r)?,

@@ -22,7 +22,34 @@ const SHARE_PREFIX: &str = "$share/";
 /// Whether `topic` may be sent as the Topic Name of a PUBLISH: at least one
 /// byte, at most 65,535, no wildcard and no U+0000.
 pub fn valid_topic_name(topic: &str) -> bool {
-    !topic.is_empty() && topic.len() <= MAX_LEN && !topic.bytes().any(|b| matches!(b, b'+' | b'#' | 0))
+    let (null, wildcard) = scan(topic.as_bytes());
+    !topic.is_empty() && topic.len() <= MAX_LEN && !null && !wildcard
+}
+
+/// Whether `bytes` hold U+0000, and whether they hold `+` or `#`.
+///
+/// This runs on every PUBLISH sent and received, so it looks at eight bytes
+/// per step (the classic "has a zero byte" bit trick) instead of one.
+#[inline]
+pub(crate) fn scan(bytes: &[u8]) -> (bool, bool) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Non-zero exactly when some byte of `x` is zero.
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut null = 0;
+    let mut wildcard = 0;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        null |= zero_byte(x);
+        wildcard |= zero_byte(x ^ (ONES * u64::from(b'+'))) | zero_byte(x ^ (ONES * u64::from(b'#')));
+    }
+    let (tail_null, tail_wildcard) = chunks.remainder().iter().fold((false, false), |(n, w), &b| {
+        (n | (b == 0), w | (b == b'+') | (b == b'#'))
+    });
+    (null != 0 || tail_null, wildcard != 0 || tail_wildcard)
 }
 
 /// Whether `filter` may be subscribed to: `+` fills a whole level, `#` is
@@ -113,6 +140,15 @@ mod tests {
         assert!(!valid_topic_name("a/#"));
         assert!(!valid_topic_name("a\0b"));
         assert!(!valid_topic_name(&"a".repeat(65_536)));
+        // Every position of the eight-byte steps and the tail.
+        for i in 0..20 {
+            for bad in ['+', '#', '\0'] {
+                let mut topic = "abcdefghijklmnopqrst".to_string();
+                topic.replace_range(i..=i, &bad.to_string());
+                assert!(!valid_topic_name(&topic), "{topic:?}");
+            }
+        }
+        assert!(valid_topic_name("abcdefghijklmnopqrst*!\u{7f}\u{ff}"));
     }
 
     #[test]

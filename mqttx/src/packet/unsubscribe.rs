@@ -42,7 +42,7 @@ mod codec {
     impl Unsubscribe {
         pub(crate) const NAME: &'static str = "UNSUBSCRIBE";
 
-        pub(crate) fn decode(r: &mut Reader<'_>, version: ProtocolVersion) -> Result<Self, DecodeError> {
+        pub(crate) fn decode(r: &mut Reader, version: ProtocolVersion) -> Result<Self, DecodeError> {
             let packet_id = r.packet_id()?;
             let mut properties = UnsubscribeProperties::default();
             if version == ProtocolVersion::V5 {
@@ -101,7 +101,7 @@ mod codec {
     impl UnsubAck {
         pub(crate) const NAME: &'static str = "UNSUBACK";
 
-        pub(crate) fn decode(r: &mut Reader<'_>, version: ProtocolVersion) -> Result<Self, DecodeError> {
+        pub(crate) fn decode(r: &mut Reader, version: ProtocolVersion) -> Result<Self, DecodeError> {
             let packet_id = r.packet_id()?;
             if version == ProtocolVersion::V311 {
                 return Ok(UnsubAck {

@@ -40,6 +40,12 @@ pub(crate) trait Sink {
 /// A property list that can write itself (without its length) to a sink.
 pub(crate) trait WriteProperties {
     fn write_to<S: Sink>(&self, sink: &mut S);
+
+    /// A cheap check that lets the common "no properties" case skip the
+    /// field-by-field walk.
+    fn is_empty(&self) -> bool {
+        false
+    }
 }
 
 /// Counts bytes and keeps the first error.
@@ -102,6 +108,10 @@ impl Sink for Counter {
 
     #[inline]
     fn properties<P: WriteProperties>(&mut self, properties: &P) {
+        if properties.is_empty() {
+            self.len += 1;
+            return;
+        }
         let start = self.len;
         properties.write_to(self);
         let len = self.len - start;
@@ -155,6 +165,10 @@ impl Sink for BytesMut {
 
     #[inline]
     fn properties<P: WriteProperties>(&mut self, properties: &P) {
+        if properties.is_empty() {
+            self.put_u8(0);
+            return;
+        }
         let mut counter = Counter::default();
         properties.write_to(&mut counter);
         varint::put(self, counter.len as u32);
