@@ -10,6 +10,7 @@ use crate::packet::{
 };
 
 use super::outgoing::Queued;
+use super::persist::{SessionChange, StoredPublish};
 use super::protocol::{Outbound, State};
 use super::subscriptions::Control;
 use super::{CommandError, Event, Protocol};
@@ -47,6 +48,7 @@ impl<T> Protocol<T> {
             publish,
             tag,
             checked: if connected { self.generation } else { 0 },
+            seq: None,
         });
         self.pump(now);
     }
@@ -107,7 +109,16 @@ impl<T> Protocol<T> {
             };
             queued.publish.packet_id = Some(id);
             let wire = queued.publish.clone();
-            self.outgoing.insert(id, queued.publish, queued.tag, now);
+            let seq = self
+                .outgoing
+                .insert(id, queued.publish, queued.tag, now, queued.seq);
+            self.journal(|| {
+                SessionChange::Publish(StoredPublish {
+                    seq,
+                    publish: wire.clone(),
+                    released: false,
+                })
+            });
             self.transmit.push_back(Outbound::Packet(Packet::Publish(wire)));
         }
         self.arm_retry(now);

@@ -9,6 +9,7 @@ use crate::packet::{
 
 use super::incoming::Qos2;
 use super::outgoing::Stage;
+use super::persist::SessionChange;
 use super::protocol::{Outbound, State};
 use super::subscriptions::Control;
 use super::{CommandError, Event, Protocol, ProtocolError};
@@ -88,6 +89,7 @@ impl<T> Protocol<T> {
         }
         if self.incoming.on_publish(id, self.config.receive_maximum())? == Qos2::Deliver {
             self.events.push_back(Event::Message(publish));
+            self.journal(|| SessionChange::IncomingReceived(id));
         }
         self.send(Packet::PubRec(PubRec::new(id)));
         Ok(())
@@ -96,7 +98,9 @@ impl<T> Protocol<T> {
     fn on_pubrel(&mut self, rel: PubRel) {
         let id = rel.packet_id;
         let mut comp = PubComp::new(id);
-        if !self.incoming.on_pubrel(id) && self.is_v5() {
+        if self.incoming.on_pubrel(id) {
+            self.journal(|| SessionChange::IncomingReleased(id));
+        } else if self.is_v5() {
             comp.reason_code = ReasonCode::PacketIdentifierNotFound;
         }
         self.send(Packet::PubComp(comp));
@@ -145,6 +149,8 @@ impl<T> Protocol<T> {
             pubrec: rec.reason_code,
         };
         slot.sent_at = Some(now);
+        let seq = slot.seq;
+        self.journal(|| SessionChange::Released { seq });
         self.send(Packet::PubRel(PubRel::new(id)));
         Ok(())
     }
@@ -178,6 +184,7 @@ impl<T> Protocol<T> {
             return;
         };
         self.ids.release(id);
+        self.journal(|| SessionChange::Completed { seq: slot.seq });
         let result = if code.is_error() {
             self.events.push_back(Event::PublishFailed {
                 packet_id: id,

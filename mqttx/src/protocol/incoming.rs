@@ -48,6 +48,20 @@ impl Incoming {
         self.awaiting_rel.clear();
     }
 
+    /// The ids awaiting PUBREL, lowest first.
+    pub(crate) fn ids(&self) -> Vec<PacketId> {
+        (1..=u16::MAX)
+            .filter_map(PacketId::new)
+            .filter(|&id| self.awaiting_rel.contains(id))
+            .take(self.awaiting_rel.len())
+            .collect()
+    }
+
+    /// An id restored from a store.
+    pub(crate) fn restore(&mut self, id: PacketId) {
+        self.awaiting_rel.insert(id);
+    }
+
     #[cfg(test)]
     pub(crate) fn awaiting(&self) -> usize {
         self.awaiting_rel.len()

@@ -38,6 +38,7 @@ mod keepalive;
 mod limits;
 mod outgoing;
 mod packet_ids;
+mod persist;
 #[allow(clippy::module_inception)] // the state machine is the module's subject
 mod protocol;
 mod session;
@@ -49,4 +50,5 @@ mod tests;
 pub use config::Config;
 pub use error::{CommandError, ProtocolError};
 pub use event::{Event, TimeoutKind};
+pub use persist::{SessionChange, SessionState, StoredPublish};
 pub use protocol::Protocol;

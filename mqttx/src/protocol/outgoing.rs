@@ -16,6 +16,9 @@ pub(crate) struct Queued<T> {
     /// The connection generation whose limits it was checked against
     /// (0 = never), so a publish accepted while connected is not measured twice.
     pub(crate) checked: u64,
+    /// Its `seq` when it was sent before (requeued after a lost session, or
+    /// restored): a store keeps one record per publish, whatever its id.
+    pub(crate) seq: Option<u64>,
 }
 
 /// Where an in-flight publish is in its flow.
@@ -72,9 +75,13 @@ impl<T> Outgoing<T> {
         self.inflight.len().saturating_sub(self.resend.len())
     }
 
-    pub(crate) fn insert(&mut self, id: PacketId, publish: Publish, tag: T, now: Instant) {
-        let seq = self.next_seq;
-        self.next_seq += 1;
+    /// Puts a publish on the wire's books; returns its `seq`.
+    pub(crate) fn insert(&mut self, id: PacketId, publish: Publish, tag: T, now: Instant, seq: Option<u64>) -> u64 {
+        let seq = seq.unwrap_or_else(|| {
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            seq
+        });
         self.inflight.insert(
             id,
             Slot {
@@ -84,6 +91,26 @@ impl<T> Outgoing<T> {
                 sent_at: Some(now),
             },
         );
+        seq
+    }
+
+    /// A publish restored from a store, awaiting its resend.
+    pub(crate) fn restore(&mut self, id: PacketId, seq: u64, stage: Stage, tag: T) {
+        self.bump_seq(seq);
+        self.inflight.insert(
+            id,
+            Slot {
+                seq,
+                tag,
+                stage,
+                sent_at: None,
+            },
+        );
+    }
+
+    /// New publishes get a `seq` after every restored one.
+    pub(crate) fn bump_seq(&mut self, seq: u64) {
+        self.next_seq = self.next_seq.max(seq.saturating_add(1));
     }
 
     /// Removes a finished slot.

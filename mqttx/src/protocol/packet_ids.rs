@@ -131,6 +131,15 @@ impl PacketIds {
         Some(id)
     }
 
+    /// Marks `id` in use (a session restored from a store); `false` when
+    /// it already was. Allocation carries on after the highest reserved id.
+    pub(crate) fn reserve(&mut self, id: PacketId) -> bool {
+        if id >= self.next {
+            self.next = PacketId::new(id.get().wrapping_add(1)).unwrap_or(PacketId::MIN);
+        }
+        self.used.insert(id)
+    }
+
     pub(crate) fn release(&mut self, id: PacketId) {
         self.used.remove(id);
     }

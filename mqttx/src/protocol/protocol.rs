@@ -12,6 +12,7 @@ use super::keepalive::KeepAlive;
 use super::limits::ServerLimits;
 use super::outgoing::Outgoing;
 use super::packet_ids::PacketIds;
+use super::persist::SessionChange;
 use super::subscriptions::Subscriptions;
 use super::{CommandError, Config, Event, TimeoutKind};
 
@@ -66,6 +67,9 @@ pub struct Protocol<T> {
     pub(crate) retry_at: Option<Instant>,
     pub(crate) transmit: VecDeque<Outbound<T>>,
     pub(crate) events: VecDeque<Event<T>>,
+    /// Whether session changes are recorded for a store.
+    pub(crate) journal_on: bool,
+    pub(crate) journal: VecDeque<SessionChange>,
 }
 
 impl<T> Protocol<T> {
@@ -91,6 +95,8 @@ impl<T> Protocol<T> {
             retry_at: None,
             transmit: VecDeque::new(),
             events: VecDeque::new(),
+            journal_on: false,
+            journal: VecDeque::new(),
         }
     }
 

@@ -9,6 +9,7 @@ use crate::packet::{
 
 use super::limits::ServerLimits;
 use super::outgoing::{Queued, Stage};
+use super::persist::SessionChange;
 use super::protocol::{Outbound, State};
 use super::{Event, Protocol, ProtocolError};
 
@@ -134,6 +135,7 @@ impl<T> Protocol<T> {
     /// every held subscription is subscribed again.
     fn fresh_session(&mut self) {
         self.incoming.clear();
+        self.journal(|| SessionChange::IncomingCleared);
         let mut requeue = Vec::new();
         for id in self.outgoing.in_send_order() {
             let Some(slot) = self.outgoing.remove(id) else {
@@ -144,16 +146,22 @@ impl<T> Protocol<T> {
                 Stage::Unacked(mut publish) => {
                     publish.dup = false;
                     publish.packet_id = None;
+                    // Its store record stays until it is sent again (same
+                    // seq, new id): a crash meanwhile must not lose it.
                     requeue.push(Queued {
                         publish,
                         tag: slot.tag,
                         checked: 0,
+                        seq: Some(slot.seq),
                     });
                 }
-                Stage::Released { pubrec } => self.events.push_back(Event::PublishDone {
-                    tag: slot.tag,
-                    result: Ok(pubrec),
-                }),
+                Stage::Released { pubrec } => {
+                    self.journal(|| SessionChange::Completed { seq: slot.seq });
+                    self.events.push_back(Event::PublishDone {
+                        tag: slot.tag,
+                        result: Ok(pubrec),
+                    })
+                }
             }
         }
         self.outgoing.resend.clear();

@@ -11,6 +11,7 @@ mod incoming;
 mod keepalive;
 mod negotiated;
 mod outgoing;
+mod persist;
 mod session;
 mod v311;
 mod window;
