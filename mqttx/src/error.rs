@@ -107,6 +107,17 @@ pub enum Error {
     /// The options are inconsistent, or ask for something this build cannot do.
     #[error("invalid options: {0}")]
     InvalidOptions(String),
+    /// The session store failed to load or record the session. A publish
+    /// that fails with it was not sent.
+    #[error("session store: {0}")]
+    Store(#[from] crate::store::StoreError),
+    /// A second supervised connection with a client id already registered
+    /// in the [`ClientRegistry`](crate::ClientRegistry).
+    #[error("a supervised connection with client id {client_id:?} is already registered")]
+    ClientIdInUse {
+        /// The client id.
+        client_id: String,
+    },
     /// A connection URL that cannot be parsed.
     #[error("invalid URL {url:?}: {reason}")]
     InvalidUrl {

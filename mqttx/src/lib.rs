@@ -30,6 +30,7 @@ mod handler;
 mod options;
 pub mod packet;
 pub mod protocol;
+pub mod store;
 mod transport;
 
 pub use client::Client;

@@ -1,0 +1,85 @@
+//! Session stores: where a client keeps the client side of an MQTT session
+//! so that it outlives the connection actor, or the process.
+//!
+//! The client side of a session is every outgoing QoS 1/2 publish that was
+//! written and not yet completed, and the packet ids of incoming QoS 2
+//! messages delivered and awaiting PUBREL ([`SessionState`]). With a store
+//! and a session the broker keeps (`clean_session(false)` on MQTT 3.1.1;
+//! Clean Start false with a Session Expiry Interval on MQTT 5), a new
+//! connection with the same client id resumes it: the first CONNACK with
+//! Session Present resends the stored publishes (DUP, same packet ids) and
+//! PUBRELs; without Session Present they go out again as new messages.
+//!
+//! Two stores ship: [`MemoryStore`] (as long as the process lives) and
+//! [`FileStore`] (durable: survives the process being killed). Anything
+//! else implements [`SessionStore`].
+//!
+//! ```no_run
+//! use mqttx::{store::FileStore, Client, ConnectOptions, QoS};
+//!
+//! # async fn demo() -> Result<(), mqttx::Error> {
+//! let store = FileStore::open("/var/lib/my-app/mqtt")?;
+//! let opts = ConnectOptions::new("localhost", "sensor-7")
+//!     .clean_session(false)
+//!     .session_expiry_interval(3600)
+//!     .session_store(store);
+//! let client = Client::connect(opts).await?;
+//! client.publish("sensors/7/temp", "21.5").qos(QoS::ExactlyOnce).await?;
+//! # Ok(()) }
+//! ```
+
+mod error;
+mod file;
+mod image;
+mod memory;
+mod record;
+
+pub use error::StoreError;
+pub use file::FileStore;
+pub use memory::MemoryStore;
+
+pub use crate::protocol::{SessionChange, SessionState, StoredPublish};
+
+/// A place to keep the client side of MQTT sessions, keyed by client id.
+///
+/// The connection drives it; an implementation only stores and returns.
+/// The contract:
+///
+/// - [`load`](Self::load) is called once, when a connection starts with
+///   `clean_session(false)`, before its first connect. It returns what
+///   was applied so far (an empty state for an unknown client id).
+/// - [`clear`](Self::clear) is called instead when a connection starts with
+///   `clean_session(true)`: the session starts empty, so must the store.
+/// - [`apply`](Self::apply) is called with every batch of
+///   [`SessionChange`]s, in order, **before** the packets they guard are
+///   written to the network: a publish is recorded before it is sent,
+///   forgotten when acknowledged; an incoming QoS 2 id is recorded before
+///   PUBREC and forgotten before PUBCOMP. When `apply` returns `Ok`, the
+///   changes must be as durable as the store promises; the connection then
+///   writes the packets. Batches are as large as what one turn of the
+///   connection produced, often dozens of changes; implementations should
+///   make one durable write per batch, not one per change.
+/// - An error from `apply` fails the publishes the batch would have sent:
+///   they are not sent, and their callers get
+///   [`Error::Store`](crate::Error::Store). Other changes in a failed batch
+///   (acknowledgements) are logged; the store may then hold a publish that
+///   was in fact completed, which a later resume sends again (a duplicate,
+///   never a loss).
+/// - `disconnect()` changes nothing: what was in flight stays stored, for
+///   the next connection with the same client id to finish.
+///
+/// The methods are called from the connection's actor thread and block it;
+/// keep them quick. One client id must be used by one connection at a time.
+pub trait SessionStore: Send + Sync + 'static {
+    /// The session saved for `client_id`.
+    fn load(&self, client_id: &str) -> Result<SessionState, StoreError>;
+
+    /// Records `changes`, in order, for `client_id`.
+    fn apply(&self, client_id: &str, changes: &[SessionChange]) -> Result<(), StoreError>;
+
+    /// Forgets the session of `client_id`.
+    fn clear(&self, client_id: &str) -> Result<(), StoreError>;
+}
+
+/// A shared store, as the connection options hold it.
+pub(crate) type SharedStore = std::sync::Arc<dyn SessionStore>;
