@@ -116,6 +116,15 @@ pub enum DisconnectReason {
     ConnectFailed(Error),
     /// [`Client::disconnect`] was called.
     Client,
+    /// The connection actor itself panicked. Under a supervisor
+    /// ([`Client::connect_supervised`]) it restarts, keeping this handler and
+    /// the session, and reconnects; otherwise it stops.
+    Crashed {
+        /// The panic message.
+        message: String,
+        /// Whether a supervisor restarts the connection.
+        restarting: bool,
+    },
 }
 
 impl DisconnectReason {
@@ -140,10 +149,11 @@ impl DisconnectReason {
 
     /// Whether the client will reconnect by itself.
     pub fn will_reconnect(&self) -> bool {
-        !matches!(
-            self,
-            DisconnectReason::Client | DisconnectReason::ConnectFailed(_)
-        )
+        match self {
+            DisconnectReason::Client | DisconnectReason::ConnectFailed(_) => false,
+            DisconnectReason::Crashed { restarting, .. } => *restarting,
+            _ => true,
+        }
     }
 }
 
@@ -165,6 +175,10 @@ impl std::fmt::Display for DisconnectReason {
             DisconnectReason::Protocol(e) => write!(f, "{e}"),
             DisconnectReason::ConnectFailed(e) => write!(f, "connect failed: {e}"),
             DisconnectReason::Client => f.write_str("disconnected by the client"),
+            DisconnectReason::Crashed { message, restarting } => {
+                write!(f, "the connection panicked ({message})")?;
+                f.write_str(if *restarting { "; restarting" } else { "; stopped" })
+            }
         }
     }
 }

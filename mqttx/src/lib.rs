@@ -30,6 +30,7 @@ mod handler;
 mod options;
 pub mod packet;
 pub mod protocol;
+mod registry;
 pub mod store;
 mod transport;
 
@@ -44,3 +45,4 @@ pub use packet::{
     Auth, ByteString, ConnAck, ConnectProperties, Disconnect, LastWill, Packet, ProtocolVersion, Publish,
     PublishProperties, QoS, ReasonCode, RetainHandling, SubscriptionOptions,
 };
+pub use registry::{ClientMeta, ClientRegistry, ListClients, WhereIs};

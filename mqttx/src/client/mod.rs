@@ -18,9 +18,10 @@ pub use publish::PublishBuilder;
 pub use response::Response;
 pub use subscribe::{SubscribeBuilder, UnsubscribeBuilder};
 
-use crate::connection::{Command, Connection};
+use crate::connection::{Command, Connection, Registration};
 use crate::handler::MqttHandler;
 use crate::packet::{ConnAck, Disconnect, QoS};
+use crate::registry::{ClientMeta, ClientRegistry, Fill, ListClients, Reserve, Unregister, WhereIs};
 use crate::{ConnectOptions, Error};
 
 /// A handle to one MQTT connection: cheap to clone, `Send`, usable from any
@@ -85,7 +86,115 @@ impl Client {
             return Err(Error::NoSystem);
         }
         let (connected_tx, connected_rx) = oneshot::channel();
-        Ok((Connection::launch(opts, connected_tx), connected_rx))
+        Ok((Connection::launch(opts, connected_tx, None)?, connected_rx))
+    }
+
+    /// [`connect`](Self::connect), with the connection run under an
+    /// [`actix::Supervisor`] and registered in the [`ClientRegistry`].
+    ///
+    /// If the connection actor panics it is restarted alone (other
+    /// connections are untouched), keeping its handler, its handler's state
+    /// and its session: it reconnects, requests that were waiting complete,
+    /// and every `Client` handle stays valid. The handler hears
+    /// [`DisconnectReason::Crashed`](crate::DisconnectReason::Crashed) and
+    /// then `connected` again. [`disconnect`](Self::disconnect) stops it for
+    /// good, as does a refusal retrying cannot fix; only then does its
+    /// registry entry go away.
+    ///
+    /// The client id must be set, and not registered already: a second
+    /// supervised connection with the same id fails with
+    /// [`Error::ClientIdInUse`] (two would keep kicking each other off the
+    /// broker). Unsupervised connections are not registered.
+    ///
+    /// ```no_run
+    /// use mqttx::{Client, ConnectOptions};
+    ///
+    /// #[actix::main]
+    /// async fn main() -> Result<(), mqttx::Error> {
+    ///     let client = Client::connect_supervised(ConnectOptions::new("localhost", "worker-1")).await?;
+    ///     for (id, _client, meta) in Client::list().await {
+    ///         println!("{id}: {}:{}", meta.host, meta.port);
+    ///     }
+    ///     client.disconnect().await?; // stops for good, unregisters
+    ///     Ok(())
+    /// }
+    /// ```
+    pub async fn connect_supervised<H: MqttHandler>(opts: ConnectOptions<H>) -> Result<Client, Error> {
+        use actix::SystemService;
+
+        opts.validate()?;
+        if actix::System::try_current().is_none() {
+            return Err(Error::NoSystem);
+        }
+        if opts.client_id.is_empty() {
+            return Err(Error::InvalidOptions(
+                "a supervised connection needs a client id: it is registered under it".into(),
+            ));
+        }
+        let client_id = opts.client_id.to_string();
+        let meta = ClientMeta::of(&opts);
+        let registry = ClientRegistry::from_registry();
+        let token = registry
+            .send(Reserve(client_id.clone()))
+            .await
+            .map_err(|_| Error::Closed)??;
+        let registration = Registration {
+            client_id: client_id.clone(),
+            token,
+        };
+        let (connected_tx, connected_rx) = oneshot::channel();
+        let client = match Connection::launch(opts, connected_tx, Some(registration)) {
+            Ok(client) => client,
+            Err(err) => {
+                registry.do_send(Unregister { client_id, token });
+                return Err(err);
+            }
+        };
+        registry.do_send(Fill {
+            client_id,
+            token,
+            client: client.clone(),
+            meta,
+        });
+        connected_rx.await.map_err(|_| Error::Closed)??;
+        Ok(client)
+    }
+
+    /// Every supervised connection of this actix System, ordered by client
+    /// id: `(client id, handle, meta)`. Empty outside a System.
+    pub async fn list() -> Vec<(String, Client, ClientMeta)> {
+        use actix::SystemService;
+
+        if actix::System::try_current().is_none() {
+            return Vec::new();
+        }
+        ClientRegistry::from_registry()
+            .send(ListClients)
+            .await
+            .unwrap_or_default()
+    }
+
+    /// The supervised connection registered under `client_id`, if any.
+    pub async fn whereis(client_id: &str) -> Option<(Client, ClientMeta)> {
+        use actix::SystemService;
+
+        if actix::System::try_current().is_none() {
+            return None;
+        }
+        ClientRegistry::from_registry()
+            .send(WhereIs(client_id.to_owned()))
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// Test-only fault injection: makes the connection actor panic when it
+    /// takes this request from its queue (in order with publishes sent
+    /// before it). Under a supervisor it restarts; otherwise it stops. Not
+    /// part of the supported API.
+    #[doc(hidden)]
+    pub fn inject_panic(&self) -> Result<(), Error> {
+        self.send(Command::Panic)
     }
 
     /// Publishes `payload` on `topic`: a builder to set QoS, retain and

@@ -14,6 +14,8 @@ pub(crate) enum Command {
     Subscribe(Vec<(ByteString, SubscriptionOptions)>, SubscribeProperties, Reply),
     Unsubscribe(Vec<ByteString>, UnsubscribeProperties, Reply),
     Disconnect(Disconnect, oneshot::Sender<Result<(), Error>>),
+    /// Test-only fault injection: the actor panics on it.
+    Panic,
 }
 
 /// Who waits for a command's outcome: the tag the protocol state machine

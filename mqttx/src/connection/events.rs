@@ -17,7 +17,7 @@ impl<H: MqttHandler> Connection<H> {
                 connack,
                 session_present,
             } => {
-                tracing::info!(client_id = %self.client.client_id(), session_present, "MQTT connected");
+                tracing::info!(client_id = %self.client_id, session_present, "MQTT connected");
                 self.phase = Phase::Connected;
                 self.attempt = 0;
                 if let Some(first) = self.first_connect.take() {
@@ -76,7 +76,7 @@ impl<H: MqttHandler> Connection<H> {
                 }
             }
             Event::Timeout(kind) => {
-                tracing::warn!(client_id = %self.client.client_id(), ?kind, "MQTT server stopped answering");
+                tracing::warn!(client_id = %self.client_id, ?kind, "MQTT server stopped answering");
                 self.link_lost(DisconnectReason::Timeout, ctx);
             }
         }

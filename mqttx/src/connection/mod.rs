@@ -7,6 +7,8 @@ mod command;
 mod events;
 mod io;
 mod link;
+mod persist;
+mod supervision;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -24,10 +26,12 @@ use crate::handler::{contain, DisconnectReason, HandlerContext, MqttHandler};
 use crate::options::Backoff;
 use crate::packet::{ConnAck, Disconnect, Packet, ProtocolVersion, ReasonCode};
 use crate::protocol::Protocol;
+use crate::store::SharedStore;
 use crate::transport::{self, Endpoint};
 use crate::{Client, ConnectOptions, Error};
 use io::PacketStream;
 use link::Link;
+pub(crate) use supervision::Registration;
 
 /// How long a `disconnect` waits for DISCONNECT to be written before the
 /// actor stops anyway.
@@ -66,7 +70,10 @@ pub(crate) struct Connection<H: MqttHandler> {
     connect_timeout: Duration,
     handler: H,
     protocol: Protocol<Reply>,
-    client: Client,
+    /// A handle to ourselves, for handlers. Dropped once stopped for good,
+    /// so that a parked supervised actor goes away with the last handle.
+    client: Option<Client>,
+    client_id: bytestring::ByteString,
     commands: Rc<RefCell<mpsc::UnboundedReceiver<Command>>>,
     phase: Phase,
     link: Option<Link>,
@@ -80,54 +87,86 @@ pub(crate) struct Connection<H: MqttHandler> {
     /// The transport being opened, or the backoff before the next attempt.
     pending_attempt: Option<SpawnHandle>,
     disconnect_reply: Option<oneshot::Sender<Result<(), Error>>>,
+    /// Set by a deliberate stop (`disconnect`, a final refusal): a
+    /// supervisor must not bring the connection back.
+    finished: bool,
+    /// Under a supervisor: the registry entry to remove when finished.
+    supervised: Option<Registration>,
+    /// The panic that stopped the actor, until the restart handles it.
+    crashed: Option<String>,
+    store: Option<SharedStore>,
+    /// Session changes being persisted; reused between turns.
+    journal: Vec<crate::protocol::SessionChange>,
 }
 
 impl<H: MqttHandler> Connection<H> {
-    /// Starts the actor on the current arbiter and returns its handle.
+    /// Starts the actor on the current arbiter, under a supervisor when
+    /// `supervised` is given, and returns its handle. Loads (or clears) the
+    /// session store first: a store that cannot be read is an error here.
     pub(crate) fn launch(
         opts: ConnectOptions<H>,
         connected: oneshot::Sender<Result<ConnAck, Error>>,
-    ) -> Client {
-        let (commands, receiver) = mpsc::unbounded_channel();
-        let ctx = Context::<Self>::new();
-        let addr = ctx.address();
-        let recipients = Recipients {
-            publish: addr.clone().recipient(),
-            subscribe: addr.clone().recipient(),
-            unsubscribe: addr.clone().recipient(),
-            disconnect: addr.recipient(),
+        supervised: Option<Registration>,
+    ) -> Result<Client, Error> {
+        let mut protocol = Protocol::new(opts.protocol_config());
+        if let Some(store) = &opts.session_store {
+            persist::open_session(&mut protocol, store, &opts.client_id, opts.clean_session)?;
+        }
+        let is_supervised = supervised.is_some();
+        let handle = Rc::new(RefCell::new(None));
+        let slot = Rc::clone(&handle);
+        let build = move |ctx: &mut Context<Self>| {
+            let (commands, receiver) = mpsc::unbounded_channel();
+            let addr = ctx.address();
+            let recipients = Recipients {
+                publish: addr.clone().recipient(),
+                subscribe: addr.clone().recipient(),
+                unsubscribe: addr.clone().recipient(),
+                disconnect: addr.recipient(),
+            };
+            let client = Client::new(commands, recipients, opts.client_id.clone());
+            *slot.borrow_mut() = Some(client.clone());
+            Connection {
+                endpoint: Endpoint {
+                    host: opts.host.clone(),
+                    port: opts.port_number(),
+                    transport: opts.transport,
+                },
+                version: opts.protocol_version,
+                max_packet_size: opts.max_packet_size,
+                backoff: opts.backoff.clone(),
+                connect_timeout: opts.connect_timeout,
+                handler: opts.handler,
+                protocol,
+                client: Some(client),
+                client_id: opts.client_id.clone(),
+                commands: Rc::new(RefCell::new(receiver)),
+                phase: Phase::Opening,
+                link: None,
+                next_link_id: 0,
+                attempt: 0,
+                first_connect: Some(FirstConnect {
+                    reply: connected,
+                    deadline: Instant::now() + opts.connect_timeout,
+                }),
+                handler_subscribed: false,
+                timer: None,
+                pending_attempt: None,
+                disconnect_reply: None,
+                finished: false,
+                supervised,
+                crashed: None,
+                store: opts.session_store,
+                journal: Vec::new(),
+            }
         };
-        let client = Client::new(commands, recipients, opts.client_id.clone());
-        let protocol = Protocol::new(opts.protocol_config());
-        let connection = Connection {
-            endpoint: Endpoint {
-                host: opts.host.clone(),
-                port: opts.port_number(),
-                transport: opts.transport,
-            },
-            version: opts.protocol_version,
-            max_packet_size: opts.max_packet_size,
-            backoff: opts.backoff.clone(),
-            connect_timeout: opts.connect_timeout,
-            handler: opts.handler,
-            protocol,
-            client: client.clone(),
-            commands: Rc::new(RefCell::new(receiver)),
-            phase: Phase::Opening,
-            link: None,
-            next_link_id: 0,
-            attempt: 0,
-            first_connect: Some(FirstConnect {
-                reply: connected,
-                deadline: Instant::now() + opts.connect_timeout,
-            }),
-            handler_subscribed: false,
-            timer: None,
-            pending_attempt: None,
-            disconnect_reply: None,
-        };
-        ctx.run(connection);
-        client
+        if is_supervised {
+            Supervisor::start(build);
+        } else {
+            Connection::create(build);
+        }
+        let client = handle.borrow_mut().take();
+        client.ok_or(Error::Closed)
     }
 }
 
@@ -135,34 +174,35 @@ impl<H: MqttHandler> Actor for Connection<H> {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        if self.finished {
+            // A supervisor restarts whenever handles remain; stopped for
+            // good means staying down.
+            return self.park();
+        }
         ctx.add_stream(link::CommandStream(Rc::clone(&self.commands)));
-        self.open(ctx);
+        if self.attempt > 0 {
+            // Restarted after a crash: back off, so a crash loop cannot
+            // hammer the broker.
+            self.schedule_attempt(ctx);
+        } else {
+            self.open(ctx);
+        }
     }
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
-        self.phase = Phase::Stopped;
-        if let Some(first) = self.first_connect.take() {
-            let _ = first.reply.send(Err(Error::Closed));
+        if self.supervised.is_some() && !self.finished {
+            // A crash under a supervisor: `restarting` comes next, and the
+            // session and every waiting caller stay.
+            return;
         }
-        // Everything still waiting learns the connection is gone.
-        self.protocol.disconnect(Disconnect::default(), Instant::now());
-        while let Some(event) = self.protocol.poll_event() {
-            events::answer_orphan(event);
+        if let Some(message) = self.crashed.take() {
+            let reason = DisconnectReason::Crashed {
+                message,
+                restarting: false,
+            };
+            self.call_handler(|handler, cx| handler.disconnected(&reason, cx));
         }
-        if let Some(reply) = self.disconnect_reply.take() {
-            let _ = reply.send(Ok(()));
-        }
-    }
-}
-
-impl<H: MqttHandler> Supervised for Connection<H> {
-    fn restarting(&mut self, ctx: &mut Self::Context) {
-        // Futures spawned on the context are gone; the session is not.
-        self.link = None;
-        self.timer = None;
-        self.pending_attempt = None;
-        self.protocol.connection_lost(Instant::now());
-        let _ = ctx;
+        self.finish();
     }
 }
 
@@ -173,14 +213,16 @@ impl<H: MqttHandler> Connection<H> {
         let opening = transport::open(self.endpoint.clone(), self.connect_timeout)
             .into_actor(self)
             .map(|result, act, ctx| {
-                act.pending_attempt = None;
-                if act.phase != Phase::Opening {
-                    return;
-                }
-                match result {
-                    Ok((read, write)) => act.on_open(read, write, ctx),
-                    Err(err) => act.attempt_failed(err, ctx),
-                }
+                act.guarded(ctx, |act, ctx| {
+                    act.pending_attempt = None;
+                    if act.phase != Phase::Opening {
+                        return;
+                    }
+                    match result {
+                        Ok((read, write)) => act.on_open(read, write, ctx),
+                        Err(err) => act.attempt_failed(err, ctx),
+                    }
+                })
             });
         self.pending_attempt = Some(ctx.spawn(opening));
     }
@@ -204,6 +246,8 @@ impl<H: MqttHandler> Connection<H> {
                 progressed = true;
                 self.on_event(event, ctx);
             }
+            // What the packets below depend on is stored before they are written.
+            self.persist();
             if let Some(link) = self.link.as_mut() {
                 while let Some(packet) = self.protocol.poll_transmit(now) {
                     progressed = true;
@@ -225,19 +269,22 @@ impl<H: MqttHandler> Connection<H> {
         let Some(write) = link.start_write() else { return };
         let id = link.id();
         let writing = write.into_actor(self).map(move |(io, buf, result), act, ctx| {
-            let Some(link) = act.link.as_mut().filter(|link| link.id() == id) else {
-                return;
-            };
-            link.write_done(io, buf);
-            match result {
-                Err(err) => act.link_lost(DisconnectReason::Transport(err.into()), ctx),
-                Ok(())
-                    if act.phase == Phase::Closing && !act.link.as_ref().is_some_and(Link::has_pending) =>
-                {
-                    ctx.stop();
+            act.guarded(ctx, move |act, ctx| {
+                let Some(link) = act.link.as_mut().filter(|link| link.id() == id) else {
+                    return;
+                };
+                link.write_done(io, buf);
+                match result {
+                    Err(err) => act.link_lost(DisconnectReason::Transport(err.into()), ctx),
+                    Ok(())
+                        if act.phase == Phase::Closing
+                            && !act.link.as_ref().is_some_and(Link::has_pending) =>
+                    {
+                        ctx.stop();
+                    }
+                    Ok(()) => act.flush(ctx),
                 }
-                Ok(()) => act.flush(ctx),
-            }
+            })
         });
         ctx.spawn(writing);
     }
@@ -256,9 +303,11 @@ impl<H: MqttHandler> Connection<H> {
         }
         let delay = deadline.saturating_duration_since(Instant::now());
         let handle = ctx.run_later(delay, |act, ctx| {
-            act.timer = None;
-            act.protocol.handle_timeout(Instant::now());
-            act.pump(ctx);
+            act.guarded(ctx, |act, ctx| {
+                act.timer = None;
+                act.protocol.handle_timeout(Instant::now());
+                act.pump(ctx);
+            })
         });
         self.timer = Some((deadline, handle));
     }
@@ -277,7 +326,7 @@ impl<H: MqttHandler> Connection<H> {
             _ => {}
         }
         if was_connected {
-            tracing::warn!(client_id = %self.client.client_id(), %reason, "MQTT connection lost");
+            tracing::warn!(client_id = %self.client_id, %reason, "MQTT connection lost");
             self.call_handler(|handler, cx| handler.disconnected(&reason, cx));
             self.schedule_attempt(ctx);
         } else {
@@ -295,6 +344,7 @@ impl<H: MqttHandler> Connection<H> {
                     server_reference: d.properties.server_reference,
                 },
                 DisconnectReason::Client => Error::Closed,
+                DisconnectReason::Crashed { .. } => Error::Closed,
             };
             self.attempt_failed(err, ctx);
         }
@@ -310,7 +360,7 @@ impl<H: MqttHandler> Connection<H> {
     /// A connection attempt failed before CONNACK accepted it.
     fn attempt_failed(&mut self, err: Error, ctx: &mut Context<Self>) {
         if !err.is_retryable() {
-            tracing::error!(client_id = %self.client.client_id(), %err, "MQTT connect refused; not retrying");
+            tracing::error!(client_id = %self.client_id, %err, "MQTT connect refused; not retrying");
             return self.stop_for_good(err, ctx);
         }
         let delay = self.backoff.delay(self.attempt + 1);
@@ -324,7 +374,7 @@ impl<H: MqttHandler> Connection<H> {
                 );
             }
         }
-        tracing::warn!(client_id = %self.client.client_id(), %err, ?delay, "MQTT connect attempt failed; retrying");
+        tracing::warn!(client_id = %self.client_id, %err, ?delay, "MQTT connect attempt failed; retrying");
         self.schedule_attempt(ctx);
     }
 
@@ -334,15 +384,18 @@ impl<H: MqttHandler> Connection<H> {
         self.phase = Phase::Waiting;
         let delay = self.backoff.delay(self.attempt);
         self.pending_attempt = Some(ctx.run_later(delay, |act, ctx| {
-            act.pending_attempt = None;
-            if act.phase == Phase::Waiting {
-                act.open(ctx);
-            }
+            act.guarded(ctx, |act, ctx| {
+                act.pending_attempt = None;
+                if act.phase == Phase::Waiting {
+                    act.open(ctx);
+                }
+            })
         }));
     }
 
     /// Gives up: the first `connect` call and the handler learn why.
     fn stop_for_good(&mut self, err: Error, ctx: &mut Context<Self>) {
+        self.finished = true;
         self.phase = Phase::Stopped;
         self.drop_link(ctx);
         if let Some(first) = self.first_connect.take() {
@@ -361,6 +414,7 @@ impl<H: MqttHandler> Connection<H> {
             client,
             ..
         } = self;
+        let client = client.as_ref()?;
         let mut cx = HandlerContext {
             client,
             protocol,
@@ -381,6 +435,7 @@ impl<H: MqttHandler> Connection<H> {
                 self.protocol.unsubscribe(filters, properties, reply, now)
             }
             Command::Disconnect(packet, reply) => return self.disconnect(packet, reply, ctx),
+            Command::Panic => panic!("fault injection: Client::inject_panic"),
         }
         self.pump(ctx);
     }
@@ -404,6 +459,7 @@ impl<H: MqttHandler> Connection<H> {
             let _ = first.reply.send(Err(Error::Closed));
         }
         self.phase = Phase::Closing;
+        self.finished = true;
         self.disconnect_reply = Some(reply);
         self.protocol.disconnect(packet, Instant::now());
         self.call_handler(|handler, cx| handler.disconnected(&DisconnectReason::Client, cx));
@@ -442,11 +498,21 @@ impl<H: MqttHandler> Connection<H> {
 
 impl<H: MqttHandler> StreamHandler<Result<Packet, Error>> for Connection<H> {
     fn handle(&mut self, item: Result<Packet, Error>, ctx: &mut Self::Context) {
+        self.guarded(ctx, |act, ctx| act.on_packet(item, ctx));
+    }
+
+    fn finished(&mut self, _ctx: &mut Self::Context) {
+        // The stream's last item already reported how it ended.
+    }
+}
+
+impl<H: MqttHandler> Connection<H> {
+    fn on_packet(&mut self, item: Result<Packet, Error>, ctx: &mut Context<Self>) {
         match item {
             Ok(packet) => match self.protocol.handle_packet(packet, Instant::now()) {
                 Ok(()) => self.pump(ctx),
                 Err(violation) => {
-                    tracing::error!(client_id = %self.client.client_id(), %violation, "MQTT protocol violation by the server");
+                    tracing::error!(client_id = %self.client_id, %violation, "MQTT protocol violation by the server");
                     // The state machine queued a DISCONNECT (MQTT 5): the write
                     // started here outlives the link and closes the socket after it.
                     self.pump(ctx);
@@ -456,15 +522,11 @@ impl<H: MqttHandler> StreamHandler<Result<Packet, Error>> for Connection<H> {
             Err(err) => self.on_malformed(err, ctx),
         }
     }
-
-    fn finished(&mut self, _ctx: &mut Self::Context) {
-        // The stream's last item already reported how it ended.
-    }
 }
 
 impl<H: MqttHandler> StreamHandler<Command> for Connection<H> {
     fn handle(&mut self, command: Command, ctx: &mut Self::Context) {
-        self.on_command(command, ctx);
+        self.guarded(ctx, |act, ctx| act.on_command(command, ctx));
     }
 
     fn finished(&mut self, _ctx: &mut Self::Context) {
@@ -478,7 +540,8 @@ impl<H: MqttHandler> Handler<PublishRequest> for Connection<H> {
 
     fn handle(&mut self, request: PublishRequest, ctx: &mut Self::Context) -> Self::Result {
         let (tx, rx) = oneshot::channel();
-        self.on_command(Command::Publish(request.0, Reply::Publish(tx)), ctx);
+        let command = Command::Publish(request.0, Reply::Publish(tx));
+        self.guarded(ctx, |act, ctx| act.on_command(command, ctx));
         Box::pin(Response::new(Ok(()), rx))
     }
 }
@@ -489,10 +552,8 @@ impl<H: MqttHandler> Handler<SubscribeRequest> for Connection<H> {
     fn handle(&mut self, request: SubscribeRequest, ctx: &mut Self::Context) -> Self::Result {
         let (tx, rx) = oneshot::channel();
         let reply = Reply::Subscribe(request.filter.clone(), tx);
-        self.on_command(
-            Command::Subscribe(vec![(request.filter, request.options)], request.properties, reply),
-            ctx,
-        );
+        let command = Command::Subscribe(vec![(request.filter, request.options)], request.properties, reply);
+        self.guarded(ctx, |act, ctx| act.on_command(command, ctx));
         Box::pin(Response::new(Ok(()), rx))
     }
 }
@@ -503,10 +564,8 @@ impl<H: MqttHandler> Handler<UnsubscribeRequest> for Connection<H> {
     fn handle(&mut self, request: UnsubscribeRequest, ctx: &mut Self::Context) -> Self::Result {
         let (tx, rx) = oneshot::channel();
         let reply = Reply::Unsubscribe(request.filter.clone(), tx);
-        self.on_command(
-            Command::Unsubscribe(vec![request.filter], request.properties, reply),
-            ctx,
-        );
+        let command = Command::Unsubscribe(vec![request.filter], request.properties, reply);
+        self.guarded(ctx, |act, ctx| act.on_command(command, ctx));
         Box::pin(Response::new(Ok(()), rx))
     }
 }
@@ -516,7 +575,8 @@ impl<H: MqttHandler> Handler<DisconnectRequest> for Connection<H> {
 
     fn handle(&mut self, request: DisconnectRequest, ctx: &mut Self::Context) -> Self::Result {
         let (tx, rx) = oneshot::channel();
-        self.on_command(Command::Disconnect(request.0, tx), ctx);
+        let command = Command::Disconnect(request.0, tx);
+        self.guarded(ctx, |act, ctx| act.on_command(command, ctx));
         Box::pin(Response::new(Ok(()), rx))
     }
 }

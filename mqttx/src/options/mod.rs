@@ -16,6 +16,7 @@ pub use transport::Transport;
 use crate::handler::MqttHandler;
 use crate::packet::{ConnectProperties, LastWill, ProtocolVersion};
 use crate::protocol::Config;
+use crate::store::{SessionStore, SharedStore};
 
 /// The largest packet accepted from the server unless
 /// [`max_packet_size`](ConnectOptions::max_packet_size) says otherwise. On
@@ -71,6 +72,7 @@ pub struct ConnectOptions<H = ()> {
     pub(crate) max_packet_size: u32,
     pub(crate) backoff: Backoff,
     pub(crate) connect_timeout: Duration,
+    pub(crate) session_store: Option<SharedStore>,
     pub(crate) handler: H,
 }
 
@@ -101,6 +103,7 @@ impl ConnectOptions<()> {
             max_packet_size: DEFAULT_MAX_PACKET_SIZE,
             backoff: Backoff::default(),
             connect_timeout: Duration::from_secs(30),
+            session_store: None,
             handler: (),
         }
     }
@@ -256,6 +259,29 @@ impl<H> ConnectOptions<H> {
         self
     }
 
+    /// Where the client side of the session is kept: outgoing QoS 1/2
+    /// publishes until acknowledged, incoming QoS 2 ids until PUBREL.
+    ///
+    /// With `clean_session(false)` the store's session for this client id is
+    /// loaded at start and resumed by the first connect; with
+    /// `clean_session(true)` it is cleared. [`MemoryStore`](crate::store::MemoryStore)
+    /// lasts as long as the process, [`FileStore`](crate::store::FileStore)
+    /// survives it. Needs a non-empty client id. See the
+    /// [`store`](crate::store) module for the contract.
+    ///
+    /// ```
+    /// use mqttx::{store::MemoryStore, ConnectOptions};
+    /// let opts = ConnectOptions::new("localhost", "sensor-7")
+    ///     .clean_session(false)
+    ///     .session_expiry_interval(3600)
+    ///     .session_store(MemoryStore::new());
+    /// # let _ = opts;
+    /// ```
+    pub fn session_store(mut self, store: impl SessionStore) -> Self {
+        self.session_store = Some(SharedStore(std::sync::Arc::new(store)));
+        self
+    }
+
     /// The handler that receives messages and lifecycle events.
     pub fn handler<H2: MqttHandler>(self, handler: H2) -> ConnectOptions<H2> {
         ConnectOptions {
@@ -277,6 +303,7 @@ impl<H> ConnectOptions<H> {
             max_packet_size: self.max_packet_size,
             backoff: self.backoff,
             connect_timeout: self.connect_timeout,
+            session_store: self.session_store,
             handler,
         }
     }
@@ -334,6 +361,11 @@ impl<H> ConnectOptions<H> {
                 "the {:?} transport is not available in this version of mqttx yet; use Transport::Tcp",
                 self.transport
             )));
+        }
+        if self.session_store.is_some() && self.client_id.is_empty() {
+            return Err(crate::Error::InvalidOptions(
+                "a session store needs a client id: the session is kept under it".into(),
+            ));
         }
         if self.host.is_empty() {
             return Err(crate::Error::InvalidOptions("the host is empty".into()));

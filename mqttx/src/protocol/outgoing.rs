@@ -76,7 +76,14 @@ impl<T> Outgoing<T> {
     }
 
     /// Puts a publish on the wire's books; returns its `seq`.
-    pub(crate) fn insert(&mut self, id: PacketId, publish: Publish, tag: T, now: Instant, seq: Option<u64>) -> u64 {
+    pub(crate) fn insert(
+        &mut self,
+        id: PacketId,
+        publish: Publish,
+        tag: T,
+        now: Instant,
+        seq: Option<u64>,
+    ) -> u64 {
         let seq = seq.unwrap_or_else(|| {
             let seq = self.next_seq;
             self.next_seq += 1;

@@ -83,8 +83,12 @@ impl FileStore {
     /// A store in `dir`, created if missing. fsync is on.
     pub fn open(dir: impl AsRef<Path>) -> Result<FileStore, StoreError> {
         let dir = dir.as_ref().to_path_buf();
-        fs::create_dir_all(&dir)
-            .map_err(|e| StoreError::io(format!("cannot create the session directory {}", dir.display()), e))?;
+        fs::create_dir_all(&dir).map_err(|e| {
+            StoreError::io(
+                format!("cannot create the session directory {}", dir.display()),
+                e,
+            )
+        })?;
         Ok(FileStore {
             inner: Arc::new(Inner {
                 dir,
@@ -352,11 +356,22 @@ mod tests {
         store
             .apply(
                 "c1",
-                &[publish(0, 1), publish(1, 2), publish(2, 3), SessionChange::IncomingReceived(incoming)],
+                &[
+                    publish(0, 1),
+                    publish(1, 2),
+                    publish(2, 3),
+                    SessionChange::IncomingReceived(incoming),
+                ],
             )
             .unwrap();
         store
-            .apply("c1", &[SessionChange::Completed { seq: 0 }, SessionChange::Released { seq: 1 }])
+            .apply(
+                "c1",
+                &[
+                    SessionChange::Completed { seq: 0 },
+                    SessionChange::Released { seq: 1 },
+                ],
+            )
             .unwrap();
         store.apply("other", &[publish(5, 5)]).unwrap();
         drop(store);

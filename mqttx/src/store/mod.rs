@@ -82,4 +82,11 @@ pub trait SessionStore: Send + Sync + 'static {
 }
 
 /// A shared store, as the connection options hold it.
-pub(crate) type SharedStore = std::sync::Arc<dyn SessionStore>;
+#[derive(Clone)]
+pub(crate) struct SharedStore(pub(crate) std::sync::Arc<dyn SessionStore>);
+
+impl std::fmt::Debug for SharedStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionStore")
+    }
+}

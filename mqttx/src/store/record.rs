@@ -113,7 +113,8 @@ fn parse(mut body: &[u8]) -> Option<SessionChange> {
             let seq = seq(body)?;
             let released = *body.get(8)? != 0;
             let mut packet = BytesMut::from(body.get(9..)?);
-            let Ok(Some(Packet::Publish(publish))) = decode(&mut packet, ProtocolVersion::V5, u32::MAX) else {
+            let Ok(Some(Packet::Publish(publish))) = decode(&mut packet, ProtocolVersion::V5, u32::MAX)
+            else {
                 return None;
             };
             SessionChange::Publish(StoredPublish {
@@ -141,7 +142,11 @@ pub(crate) fn crc32(data: &[u8]) -> u32 {
             let mut c = i as u32;
             let mut k = 0;
             while k < 8 {
-                c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+                c = if c & 1 != 0 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
                 k += 1;
             }
             table[i] = c;
@@ -216,7 +221,10 @@ mod tests {
         for flip in 0..buf.len() {
             let mut bad = buf.to_vec();
             bad[flip] ^= 0x40;
-            assert!(!matches!(read(&bad), Read::Change(c, _) if c == changes()[0]), "flip at {flip}");
+            assert!(
+                !matches!(read(&bad), Read::Change(c, _) if c == changes()[0]),
+                "flip at {flip}"
+            );
         }
     }
 }

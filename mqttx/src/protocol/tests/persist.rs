@@ -27,7 +27,9 @@ fn stored_seqs(changes: &[SessionChange]) -> Vec<(u64, u16)> {
     changes
         .iter()
         .filter_map(|change| match change {
-            SessionChange::Publish(stored) => Some((stored.seq, stored.publish.packet_id.map_or(0, PacketId::get))),
+            SessionChange::Publish(stored) => {
+                Some((stored.seq, stored.publish.packet_id.map_or(0, PacketId::get)))
+            }
             _ => None,
         })
         .collect()
@@ -73,7 +75,8 @@ fn qos2_records_release_before_pubrel_and_completion_on_pubcomp() {
     p.handle_packet(Packet::PubRec(PubRec::new(id(1))), now).unwrap();
     assert_eq!(changes(&mut p), [SessionChange::Released { seq: 0 }]);
     assert!(matches!(drain(&mut p, now).as_slice(), [Packet::PubRel(_)]));
-    p.handle_packet(Packet::PubComp(PubComp::new(id(1))), now).unwrap();
+    p.handle_packet(Packet::PubComp(PubComp::new(id(1))), now)
+        .unwrap();
     assert_eq!(changes(&mut p), [SessionChange::Completed { seq: 0 }]);
 }
 
@@ -120,7 +123,10 @@ fn a_lost_session_keeps_each_publish_under_its_seq_until_sent_again() {
     assert_eq!(stored_seqs(&changes(&mut p)), [(0, 1), (1, 2), (2, 3)]);
 
     p.connection_lost(now);
-    assert!(changes(&mut p).is_empty(), "a lost connection is not a lost session");
+    assert!(
+        changes(&mut p).is_empty(),
+        "a lost connection is not a lost session"
+    );
     reconnect(&mut p, connack(), now);
     let after = changes(&mut p);
     // The PUBREC'd one completed; the others go out as new messages under
@@ -140,7 +146,8 @@ fn exported_session_resumes_in_a_new_protocol_when_the_server_kept_it() {
     publish(&mut old, "t", QoS::ExactlyOnce, 2, now);
     publish(&mut old, "t", QoS::ExactlyOnce, 3, now);
     drain(&mut old, now);
-    old.handle_packet(Packet::PubRec(PubRec::new(id(2))), now).unwrap();
+    old.handle_packet(Packet::PubRec(PubRec::new(id(2))), now)
+        .unwrap();
     let mut incoming = Publish::new("in", "x").qos(QoS::ExactlyOnce);
     incoming.packet_id = Some(id(9));
     old.handle_packet(Packet::Publish(incoming.clone()), now).unwrap();
@@ -155,7 +162,8 @@ fn exported_session_resumes_in_a_new_protocol_when_the_server_kept_it() {
     new.connect(now);
     let connect = drain(&mut new, now);
     assert!(matches!(connect.as_slice(), [Packet::Connect(c)] if !c.clean_start));
-    new.handle_packet(Packet::ConnAck(session_present()), now).unwrap();
+    new.handle_packet(Packet::ConnAck(session_present()), now)
+        .unwrap();
     let sent = drain(&mut new, now);
     assert!(matches!(sent.as_slice(), [
         Packet::Publish(a), Packet::PubRel(b), Packet::Publish(c)
@@ -167,17 +175,24 @@ fn exported_session_resumes_in_a_new_protocol_when_the_server_kept_it() {
     assert!(!events(&mut new).iter().any(|e| matches!(e, Event::Message(_))));
 
     new.handle_packet(puback(1), now).unwrap();
-    new.handle_packet(Packet::PubComp(PubComp::new(id(2))), now).unwrap();
+    new.handle_packet(Packet::PubComp(PubComp::new(id(2))), now)
+        .unwrap();
     let done_events: Vec<_> = events(&mut new);
     assert_eq!(
         done_events,
-        [done(100, Ok(ReasonCode::Success)), done(101, Ok(ReasonCode::Success))]
+        [
+            done(100, Ok(ReasonCode::Success)),
+            done(101, Ok(ReasonCode::Success))
+        ]
     );
     // New publishes come after the restored ones, in seq and in id.
     publish(&mut new, "t", QoS::AtLeastOnce, 5, now);
     let state = new.session_state();
     let last = state.outgoing.last().unwrap();
-    assert!(last.seq > 2 && last.publish.packet_id.unwrap().get() > 3, "{last:?}");
+    assert!(
+        last.seq > 2 && last.publish.packet_id.unwrap().get() > 3,
+        "{last:?}"
+    );
 }
 
 #[test]
@@ -187,7 +202,8 @@ fn restored_session_the_server_lost_goes_out_as_new_messages() {
     publish(&mut old, "t", QoS::AtLeastOnce, 1, now);
     publish(&mut old, "t", QoS::ExactlyOnce, 2, now);
     drain(&mut old, now);
-    old.handle_packet(Packet::PubRec(PubRec::new(id(2))), now).unwrap();
+    old.handle_packet(Packet::PubRec(PubRec::new(id(2))), now)
+        .unwrap();
     let state = old.session_state();
 
     let mut new: P = Protocol::new(persistent());
@@ -198,7 +214,10 @@ fn restored_session_the_server_lost_goes_out_as_new_messages() {
     new.handle_packet(Packet::ConnAck(connack()), now).unwrap();
     let sent = drain(&mut new, now);
     assert_eq!(publishes(&sent), [(3, false)], "the QoS 1 one, as a new message");
-    assert!(events(&mut new).contains(&done(1, Ok(ReasonCode::Success))), "the PUBREC'd one is done");
+    assert!(
+        events(&mut new).contains(&done(1, Ok(ReasonCode::Success))),
+        "the PUBREC'd one is done"
+    );
     let recorded = changes(&mut new);
     assert!(recorded.contains(&SessionChange::Completed { seq: 1 }));
     assert_eq!(stored_seqs(&recorded), [(0, 3)]);
