@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 mod broker;
+pub mod chaos;
 pub mod events;
 pub mod net;
 mod passwd;
