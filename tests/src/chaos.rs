@@ -90,7 +90,9 @@ impl Chaos {
             seed,
         });
         let (stop, stopped) = oneshot::channel();
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         let task_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("chaos-proxy".into())
@@ -122,7 +124,11 @@ impl Chaos {
     /// Cuts every connection after a random pause between `min` and `max`,
     /// again and again, until [`stop_cutting`](Self::stop_cutting).
     pub fn cut_every(&self, min: Duration, max: Duration) {
-        *self.shared.schedule.lock().unwrap_or_else(PoisonError::into_inner) = Some(Schedule {
+        *self
+            .shared
+            .schedule
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Schedule {
             min,
             max: max.max(min),
         });
@@ -130,7 +136,11 @@ impl Chaos {
 
     /// No more cuts (connections made from now on stay up).
     pub fn stop_cutting(&self) {
-        *self.shared.schedule.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        *self
+            .shared
+            .schedule
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
     }
 
     /// Cuts every connection now.
@@ -176,7 +186,17 @@ impl Shared {
 }
 
 async fn accept(listener: TcpListener, upstream: u16, shared: Arc<Shared>) {
-    while let Ok((client, _)) = listener.accept().await {
+    loop {
+        let client = match listener.accept().await {
+            Ok((client, _)) => client,
+            // A client that went away before it was accepted (the killed
+            // publishing process, say) must not stop the proxy.
+            Err(err) => {
+                eprintln!("chaos proxy: accept failed: {err}");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                continue;
+            }
+        };
         shared.connections.fetch_add(1, Ordering::Relaxed);
         let generation = shared.generation.subscribe();
         let held = shared.held.subscribe();
@@ -192,7 +212,12 @@ async fn accept(listener: TcpListener, upstream: u16, shared: Arc<Shared>) {
 }
 
 /// Relays both ways until either side closes or the next cut.
-async fn relay(client: TcpStream, server: TcpStream, mut generation: watch::Receiver<u64>, held: watch::Receiver<bool>) {
+async fn relay(
+    client: TcpStream,
+    server: TcpStream,
+    mut generation: watch::Receiver<u64>,
+    held: watch::Receiver<bool>,
+) {
     let born = *generation.borrow_and_update();
     let (client_read, client_write) = client.into_split();
     let (server_read, server_write) = server.into_split();

@@ -13,12 +13,15 @@
 
 use std::collections::VecDeque;
 use std::future::IntoFuture;
+use std::io::Write;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mqttx::store::FileStore;
+use mqttx::DisconnectReason;
 use mqttx::{Backoff, Client, ConnectOptions, HandlerContext, MqttHandler, ProtocolVersion, Publish, QoS};
 use mqttx_tests::chaos::Chaos;
+use mqttx_tests::events::{recorder, Seen};
 use mqttx_tests::Broker;
 use tokio::sync::mpsc;
 
@@ -29,6 +32,8 @@ const COUNT: u32 = 20_000;
 const PIPELINE: usize = 2_000;
 /// The payload that closes a topic: everything before it was delivered first.
 const END: u32 = u32::MAX;
+/// What a restarted publishing process sends first, before anything new.
+const MARK: u32 = u32::MAX - 1;
 /// The whole run must finish within this.
 const DEADLINE: Duration = Duration::from_secs(50);
 
@@ -36,7 +41,9 @@ fn broker() -> mqttx_tests::BrokerBuilder {
     // Raise mosquitto's per-client limits (20 in flight, 1000 queued): a
     // subscriber that is cut off must not lose what queues for it, and the
     // publisher's window is mosquitto's Receive Maximum.
-    Broker::builder().max_inflight_messages(1000).max_queued_messages(0)
+    Broker::builder()
+        .max_inflight_messages(1000)
+        .max_queued_messages(0)
 }
 
 fn options(port: u16, client_id: &str) -> ConnectOptions {
@@ -79,6 +86,9 @@ impl MqttHandler for Counter {
 /// How often each number arrived, per topic.
 struct Tally {
     seen: [Vec<u32>; 2],
+    /// Numbers seen at least once.
+    distinct: [usize; 2],
+    marks: [u32; 2],
     ended: [bool; 2],
     rx: mpsc::UnboundedReceiver<(usize, u32)>,
 }
@@ -91,8 +101,13 @@ impl Tally {
     fn record(&mut self, (index, number): (usize, u32)) {
         if number == END {
             self.ended[index] = true;
+        } else if number == MARK {
+            self.marks[index] += 1;
         } else if let Some(count) = self.seen[index].get_mut(number as usize) {
             *count += 1;
+            if *count == 1 {
+                self.distinct[index] += 1;
+            }
         } else {
             panic!("a number never published arrived: {number}");
         }
@@ -152,6 +167,8 @@ async fn subscribe(port: u16, prefix: &str) -> (Client, Tally) {
     }
     let tally = Tally {
         seen: [vec![0; COUNT as usize], vec![0; COUNT as usize]],
+        distinct: [0; 2],
+        marks: [0; 2],
         ended: [false; 2],
         rx,
     };
@@ -290,5 +307,122 @@ async fn no_loss_when_the_broker_is_killed_mid_stream() {
     publish_end(&publisher, prefix).await;
     finish(&mut tally, deadline, started, &chaos).await;
     publisher.disconnect().await.unwrap();
+    sub.disconnect().await.unwrap();
+}
+
+#[actix_rt::test]
+async fn no_loss_when_the_publishing_actor_panics_under_its_supervisor() {
+    let started = Instant::now();
+    let deadline = started + DEADLINE;
+    let broker = broker().start().unwrap();
+    let chaos = chaos_in_front_of(broker.port());
+    let prefix = "panic";
+    let (sub, mut tally) = subscribe(chaos.port(), prefix).await;
+    let (recorder, mut events) = recorder();
+    let publisher =
+        Client::connect_supervised(options(chaos.port(), &format!("{prefix}-pub")).handler(recorder))
+            .await
+            .unwrap();
+
+    // Mid-stream, with about PIPELINE publishes queued or in flight
+    // behind it, the actor panics; its waiting callers must all be answered.
+    publish_all(&publisher, prefix, [0, 0], || publisher.inject_panic().unwrap()).await;
+    let reason = events
+        .expect("a restart", Duration::from_secs(10), |seen| match seen {
+            Seen::Disconnected(reason @ DisconnectReason::Crashed { .. }) => Some(reason),
+            _ => None,
+        })
+        .await;
+    assert!(reason.will_reconnect(), "{reason}");
+    publish_end(&publisher, prefix).await;
+    finish(&mut tally, deadline, started, &chaos).await;
+    assert!(publisher.is_running());
+    publisher.disconnect().await.unwrap();
+    sub.disconnect().await.unwrap();
+}
+
+/// The publishing process, started afresh on the same `FileStore`.
+fn spawn_publisher(port: u16, store: &std::path::Path, client_id: &str, prefix: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_loss_publisher"))
+        .args([
+            port.to_string(),
+            store.display().to_string(),
+            client_id.to_owned(),
+            prefix.to_owned(),
+            COUNT.to_string(),
+        ])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Once the publisher's MARKs arrived (so everything its store resumed
+/// did), tells it where to go on: after the highest number seen per topic.
+/// Numbers are published in order, each recorded in the store before it is
+/// sent, so every lower one was delivered or is now being resent.
+async fn resume(publisher: &mut Child, tally: &mut Tally, marks: u32, deadline: Instant) {
+    tally
+        .until("the restarted publisher's marks", deadline, |t| {
+            t.marks == [marks, marks]
+        })
+        .await;
+    let from = [0, 1].map(|index| tally.max_seen(index).map_or(0, |n| n + 1));
+    let stdin = publisher.stdin.as_mut().unwrap();
+    writeln!(stdin, "{} {}", from[0], from[1]).unwrap();
+    stdin.flush().unwrap();
+}
+
+/// A moment picked at random between a fifth and three fifths of the way.
+fn random_threshold(round: u32) -> usize {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let fraction = 20 + (nanos + round * 7919) % 40;
+    COUNT as usize * fraction as usize / 100
+}
+
+#[actix_rt::test]
+async fn no_loss_when_the_publishing_process_is_killed_and_restarted_from_its_file_store() {
+    let started = Instant::now();
+    let deadline = started + DEADLINE;
+    let broker = broker().start().unwrap();
+    let chaos = chaos_in_front_of(broker.port());
+    let prefix = "process-kill";
+    let client_id = format!("{prefix}-pub");
+    let store = tempfile::tempdir().unwrap();
+    let (sub, mut tally) = subscribe(chaos.port(), prefix).await;
+
+    let mut kills = 0;
+    for round in 1..=2u32 {
+        let mut publisher = spawn_publisher(chaos.port(), store.path(), &client_id, prefix);
+        resume(&mut publisher, &mut tally, round, deadline).await;
+        let threshold = tally.distinct[1] + random_threshold(round);
+        tally
+            .until("progress before the kill", deadline, |t| {
+                t.distinct[1] >= threshold
+            })
+            .await;
+        publisher.kill().unwrap(); // SIGKILL
+        let status = publisher.wait().unwrap();
+        if status.success() {
+            break; // it finished first: nothing was left to kill
+        }
+        kills += 1;
+    }
+    assert!(kills >= 1, "the publisher was killed mid-stream at least once");
+    let stored = FileStore::open(store.path())
+        .unwrap()
+        .session(&client_id)
+        .unwrap();
+    eprintln!(
+        "killed {kills} times; the store holds {} publishes",
+        stored.outgoing.len()
+    );
+
+    let mut publisher = spawn_publisher(chaos.port(), store.path(), &client_id, prefix);
+    resume(&mut publisher, &mut tally, kills + 1, deadline).await;
+    finish(&mut tally, deadline, started, &chaos).await;
+    let status = publisher.wait().unwrap();
+    assert!(status.success(), "the last publisher finished: {status}");
     sub.disconnect().await.unwrap();
 }

@@ -87,6 +87,8 @@ pub(crate) struct Connection<H: MqttHandler> {
     /// The transport being opened, or the backoff before the next attempt.
     pending_attempt: Option<SpawnHandle>,
     disconnect_reply: Option<oneshot::Sender<Result<(), Error>>>,
+    /// A write is scheduled for the end of this turn (with a store).
+    write_scheduled: bool,
     /// Set by a deliberate stop (`disconnect`, a final refusal): a
     /// supervisor must not bring the connection back.
     finished: bool,
@@ -153,6 +155,7 @@ impl<H: MqttHandler> Connection<H> {
                 timer: None,
                 pending_attempt: None,
                 disconnect_reply: None,
+                write_scheduled: false,
                 finished: false,
                 supervised,
                 crashed: None,
@@ -238,7 +241,23 @@ impl<H: MqttHandler> Connection<H> {
 
     /// Drains the state machine: events to their owners, packets into the
     /// link's buffer, then one write for all of it and the next timer.
+    ///
+    /// With a session store, events are handled now but writing waits for
+    /// the end of the actor's turn, so that one store write (one fsync)
+    /// covers every packet the turn handled rather than each one alone.
     fn pump(&mut self, ctx: &mut Context<Self>) {
+        if self.store.is_some() {
+            while let Some(event) = self.protocol.poll_event() {
+                self.on_event(event, ctx);
+            }
+            self.write_later(ctx);
+            return;
+        }
+        self.pump_now(ctx);
+    }
+
+    /// [`pump`](Self::pump), writing now.
+    fn pump_now(&mut self, ctx: &mut Context<Self>) {
         let now = Instant::now();
         loop {
             let mut progressed = false;
@@ -515,7 +534,7 @@ impl<H: MqttHandler> Connection<H> {
                     tracing::error!(client_id = %self.client_id, %violation, "MQTT protocol violation by the server");
                     // The state machine queued a DISCONNECT (MQTT 5): the write
                     // started here outlives the link and closes the socket after it.
-                    self.pump(ctx);
+                    self.pump_now(ctx);
                     self.link_lost(violation.into(), ctx);
                 }
             },

@@ -1,6 +1,7 @@
 //! The connection's side of a session store: load or clear it at start,
 //! and persist each turn's session changes before the turn's packets.
 
+use actix::{ActorFutureExt, AsyncContext, Context};
 use bytestring::ByteString;
 
 use super::{Connection, Reply};
@@ -37,6 +38,19 @@ pub(super) fn open_session(
 }
 
 impl<H: MqttHandler> Connection<H> {
+    /// Persists and writes once the actor's current turn is over: a future
+    /// spawned now is polled after the stream that is being handled yields.
+    pub(super) fn write_later(&mut self, ctx: &mut Context<Self>) {
+        if self.write_scheduled {
+            return;
+        }
+        self.write_scheduled = true;
+        ctx.spawn(actix::fut::ready(()).map(|(), act: &mut Self, ctx| {
+            act.write_scheduled = false;
+            act.guarded(ctx, Self::pump_now);
+        }));
+    }
+
     /// Hands this turn's session changes to the store. A publish whose
     /// record could not be stored is not sent: its caller gets the error.
     pub(super) fn persist(&mut self) {

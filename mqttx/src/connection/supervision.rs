@@ -31,6 +31,7 @@ impl<H: MqttHandler> Supervised for Connection<H> {
         self.link = None;
         self.timer = None;
         self.pending_attempt = None;
+        self.write_scheduled = false;
         self.protocol.connection_lost(Instant::now());
         if self.finished || self.phase == Phase::Closing {
             self.finished = true;
