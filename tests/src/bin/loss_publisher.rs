@@ -4,35 +4,76 @@
 //! had in flight.
 //!
 //! ```text
-//! loss_publisher PORT STORE_DIR CLIENT_ID PREFIX COUNT
+//! loss_publisher PORT STORE_DIR CLIENT_ID PREFIX COUNT FROM_Q1 FROM_Q2
 //! ```
 //!
-//! It connects (resuming the stored session), publishes a MARK on both
-//! topics, waits for both to complete, then reads "FROM_Q1 FROM_Q2" from
-//! stdin and publishes FROM..COUNT on each topic, then END on each, and
-//! disconnects. The MARK tells the test, watching a subscriber, that
-//! everything the store resumed was delivered before it (one publisher,
-//! one topic: in order), so it knows where to resume.
+//! It connects (resuming the stored session), publishes FROM..COUNT on
+//! each topic (`PREFIX/q1` at QoS 1, `PREFIX/q2` at QoS 2), then END on
+//! each, and disconnects. Whenever the store has recorded publishes, it
+//! prints `stored TOPIC NUMBER` (topic 0 or 1, the highest number in that
+//! batch) before the connection goes on to send them: everything printed
+//! is the store's to deliver, so the test resumes after it.
 
 use std::collections::VecDeque;
 use std::future::IntoFuture;
+use std::io::Write;
 use std::time::Duration;
 
-use mqttx::store::FileStore;
+use mqttx::store::{FileStore, SessionChange, SessionState, SessionStore, StoreError};
 use mqttx::{Backoff, Client, ConnectOptions, ProtocolVersion, QoS};
 
-const MARK: u32 = u32::MAX - 1;
 const END: u32 = u32::MAX;
 const PIPELINE: usize = 2_000;
 
+/// A `FileStore` that reports what it recorded.
+struct Reporting(FileStore);
+
+impl SessionStore for Reporting {
+    fn load(&self, client_id: &str) -> Result<SessionState, StoreError> {
+        self.0.load(client_id)
+    }
+
+    fn apply(&self, client_id: &str, changes: &[SessionChange]) -> Result<(), StoreError> {
+        self.0.apply(client_id, changes)?;
+        let mut highest: [Option<u32>; 2] = [None, None];
+        for change in changes {
+            if let SessionChange::Publish(stored) = change {
+                let index = usize::from(stored.publish.topic.ends_with("/q2"));
+                let number = stored
+                    .publish
+                    .payload
+                    .get(..4)
+                    .and_then(|b| b.try_into().ok())
+                    .map(u32::from_be_bytes);
+                if let Some(number) = number.filter(|&n| n != END) {
+                    highest[index] = highest[index].max(Some(number));
+                }
+            }
+        }
+        let mut out = std::io::stdout().lock();
+        for (index, number) in highest.iter().enumerate() {
+            if let Some(number) = number {
+                writeln!(out, "stored {index} {number}").map_err(|e| StoreError::io("stdout", e))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn clear(&self, client_id: &str) -> Result<(), StoreError> {
+        self.0.clear(client_id)
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [port, store, client_id, prefix, count] = args.as_slice() else {
-        eprintln!("usage: loss_publisher PORT STORE_DIR CLIENT_ID PREFIX COUNT");
+    let [port, store, client_id, prefix, count, from_q1, from_q2] = args.as_slice() else {
+        eprintln!("usage: loss_publisher PORT STORE_DIR CLIENT_ID PREFIX COUNT FROM_Q1 FROM_Q2");
         std::process::exit(2);
     };
-    let port: u16 = port.parse().expect("port");
-    let count: u32 = count.parse().expect("count");
+    let number = |s: &String| -> u32 { s.parse().expect("a number") };
+    let port = u16::try_from(number(port)).expect("port");
+    let count = number(count);
+    let from = [number(from_q1), number(from_q2)];
     let store = FileStore::open(store).expect("store");
     let opts = ConnectOptions::new("127.0.0.1", client_id.as_str())
         .port(port)
@@ -46,39 +87,15 @@ fn main() {
                 .initial(Duration::from_millis(10))
                 .max(Duration::from_millis(200)),
         )
-        .session_store(store);
+        .session_store(Reporting(store));
     let topics = [
         (format!("{prefix}/q1"), QoS::AtLeastOnce),
         (format!("{prefix}/q2"), QoS::ExactlyOnce),
     ];
     actix_rt::System::new().block_on(async move {
         let client = Client::connect(opts).await.expect("connect");
-        eprintln!("publisher: connected");
-        for (topic, qos) in &topics {
-            client
-                .publish(topic.clone(), MARK.to_be_bytes().to_vec())
-                .qos(*qos)
-                .await
-                .expect("mark");
-            eprintln!("publisher: mark on {topic}");
-        }
-        let line = tokio::task::spawn_blocking(|| {
-            let mut line = String::new();
-            std::io::stdin().read_line(&mut line).map(|_| line)
-        })
-        .await
-        .expect("stdin")
-        .expect("stdin");
-        let from: Vec<u32> = line
-            .split_whitespace()
-            .map(|n| n.parse().expect("number"))
-            .collect();
-        let [from_q1, from_q2] = from.as_slice() else {
-            panic!("expected two numbers, got {line:?}");
-        };
-        let from = [*from_q1, *from_q2];
         let mut pending = VecDeque::new();
-        for n in from_q1.min(from_q2).to_owned()..count {
+        for n in from[0].min(from[1])..count {
             for (index, (topic, qos)) in topics.iter().enumerate() {
                 if n >= from[index] {
                     let send = client.publish(topic.clone(), n.to_be_bytes().to_vec()).qos(*qos);
