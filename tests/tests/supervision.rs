@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use mqttx::{
-    Backoff, Client, ConnAck, ConnectOptions, DisconnectReason, Error, HandlerContext, MqttHandler, Publish, QoS,
-    Transport,
+    Backoff, Client, ConnAck, ConnectOptions, DisconnectReason, Error, HandlerContext, MqttHandler, Publish,
+    QoS, Transport,
 };
 use mqttx_tests::events::{recorder, Seen};
 use mqttx_tests::Broker;
@@ -31,7 +31,10 @@ fn options(port: u16, client_id: &str) -> ConnectOptions {
 #[derive(Debug)]
 enum Report {
     /// The handler's own count of `connected` calls so far.
-    Connected { count: u32, session_present: bool },
+    Connected {
+        count: u32,
+        session_present: bool,
+    },
     Disconnected(DisconnectReason),
     Message(Publish),
 }
@@ -83,8 +86,14 @@ async fn a_panicking_connection_restarts_alone_with_its_state_and_session() {
     let b = Client::connect_supervised(options(broker.port(), "sup-b").handler(handler_b))
         .await
         .unwrap();
-    assert!(matches!(next(&mut a_reports).await, Report::Connected { count: 1, .. }));
-    assert!(matches!(next(&mut b_reports).await, Report::Connected { count: 1, .. }));
+    assert!(matches!(
+        next(&mut a_reports).await,
+        Report::Connected { count: 1, .. }
+    ));
+    assert!(matches!(
+        next(&mut b_reports).await,
+        Report::Connected { count: 1, .. }
+    ));
     a.subscribe("sup/a", QoS::AtLeastOnce).await.unwrap();
 
     a.inject_panic().unwrap();
@@ -98,7 +107,10 @@ async fn a_panicking_connection_restarts_alone_with_its_state_and_session() {
     // The same handler, with its count: the state survived the restart.
     // The broker kept the session across the reconnect.
     match next(&mut a_reports).await {
-        Report::Connected { count, session_present } => {
+        Report::Connected {
+            count,
+            session_present,
+        } => {
             assert_eq!(count, 2, "the handler's state survived");
             assert!(session_present, "the session is resumed");
         }
@@ -136,7 +148,10 @@ async fn disconnect_stops_a_supervised_connection_for_good() {
     assert!(Client::whereis("sup-stop").await.is_some());
 
     client.disconnect().await.unwrap();
-    assert!(matches!(events.disconnected(WAIT).await, DisconnectReason::Client));
+    assert!(matches!(
+        events.disconnected(WAIT).await,
+        DisconnectReason::Client
+    ));
     assert!(!client.is_running(), "no restart");
     let late = client.publish("t", "late").qos(QoS::AtLeastOnce).await;
     assert!(matches!(late, Err(Error::Closed)), "got {late:?}");
@@ -148,20 +163,25 @@ async fn disconnect_stops_a_supervised_connection_for_good() {
         "it stays down: {after:?}"
     );
     // The id is free again.
-    let again = Client::connect_supervised(options(broker.port(), "sup-stop")).await.unwrap();
+    let again = Client::connect_supervised(options(broker.port(), "sup-stop"))
+        .await
+        .unwrap();
     again.disconnect().await.unwrap();
 }
 
 #[actix_rt::test]
 async fn the_registry_lists_exactly_the_live_supervised_connections() {
-    let broker = Broker::builder()
-        .password("alice", "right")
-        .start()
-        .unwrap();
+    let broker = Broker::builder().password("alice", "right").start().unwrap();
     assert!(Client::list().await.is_empty());
-    let one = Client::connect_supervised(options(broker.port(), "reg-1")).await.unwrap();
-    let two = Client::connect_supervised(options(broker.port(), "reg-2")).await.unwrap();
-    let plain = Client::connect(options(broker.port(), "reg-plain")).await.unwrap();
+    let one = Client::connect_supervised(options(broker.port(), "reg-1"))
+        .await
+        .unwrap();
+    let two = Client::connect_supervised(options(broker.port(), "reg-2"))
+        .await
+        .unwrap();
+    let plain = Client::connect(options(broker.port(), "reg-plain"))
+        .await
+        .unwrap();
 
     let listed = Client::list().await;
     let ids: Vec<&str> = listed.iter().map(|(id, _, _)| id.as_str()).collect();
@@ -188,15 +208,23 @@ async fn the_registry_lists_exactly_the_live_supervised_connections() {
         .await
         .unwrap();
     watcher.subscribe("reg/t", QoS::AtLeastOnce).await.unwrap();
-    found.publish("reg/t", "via whereis").qos(QoS::AtLeastOnce).await.unwrap();
+    found
+        .publish("reg/t", "via whereis")
+        .qos(QoS::AtLeastOnce)
+        .await
+        .unwrap();
     let msg = tokio::time::timeout(WAIT, rx.recv()).await.unwrap().unwrap();
     assert_eq!(&msg.payload[..], b"via whereis");
     assert!(Client::whereis("reg-plain").await.is_none());
     assert!(Client::whereis("nobody").await.is_none());
 
     // A connection refused for good is gone from the registry at once.
-    let refused = Client::connect_supervised(options(broker.port(), "reg-bad").credentials("alice", "wrong")).await;
-    assert!(matches!(refused, Err(Error::ConnectRejected { .. })), "got {refused:?}");
+    let refused =
+        Client::connect_supervised(options(broker.port(), "reg-bad").credentials("alice", "wrong")).await;
+    assert!(
+        matches!(refused, Err(Error::ConnectRejected { .. })),
+        "got {refused:?}"
+    );
     assert!(Client::whereis("reg-bad").await.is_none());
 
     one.disconnect().await.unwrap();
