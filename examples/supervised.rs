@@ -54,7 +54,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let alerts = Client::connect_supervised(opts("alerts")?.handler(worker("alerts"))).await?;
 
     for (id, _client, meta) in Client::list().await {
-        println!("registered: {id} -> {}:{} over {:?}", meta.host, meta.port, meta.transport);
+        println!(
+            "registered: {id} -> {}:{} over {:?}",
+            meta.host, meta.port, meta.transport
+        );
     }
 
     // Anyone in the System can find a connection by its client id.

@@ -29,7 +29,8 @@ fn store_group(c: &mut Criterion) {
     let mut g = c.benchmark_group("file_store_apply");
     for fsync in [true, false] {
         for size in [1u64, 64] {
-            let dir = std::env::temp_dir().join(format!("mqttx-bench-store-{}-{fsync}-{size}", std::process::id()));
+            let dir =
+                std::env::temp_dir().join(format!("mqttx-bench-store-{}-{fsync}-{size}", std::process::id()));
             let store = FileStore::open(&dir).unwrap().fsync(fsync);
             let mut next = 0u64;
             let name = format!("batch_{size}_{}", if fsync { "fsync" } else { "no_fsync" });

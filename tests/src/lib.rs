@@ -34,4 +34,10 @@ pub mod book {
 
     #[doc = include_str!("../../book/src/handlers.md")]
     pub struct Handlers;
+
+    #[doc = include_str!("../../book/src/supervision.md")]
+    pub struct Supervision;
+
+    #[doc = include_str!("../../book/src/sessions.md")]
+    pub struct Sessions;
 }

@@ -97,7 +97,7 @@ async fn leave_in_flight(
 /// The numbers that arrive, until `count` distinct ones did; each once.
 async fn expect_each_once(events: &mut Events, count: u32) {
     let mut seen = vec![0u32; count as usize];
-    while seen.iter().any(|&n| n == 0) {
+    while seen.contains(&0) {
         let msg = events.message(WAIT).await;
         let n = u32::from_be_bytes(msg.payload[..4].try_into().unwrap());
         seen[n as usize] += 1;

@@ -178,9 +178,7 @@ impl Client {
     pub async fn whereis(client_id: &str) -> Option<(Client, ClientMeta)> {
         use actix::SystemService;
 
-        if actix::System::try_current().is_none() {
-            return None;
-        }
+        actix::System::try_current()?;
         ClientRegistry::from_registry()
             .send(WhereIs(client_id.to_owned()))
             .await

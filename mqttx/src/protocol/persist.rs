@@ -1,24 +1,4 @@
 //! The session state a store keeps, and the changes that keep it current.
-//!
-//! The state machine stays sans-IO: with [`Protocol::record_session`] on, it
-//! queues a [`SessionChange`] for every change a store must know about, and
-//! the shell drains them with [`Protocol::poll_session_change`] and writes
-//! them *before* it writes the packets polled after them. A change is queued
-//! in the same call that queues its packet, so "persist, then transmit" is
-//! the whole rule:
-//!
-//! - [`SessionChange::Publish`] before the PUBLISH goes out (first send, or
-//!   sent again as a new message after the server lost the session);
-//! - [`SessionChange::Released`] before the PUBREL (a PUBLISH must not be
-//!   resent after that [MQTT-4.3.3-6]; a restored QoS 2 flow resumes with PUBREL);
-//! - [`SessionChange::Completed`] when a flow ends;
-//! - [`SessionChange::IncomingReceived`] before the PUBREC, and
-//!   [`SessionChange::IncomingReleased`] before the PUBCOMP, so a QoS 2
-//!   message is delivered once even across a restart of the process;
-//! - [`SessionChange::IncomingCleared`] when the server had no session.
-//!
-//! [`Protocol::session_state`] exports the whole state at once and
-//! [`Protocol::restore_session`] imports it before the first connect.
 
 use crate::packet::{PacketId, Publish, QoS};
 
@@ -55,9 +35,30 @@ impl SessionState {
     }
 }
 
-/// One change to the session state; see the [module docs](self) for when
-/// each is queued.
+/// One change to the session state, for a store to record.
+///
+/// The state machine stays sans-IO: with [`Protocol::record_session`] on, it
+/// queues a change for everything a store must know, and the shell drains
+/// them with [`Protocol::poll_session_change`] and persists them *before*
+/// it writes the packets polled after them. A change is queued in the same
+/// call that queues the packet it guards, so "persist, then transmit" is the
+/// whole rule:
+///
+/// - [`Publish`](Self::Publish) before the PUBLISH goes out (first send, or
+///   sent again as a new message after the server lost the session);
+/// - [`Released`](Self::Released) before the PUBREL (a PUBLISH must not be
+///   resent after that [MQTT-4.3.3-6]; a restored QoS 2 flow resumes with PUBREL);
+/// - [`Completed`](Self::Completed) when a flow ends;
+/// - [`IncomingReceived`](Self::IncomingReceived) before the PUBREC, and
+///   [`IncomingReleased`](Self::IncomingReleased) before the PUBCOMP, so a
+///   QoS 2 message is delivered once even across a restart of the process;
+/// - [`IncomingCleared`](Self::IncomingCleared) when the server had no session.
+///
+/// [`Protocol::session_state`] exports the whole state at once and
+/// [`Protocol::restore_session`] imports it before the first connect.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// Boxing the publish would cost an allocation per message sent with a store.
+#[allow(clippy::large_enum_variant)]
 pub enum SessionChange {
     /// An outgoing publish is about to be written under this packet id.
     /// Replaces any earlier record with the same `seq`.
