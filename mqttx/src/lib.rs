@@ -26,19 +26,37 @@
 pub mod client;
 mod connection;
 mod error;
+mod extract;
 mod handler;
 mod options;
 pub mod packet;
 pub mod protocol;
+pub mod router;
 mod transport;
+
+#[doc(hidden)]
+pub mod __private;
 
 pub use client::Client;
 pub use error::Error;
-pub use handler::{AuthResponse, DisconnectReason, HandlerContext, MqttHandler, PublishError, Subscription};
+#[cfg(feature = "json")]
+pub use extract::Json;
+pub use extract::{ExtractError, ExtractErrorKind, Responder};
+pub use handler::{
+    AuthResponse, DisconnectReason, Handled, HandlerContext, HandlerEvent, HandlerTask, MqttHandler, PublishError,
+    Subscription, MAX_HANDLER_BACKLOG,
+};
+/// Turns an inherent `impl` block into an [`MqttHandler`]: topic-routed
+/// message methods, lifecycle methods and an enhanced-authentication method.
+///
+/// See the [guide's chapter on handlers](https://docs.rs/mqttx) and the
+/// crate's `handlers` documentation for every attribute and parameter.
+pub use mqttx_derive::mqtt_handler;
 pub use options::{
     Backoff, ConnectOptions, Transport, DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_INFLIGHT_V311,
     DEFAULT_MAX_PACKET_SIZE,
 };
+pub use bytes::Bytes;
 pub use packet::{
     Auth, ByteString, ConnAck, ConnectProperties, Disconnect, LastWill, Packet, ProtocolVersion, Publish,
     PublishProperties, QoS, ReasonCode, RetainHandling, SubscriptionOptions,

@@ -4,6 +4,7 @@
 //! write, and turns its events into replies and handler calls.
 
 mod command;
+mod dispatch;
 mod events;
 mod io;
 mod link;
@@ -20,7 +21,7 @@ pub(crate) use command::{Command, Reply};
 use crate::client::{
     DisconnectRequest, PublishRequest, Recipients, Response, SubscribeRequest, UnsubscribeRequest,
 };
-use crate::handler::{contain, DisconnectReason, HandlerContext, MqttHandler};
+use crate::handler::{DisconnectReason, HandlerEvent, MqttHandler, Slot};
 use crate::options::Backoff;
 use crate::packet::{ConnAck, Disconnect, Packet, ProtocolVersion, ReasonCode};
 use crate::protocol::Protocol;
@@ -64,7 +65,7 @@ pub(crate) struct Connection<H: MqttHandler> {
     max_packet_size: u32,
     backoff: Backoff,
     connect_timeout: Duration,
-    handler: H,
+    handler: Slot<H>,
     protocol: Protocol<Reply>,
     client: Client,
     commands: Rc<RefCell<mpsc::UnboundedReceiver<Command>>>,
@@ -109,7 +110,7 @@ impl<H: MqttHandler> Connection<H> {
             max_packet_size: opts.max_packet_size,
             backoff: opts.backoff.clone(),
             connect_timeout: opts.connect_timeout,
-            handler: opts.handler,
+            handler: Slot::new(opts.handler),
             protocol,
             client: client.clone(),
             commands: Rc::new(RefCell::new(receiver)),
@@ -136,6 +137,7 @@ impl<H: MqttHandler> Actor for Connection<H> {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.add_stream(link::CommandStream(Rc::clone(&self.commands)));
+        self.resume_handler(ctx);
         self.open(ctx);
     }
 
@@ -278,7 +280,7 @@ impl<H: MqttHandler> Connection<H> {
         }
         if was_connected {
             tracing::warn!(client_id = %self.client.client_id(), %reason, "MQTT connection lost");
-            self.call_handler(|handler, cx| handler.disconnected(&reason, cx));
+            self.deliver(HandlerEvent::Disconnected(reason), ctx);
             self.schedule_attempt(ctx);
         } else {
             let err = match reason {
@@ -349,24 +351,8 @@ impl<H: MqttHandler> Connection<H> {
             let _ = first.reply.send(Err(err.clone()));
         }
         let reason = DisconnectReason::ConnectFailed(err);
-        self.call_handler(|handler, cx| handler.disconnected(&reason, cx));
+        self.deliver(HandlerEvent::Disconnected(reason), ctx);
         ctx.stop();
-    }
-
-    /// Runs a handler callback with panics contained.
-    fn call_handler<R>(&mut self, f: impl FnOnce(&mut H, &mut HandlerContext<'_>) -> R) -> Option<R> {
-        let Connection {
-            handler,
-            protocol,
-            client,
-            ..
-        } = self;
-        let mut cx = HandlerContext {
-            client,
-            protocol,
-            now: Instant::now(),
-        };
-        contain(std::any::type_name::<H>(), || f(handler, &mut cx))
     }
 
     /// A request from a `Client` or a `Recipient`.
@@ -406,7 +392,7 @@ impl<H: MqttHandler> Connection<H> {
         self.phase = Phase::Closing;
         self.disconnect_reply = Some(reply);
         self.protocol.disconnect(packet, Instant::now());
-        self.call_handler(|handler, cx| handler.disconnected(&DisconnectReason::Client, cx));
+        self.deliver(HandlerEvent::Disconnected(DisconnectReason::Client), ctx);
         if connected {
             self.pump(ctx);
             ctx.run_later(DISCONNECT_GRACE, |_, ctx| ctx.stop());
