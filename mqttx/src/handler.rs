@@ -323,7 +323,7 @@ impl<'a> HandlerContext<'a> {
     /// A handle to this connection, for publishing and subscribing. Its
     /// futures complete only after the handler returns, so spawn them
     /// (`actix::spawn(client.publish(..).into_future())`) rather than block.
-    pub fn client(&self) -> &Client {
+    pub fn client(&self) -> &'a Client {
         self.client
     }
 
