@@ -141,10 +141,7 @@ pub fn classify(
     let mut ok = true;
     for input in sig.inputs.iter().skip(1) {
         let FnArg::Typed(typed) = input else { continue };
-        let name = match &*typed.pat {
-            Pat::Ident(ident) => ident.ident.to_string(),
-            _ => String::new(),
-        };
+        let name = pattern_name(&typed.pat).unwrap_or_default();
         match classify_one(kind, is_async, (&name, typed.pat.span()), &typed.ty, segments) {
             Ok(source) => {
                 if let Source::Segment { segment, .. } = &source {
@@ -267,4 +264,18 @@ fn classify_one(
         }
         _ => return Err(unsupported()),
     })
+}
+
+/// The name a parameter goes by: its identifier, or the first one inside a
+/// destructuring pattern (`Json(reading)` is "reading").
+fn pattern_name(pat: &Pat) -> Option<String> {
+    match pat {
+        Pat::Ident(ident) => Some(ident.ident.to_string()),
+        Pat::TupleStruct(tuple) => tuple.elems.iter().find_map(pattern_name),
+        Pat::Tuple(tuple) => tuple.elems.iter().find_map(pattern_name),
+        Pat::Reference(reference) => pattern_name(&reference.pat),
+        Pat::Paren(paren) => pattern_name(&paren.pat),
+        Pat::Type(typed) => pattern_name(&typed.pat),
+        _ => None,
+    }
 }
