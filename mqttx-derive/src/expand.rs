@@ -205,9 +205,9 @@ fn call(handler: &Handler, method: &Method, place: Place) -> TokenStream {
     let mut names = Vec::new();
     for (index, arg) in method.args.iter().enumerate() {
         let var = format_ident!("__arg{}", index);
-        let value = value(arg, &route, place);
         let ty = &arg.ty;
         let span = ty.span();
+        let value = value(arg, &route, span);
         let binding = if arg.fallible() {
             let on_error = on_error(handler, place);
             let bail = place.bail();
@@ -278,7 +278,9 @@ fn on_error(handler: &Handler, place: Place) -> TokenStream {
 }
 
 /// The expression for one parameter (a `Result` when it can fail).
-fn value(arg: &Arg, route: &str, place: Place) -> TokenStream {
+/// Calls that can fail to compile for the parameter's type (`FromStr`,
+/// `DeserializeOwned`) carry its span, so the error points at the type.
+fn value(arg: &Arg, route: &str, span: proc_macro2::Span) -> TokenStream {
     let parameter = arg.name.as_str();
     match &arg.source {
         Source::Publish => quote!(__msg),
@@ -303,7 +305,7 @@ fn value(arg: &Arg, route: &str, place: Place) -> TokenStream {
             match how {
                 SegmentAs::Str => text,
                 SegmentAs::String => quote!(::std::borrow::ToOwned::to_owned(#text)),
-                SegmentAs::Parse => quote!(::mqttx::__private::parse(#text, #route, #parameter)),
+                SegmentAs::Parse => quote_spanned!(span=> ::mqttx::__private::parse(#text, #route, #parameter)),
             }
         }
         Source::Payload(PayloadAs::Bytes) => quote!(::std::clone::Clone::clone(&__msg.payload)),
@@ -312,10 +314,7 @@ fn value(arg: &Arg, route: &str, place: Place) -> TokenStream {
         Source::Payload(PayloadAs::String) => quote!(
             ::mqttx::__private::payload_str(__msg, #route, #parameter).map(::std::borrow::ToOwned::to_owned)
         ),
-        Source::Json => {
-            let _ = place;
-            quote!(::mqttx::__private::json(__msg, #route, #parameter))
-        }
+        Source::Json => quote_spanned!(span=> ::mqttx::__private::json(__msg, #route, #parameter)),
     }
 }
 

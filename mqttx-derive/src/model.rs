@@ -108,8 +108,8 @@ pub fn read(item: &mut ItemImpl, errors: &mut Vec<syn::Error>) -> Handler {
             continue;
         };
         for (_, extra) in ours {
-            errors.push(syn::Error::new(
-                extra.span(),
+            errors.push(syn::Error::new_spanned(
+                &extra,
                 format!(
                     "`{}` already has {}: a method has one handler attribute",
                     method.sig.ident,
@@ -119,8 +119,8 @@ pub fn read(item: &mut ItemImpl, errors: &mut Vec<syn::Error>) -> Handler {
         }
         if kind != Kind::Route {
             if let Some(first) = methods.iter().find(|m| m.kind == kind) {
-                errors.push(syn::Error::new(
-                    attr.span(),
+                errors.push(syn::Error::new_spanned(
+                    &attr,
                     format!(
                         "a second {} method: `{}` is already the handler's {} method",
                         kind.attribute(),
@@ -164,8 +164,8 @@ fn take_attributes(method: &mut ImplItemFn, errors: &mut Vec<syn::Error>) -> Vec
             Some((_, Some(kind))) => ours.push((kind, attr)),
             Some((name, None)) => {
                 if let Some(meant) = near_miss(name) {
-                    errors.push(syn::Error::new(
-                        attr.path().span(),
+                    errors.push(syn::Error::new_spanned(
+                        attr.path(),
                         format!(
                             "unknown attribute `#[{name}]`; did you mean `#[{meant}]`? (#[mqtt_handler] methods take {})",
                             ATTRIBUTES.map(|a| format!("#[{a}]")).join(", ")
@@ -198,7 +198,7 @@ fn distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let cost = usize::from(ca != *cb);
-            let next = (row[j] + cost).min(row[j + 1] + 1).min(previous + 1);
+            let next = (previous + cost).min(row[j + 1] + 1).min(row[j] + 1);
             previous = row[j + 1];
             row[j + 1] = next;
         }
@@ -235,8 +235,8 @@ fn read_method(kind: Kind, attr: &Attribute, method: &ImplItemFn, errors: &mut V
     };
     let mut ok = true;
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-        errors.push(syn::Error::new(
-            sig.generics.span(),
+        errors.push(syn::Error::new_spanned(
+            &sig.generics,
             "handler methods cannot be generic: the macro must know every parameter's type",
         ));
         ok = false;
@@ -410,4 +410,21 @@ fn retain(key: &Ident, value: Option<&syn::Expr>) -> syn::Result<u8> {
         };
     }
     int(key, value, 2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{distance, near_miss};
+
+    #[test]
+    fn typos_of_our_attributes_are_caught() {
+        assert_eq!(distance("conected", "connected"), 1);
+        assert_eq!(distance("abc", "abc"), 0);
+        assert_eq!(near_miss("conected"), Some("connected"));
+        assert_eq!(near_miss("mesage"), Some("message"));
+        assert_eq!(near_miss("subscibe"), Some("subscribe"));
+        assert_eq!(near_miss("inline"), None);
+        assert_eq!(near_miss("allow"), None);
+        assert_eq!(near_miss("doc"), None);
+    }
 }

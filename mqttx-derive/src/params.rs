@@ -182,8 +182,8 @@ fn classify_one(
     let payload = matches!(kind, Kind::Route | Kind::Message);
     let segment = segments.iter().find(|s| s.name == name);
     let unsupported = || {
-        syn::Error::new(
-            ty.span(),
+        syn::Error::new_spanned(
+            ty,
             format!(
                 "unsupported parameter type for a {} method; expected {}",
                 kind.attribute(),
@@ -205,8 +205,8 @@ fn classify_one(
         };
         let source = match ident.as_str() {
             "HandlerContext" if is_async => {
-                return Err(syn::Error::new(
-                    ty.span(),
+                return Err(syn::Error::new_spanned(
+                    ty,
                     "`HandlerContext` is for `fn` methods: an `async fn` takes `Client` (or `Responder`) to publish",
                 ))
             }
