@@ -9,7 +9,11 @@ use std::task::{Context, Poll};
 
 pub use std::sync::LazyLock;
 
+use crate::client::Recipients;
+use crate::connection::Connection;
 use crate::extract::{ExtractError, ExtractErrorKind};
+use crate::handler::HandlerContext;
+use crate::protocol::{Config, Protocol};
 use crate::packet::{Publish, QoS, RetainHandling, SubscriptionOptions};
 use crate::{Client, Responder, Subscription};
 
@@ -45,14 +49,27 @@ pub fn subscription(
 }
 
 /// Level `index` of a topic (empty if the topic is shorter).
+#[inline]
 pub fn level(topic: &str, index: usize) -> &str {
-    topic.split('/').nth(index).unwrap_or_default()
+    let rest = tail(topic, index);
+    match rest.bytes().position(|b| b == b'/') {
+        Some(end) => rest.get(..end).unwrap_or_default(),
+        None => rest,
+    }
 }
 
 /// The topic from level `index` on, for a named tail (`{*rest}`); empty
 /// when the `#` it stands for matched the parent level.
+#[inline]
 pub fn tail(topic: &str, index: usize) -> &str {
-    topic.splitn(index + 1, '/').nth(index).unwrap_or_default()
+    let mut rest = topic;
+    for _ in 0..index {
+        match rest.bytes().position(|b| b == b'/') {
+            Some(at) => rest = rest.get(at + 1..).unwrap_or_default(),
+            None => return "",
+        }
+    }
+    rest
 }
 
 /// A named segment parsed with `FromStr`.
@@ -159,5 +176,46 @@ impl<F: Future> Future for CatchUnwind<'_, F> {
                 Poll::Ready(None)
             }
         }
+    }
+}
+
+/// For benchmarks of generated handlers: runs `f` with the context of a
+/// connection that never runs (what it publishes goes nowhere).
+pub fn detached_context<R>(f: impl FnOnce(&mut HandlerContext<'_>) -> R) -> R {
+    use actix::AsyncContext;
+    let ctx = actix::Context::<Connection<()>>::new();
+    let addr = ctx.address();
+    let recipients = Recipients {
+        publish: addr.clone().recipient(),
+        subscribe: addr.clone().recipient(),
+        unsubscribe: addr.clone().recipient(),
+        disconnect: addr.recipient(),
+    };
+    let (commands, _receiver) = tokio::sync::mpsc::unbounded_channel();
+    let client = Client::new(commands, recipients, "detached".into());
+    let mut protocol = Protocol::new(Config::default());
+    let mut cx = HandlerContext {
+        client: &client,
+        protocol: &mut protocol,
+        now: std::time::Instant::now(),
+    };
+    f(&mut cx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{level, tail};
+
+    #[test]
+    fn levels_and_tails() {
+        assert_eq!(level("a/b/c", 0), "a");
+        assert_eq!(level("a/b/c", 1), "b");
+        assert_eq!(level("a/b/c", 2), "c");
+        assert_eq!(level("a/b/c", 3), "");
+        assert_eq!(level("a//c", 1), "");
+        assert_eq!(tail("a/b/c", 1), "b/c");
+        assert_eq!(tail("a/b/c", 0), "a/b/c");
+        assert_eq!(tail("a", 1), "");
+        assert_eq!(tail("a/", 1), "");
     }
 }

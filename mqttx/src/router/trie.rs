@@ -1,6 +1,7 @@
 //! A tree of filter levels, searched for the lowest-numbered match.
 
-use std::str::Split;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::packet::topic::valid_topic_filter;
 
@@ -40,31 +41,30 @@ pub(super) fn matches(levels: &[Level], topic: &str) -> bool {
     if topic.starts_with('$') && matches!(levels.first(), Some(Level::One | Level::Rest)) {
         return false;
     }
-    let mut topic_levels = topic.split('/');
+    let mut rest = Some(topic);
     for level in levels {
+        let Some(left) = rest else {
+            // Past the topic's end only `#` matches (its parent level).
+            return *level == Level::Rest;
+        };
+        let (current, after) = split_level(left);
         match level {
             Level::Rest => return true,
-            Level::One => {
-                if topic_levels.next().is_none() {
-                    return false;
-                }
-            }
-            Level::Exact(exact) => {
-                if topic_levels.next() != Some(exact) {
-                    return false;
-                }
-            }
+            Level::One => {}
+            Level::Exact(exact) if **exact == *current => {}
+            Level::Exact(_) => return false,
         }
+        rest = after;
     }
-    topic_levels.next().is_none()
+    rest.is_none()
 }
 
 const NONE: usize = usize::MAX;
 
 #[derive(Debug, Clone)]
 struct Node {
-    /// Children by exact level, sorted for binary search.
-    exact: Vec<(Box<str>, usize)>,
+    /// Children by exact level.
+    exact: HashMap<Box<str>, usize, BuildHasherDefault<Fnv>>,
     /// The child for `+`.
     one: Option<usize>,
     /// The route whose filter ends in `#` here.
@@ -79,7 +79,7 @@ struct Node {
 impl Default for Node {
     fn default() -> Self {
         Node {
-            exact: Vec::new(),
+            exact: HashMap::default(),
             one: None,
             rest: NONE,
             end: NONE,
@@ -145,25 +145,14 @@ impl Trie {
     }
 
     fn exact_child(&mut self, node: usize, exact: &str) -> usize {
-        let found = self
-            .nodes
-            .get(node)
-            .map(|n| n.exact.binary_search_by(|(key, _)| (**key).cmp(exact)));
-        match found {
-            Some(Ok(at)) => self
-                .nodes
-                .get(node)
-                .and_then(|n| n.exact.get(at))
-                .map_or(0, |&(_, child)| child),
-            Some(Err(at)) => {
-                let child = self.push();
-                if let Some(n) = self.nodes.get_mut(node) {
-                    n.exact.insert(at, (exact.into(), child));
-                }
-                child
-            }
-            None => 0,
+        if let Some(&child) = self.nodes.get(node).and_then(|n| n.exact.get(exact)) {
+            return child;
         }
+        let child = self.push();
+        if let Some(n) = self.nodes.get_mut(node) {
+            n.exact.insert(exact.into(), child);
+        }
+        child
     }
 
     /// The lowest route matching `topic`.
@@ -171,13 +160,14 @@ impl Trie {
         let mut best = NONE;
         // A `$` topic is not matched by a wildcard in the first level.
         let wildcards = !topic.starts_with('$');
-        self.walk(0, topic.split('/'), wildcards, &mut best);
+        self.walk(0, Some(topic), wildcards, &mut best);
         (best != NONE).then_some(best)
     }
 
     /// Depth-first, pruning subtrees that cannot beat `best`. The depth is
-    /// bounded by the longest filter, not by the topic.
-    fn walk(&self, node: usize, mut levels: Split<'_, char>, wildcards: bool, best: &mut usize) {
+    /// bounded by the longest filter, not by the topic. `rest` is what is
+    /// left of the topic, `None` past its last level.
+    fn walk(&self, node: usize, rest: Option<&str>, wildcards: bool, best: &mut usize) {
         let Some(n) = self.nodes.get(node) else { return };
         if n.lowest >= *best {
             return;
@@ -185,18 +175,47 @@ impl Trie {
         if wildcards {
             *best = (*best).min(n.rest);
         }
-        match levels.next() {
-            None => *best = (*best).min(n.end),
-            Some(level) => {
-                if let Ok(at) = n.exact.binary_search_by(|(key, _)| (**key).cmp(level)) {
-                    if let Some(&(_, child)) = n.exact.get(at) {
-                        self.walk(child, levels.clone(), true, best);
-                    }
-                }
-                if let (Some(child), true) = (n.one, wildcards) {
-                    self.walk(child, levels, true, best);
-                }
-            }
+        let Some(rest) = rest else {
+            *best = (*best).min(n.end);
+            return;
+        };
+        let (level, after) = split_level(rest);
+        if let Some(&child) = n.exact.get(level) {
+            self.walk(child, after, true, best);
         }
+        if let (Some(child), true) = (n.one, wildcards) {
+            self.walk(child, after, true, best);
+        }
+    }
+}
+
+/// The first level of `rest` and what follows its `/`, if anything. A
+/// byte loop: levels are short, and this beats a general substring search.
+#[inline]
+fn split_level(rest: &str) -> (&str, Option<&str>) {
+    match rest.bytes().position(|b| b == b'/') {
+        Some(at) => (rest.get(..at).unwrap_or_default(), rest.get(at + 1..)),
+        None => (rest, None),
+    }
+}
+
+/// FNV-1a: levels are short strings from the filters we built the tree
+/// from and from topics; a keyed hash buys nothing here (a topic can only
+/// pick which bucket it probes) and costs more than the lookup.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &b in bytes {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
