@@ -24,7 +24,9 @@ pub(crate) use slot::{Io, Slot};
 /// a time, in the order the events happened: a handler owns its state
 /// without locks. Keep them short; hand long work to another actor or task
 /// (with [`HandlerContext::client`] to publish from there), or the
-/// keep-alive and every other message on the connection wait.
+/// keep-alive and every other message on the connection wait. Work that
+/// awaits belongs in [`handle_async`](Self::handle_async), which
+/// [`#[mqtt_handler]`](crate::mqtt_handler) uses for `async fn` methods.
 ///
 /// A handler that panics is contained: the panic is logged and the
 /// connection carries on with the next event.

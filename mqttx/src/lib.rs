@@ -46,11 +46,7 @@ pub use handler::{
     AuthResponse, DisconnectReason, Handled, HandlerContext, HandlerEvent, HandlerTask, MqttHandler, PublishError,
     Subscription, MAX_HANDLER_BACKLOG,
 };
-/// Turns an inherent `impl` block into an [`MqttHandler`]: topic-routed
-/// message methods, lifecycle methods and an enhanced-authentication method.
-///
-/// See the [guide's chapter on handlers](https://docs.rs/mqttx) and the
-/// crate's `handlers` documentation for every attribute and parameter.
+#[doc = include_str!("handler/mqtt_handler.md")]
 pub use mqttx_derive::mqtt_handler;
 pub use options::{
     Backoff, ConnectOptions, Transport, DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_INFLIGHT_V311,
