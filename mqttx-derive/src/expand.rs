@@ -293,7 +293,10 @@ fn value(arg: &Arg, route: &str, span: proc_macro2::Span) -> TokenStream {
             quote!(::mqttx::__private::responder(__client, __msg, #route, #parameter))
         }
         Source::Responder { optional: true } => {
-            quote!(::mqttx::Responder::new(::std::clone::Clone::clone(__client), __msg))
+            quote!(::mqttx::Responder::new(
+                ::std::clone::Clone::clone(__client),
+                __msg
+            ))
         }
         Source::Segment { segment, how } => {
             let level = segment.level;
@@ -305,7 +308,9 @@ fn value(arg: &Arg, route: &str, span: proc_macro2::Span) -> TokenStream {
             match how {
                 SegmentAs::Str => text,
                 SegmentAs::String => quote!(::std::borrow::ToOwned::to_owned(#text)),
-                SegmentAs::Parse => quote_spanned!(span=> ::mqttx::__private::parse(#text, #route, #parameter)),
+                SegmentAs::Parse => {
+                    quote_spanned!(span=> ::mqttx::__private::parse(#text, #route, #parameter))
+                }
             }
         }
         Source::Payload(PayloadAs::Bytes) => quote!(::std::clone::Clone::clone(&__msg.payload)),

@@ -206,7 +206,12 @@ fn distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-fn read_method(kind: Kind, attr: &Attribute, method: &ImplItemFn, errors: &mut Vec<syn::Error>) -> Option<Method> {
+fn read_method(
+    kind: Kind,
+    attr: &Attribute,
+    method: &ImplItemFn,
+    errors: &mut Vec<syn::Error>,
+) -> Option<Method> {
     let sig = &method.sig;
     let route = match kind {
         Kind::Route => match attr.parse_args_with(|input: ParseStream| parse_route(input, errors)) {
@@ -273,7 +278,10 @@ fn read_method(kind: Kind, attr: &Attribute, method: &ImplItemFn, errors: &mut V
         ));
         ok = false;
     }
-    let segments = route.as_ref().map(|r| r.pattern.segments.as_slice()).unwrap_or_default();
+    let segments = route
+        .as_ref()
+        .map(|r| r.pattern.segments.as_slice())
+        .unwrap_or_default();
     let args = params::classify(kind, is_async, sig, segments, errors);
     if let (Some(route), Some(args)) = (&route, &args) {
         for segment in &route.pattern.segments {
@@ -307,9 +315,9 @@ fn read_method(kind: Kind, attr: &Attribute, method: &ImplItemFn, errors: &mut V
 /// `"filter", qos = 1, no_local, retain_as_published = true, retain_handling = 2`
 fn parse_route(input: ParseStream, errors: &mut Vec<syn::Error>) -> syn::Result<Option<Route>> {
     if input.is_empty() {
-        return Err(input.error(
-            "#[subscribe] needs a topic filter: #[subscribe(\"sensors/{room}/temp\", qos = 1)]",
-        ));
+        return Err(
+            input.error("#[subscribe] needs a topic filter: #[subscribe(\"sensors/{room}/temp\", qos = 1)]")
+        );
     }
     let literal: LitStr = input.parse().map_err(|err| {
         syn::Error::new(
@@ -390,7 +398,8 @@ fn flag(value: Option<&syn::Expr>) -> syn::Result<bool> {
     match value {
         None => Ok(true),
         Some(syn::Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Bool(b), ..
+            lit: syn::Lit::Bool(b),
+            ..
         })) => Ok(b.value),
         Some(other) => Err(syn::Error::new(other.span(), "expected `true` or `false`")),
     }

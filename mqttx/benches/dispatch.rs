@@ -642,10 +642,26 @@ fn filters() -> Vec<String> {
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("dispatch_100_routes");
     let cases = [
-        ("first_route", Publish::new("bench/r0/device-17/value", "21.5"), None),
-        ("last_route", Publish::new("bench/r99/device-17/value", "21.5"), None),
-        ("catch_all_miss", Publish::new("elsewhere/r99/device-17/value", "21.5"), None),
-        ("last_route_by_identifier", Publish::new("bench/r99/device-17/value", "21.5"), Some(100)),
+        (
+            "first_route",
+            Publish::new("bench/r0/device-17/value", "21.5"),
+            None,
+        ),
+        (
+            "last_route",
+            Publish::new("bench/r99/device-17/value", "21.5"),
+            None,
+        ),
+        (
+            "catch_all_miss",
+            Publish::new("elsewhere/r99/device-17/value", "21.5"),
+            None,
+        ),
+        (
+            "last_route_by_identifier",
+            Publish::new("bench/r99/device-17/value", "21.5"),
+            Some(100),
+        ),
     ];
     for (name, mut publish, identifier) in cases {
         if let Some(id) = identifier {

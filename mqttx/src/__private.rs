@@ -13,8 +13,8 @@ use crate::client::Recipients;
 use crate::connection::Connection;
 use crate::extract::{ExtractError, ExtractErrorKind};
 use crate::handler::HandlerContext;
-use crate::protocol::{Config, Protocol};
 use crate::packet::{Publish, QoS, RetainHandling, SubscriptionOptions};
+use crate::protocol::{Config, Protocol};
 use crate::{Client, Responder, Subscription};
 
 /// A handler subscription, from the attribute's literals.
@@ -93,7 +93,8 @@ pub fn payload_str<'a>(
     route: &'static str,
     parameter: &'static str,
 ) -> Result<&'a str, ExtractError> {
-    std::str::from_utf8(&msg.payload).map_err(|e| ExtractError::new(route, parameter, ExtractErrorKind::Utf8(e)))
+    std::str::from_utf8(&msg.payload)
+        .map_err(|e| ExtractError::new(route, parameter, ExtractErrorKind::Utf8(e)))
 }
 
 /// The payload deserialized from JSON.

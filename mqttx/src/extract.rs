@@ -205,7 +205,10 @@ impl Responder {
     /// Publishes `payload` (QoS 1) to the Response Topic with the
     /// Correlation Data; resolves like [`Client::publish`].
     pub fn respond(&self, payload: impl Into<Bytes>) -> Response<()> {
-        let mut publish = self.client.publish(self.topic.clone(), payload).qos(QoS::AtLeastOnce);
+        let mut publish = self
+            .client
+            .publish(self.topic.clone(), payload)
+            .qos(QoS::AtLeastOnce);
         if let Some(data) = &self.correlation_data {
             publish = publish.correlation_data(data.clone());
         }

@@ -37,14 +37,15 @@ mod transport;
 #[doc(hidden)]
 pub mod __private;
 
+pub use bytes::Bytes;
 pub use client::Client;
 pub use error::Error;
 #[cfg(feature = "json")]
 pub use extract::Json;
 pub use extract::{ExtractError, ExtractErrorKind, Responder};
 pub use handler::{
-    AuthResponse, DisconnectReason, Handled, HandlerContext, HandlerEvent, HandlerTask, MqttHandler, PublishError,
-    Subscription, MAX_HANDLER_BACKLOG,
+    AuthResponse, DisconnectReason, Handled, HandlerContext, HandlerEvent, HandlerTask, MqttHandler,
+    PublishError, Subscription, MAX_HANDLER_BACKLOG,
 };
 #[doc = include_str!("handler/mqtt_handler.md")]
 pub use mqttx_derive::mqtt_handler;
@@ -52,7 +53,6 @@ pub use options::{
     Backoff, ConnectOptions, Transport, DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_INFLIGHT_V311,
     DEFAULT_MAX_PACKET_SIZE,
 };
-pub use bytes::Bytes;
 pub use packet::{
     Auth, ByteString, ConnAck, ConnectProperties, Disconnect, LastWill, Packet, ProtocolVersion, Publish,
     PublishProperties, QoS, ReasonCode, RetainHandling, SubscriptionOptions,

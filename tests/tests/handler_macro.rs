@@ -100,12 +100,14 @@ impl Sensors {
 
     #[connected]
     fn on_connected(&mut self, connack: &ConnAck) {
-        self.report.say(format!("connected session_present={}", connack.session_present));
+        self.report
+            .say(format!("connected session_present={}", connack.session_present));
     }
 
     #[disconnected]
     fn on_disconnected(&mut self, reason: &DisconnectReason) {
-        self.report.say(format!("disconnected will_reconnect={}", reason.will_reconnect()));
+        self.report
+            .say(format!("disconnected will_reconnect={}", reason.will_reconnect()));
     }
 }
 
@@ -119,13 +121,20 @@ async fn the_design_sample_routes_named_segments_and_keeps_state() {
             .await
             .unwrap();
         assert_eq!(seen.next().await, "connected session_present=false");
-        let publisher = Client::connect(options(broker.port(), "pub", version)).await.unwrap();
+        let publisher = Client::connect(options(broker.port(), "pub", version))
+            .await
+            .unwrap();
         // The subscription is made by the connection itself, after CONNACK:
         // publish until the first reading arrives.
         let first = tokio::time::timeout(WAIT, async {
             loop {
-                publisher.publish("sensors/kitchen/temp", "21").qos(QoS::AtLeastOnce).await.unwrap();
-                if let Ok(Some(line)) = tokio::time::timeout(Duration::from_millis(200), seen.0.recv()).await {
+                publisher
+                    .publish("sensors/kitchen/temp", "21")
+                    .qos(QoS::AtLeastOnce)
+                    .await
+                    .unwrap();
+                if let Ok(Some(line)) = tokio::time::timeout(Duration::from_millis(200), seen.0.recv()).await
+                {
                     break line;
                 }
             }
@@ -139,10 +148,26 @@ async fn the_design_sample_routes_named_segments_and_keeps_state() {
             assert!(line.starts_with("kitchen=21"), "{line}");
             count += 1;
         }
-        publisher.publish("sensors/hall/temp", "19").qos(QoS::AtLeastOnce).await.unwrap();
-        publisher.publish("sensors/hall/humidity", "40").qos(QoS::AtLeastOnce).await.unwrap();
-        publisher.publish("sensors/a/b/temp", "0").qos(QoS::AtLeastOnce).await.unwrap();
-        publisher.publish("sensors/cellar/temp", "12").qos(QoS::AtLeastOnce).await.unwrap();
+        publisher
+            .publish("sensors/hall/temp", "19")
+            .qos(QoS::AtLeastOnce)
+            .await
+            .unwrap();
+        publisher
+            .publish("sensors/hall/humidity", "40")
+            .qos(QoS::AtLeastOnce)
+            .await
+            .unwrap();
+        publisher
+            .publish("sensors/a/b/temp", "0")
+            .qos(QoS::AtLeastOnce)
+            .await
+            .unwrap();
+        publisher
+            .publish("sensors/cellar/temp", "12")
+            .qos(QoS::AtLeastOnce)
+            .await
+            .unwrap();
         assert_eq!(seen.next().await, format!("hall=19 #{}", count + 1));
         assert_eq!(
             seen.next().await,
@@ -156,8 +181,14 @@ async fn the_design_sample_routes_named_segments_and_keeps_state() {
         assert_eq!(seen.next().await, "disconnected will_reconnect=true");
         broker.start_again().unwrap();
         assert!(seen.next().await.starts_with("connected"));
-        let publisher = Client::connect(options(broker.port(), "pub2", version)).await.unwrap();
-        publisher.publish("sensors/attic/temp", "30").qos(QoS::AtLeastOnce).await.unwrap();
+        let publisher = Client::connect(options(broker.port(), "pub2", version))
+            .await
+            .unwrap();
+        publisher
+            .publish("sensors/attic/temp", "30")
+            .qos(QoS::AtLeastOnce)
+            .await
+            .unwrap();
         assert_eq!(seen.next().await, format!("attic=30 #{}", count + 3));
 
         client.disconnect().await.unwrap();
@@ -203,12 +234,15 @@ async fn the_first_matching_route_wins_and_the_rest_goes_to_the_catch_all() {
     let broker = Broker::start().unwrap();
     for version in VERSIONS {
         let (report, mut seen) = report();
-        let client = Client::connect(options(broker.port(), "routes", version).handler(Overlapping { report }))
-            .await
-            .unwrap();
+        let client =
+            Client::connect(options(broker.port(), "routes", version).handler(Overlapping { report }))
+                .await
+                .unwrap();
         // A subscription made by hand: no route matches its messages.
         client.subscribe("elsewhere/#", QoS::AtLeastOnce).await.unwrap();
-        let publisher = Client::connect(options(broker.port(), "pub", version)).await.unwrap();
+        let publisher = Client::connect(options(broker.port(), "pub", version))
+            .await
+            .unwrap();
         wait_for_route(&publisher, &mut seen, "routes/ready", "rest routes/ready").await;
 
         for topic in [
@@ -221,7 +255,11 @@ async fn the_first_matching_route_wins_and_the_rest_goes_to_the_catch_all() {
         ] {
             publisher.publish(topic, "").qos(QoS::AtLeastOnce).await.unwrap();
         }
-        publisher.publish("routes/end", "").qos(QoS::AtLeastOnce).await.unwrap();
+        publisher
+            .publish("routes/end", "")
+            .qos(QoS::AtLeastOnce)
+            .await
+            .unwrap();
         let mut lines = seen.until("rest routes/end").await;
         match version {
             // One copy per message: it goes to the first route that matches.
@@ -338,7 +376,9 @@ async fn extractors_take_segments_payloads_and_json_and_reject_what_does_not_fit
         let client = Client::connect(options(broker.port(), "ex", version).handler(Extractors { report }))
             .await
             .unwrap();
-        let publisher = Client::connect(options(broker.port(), "pub", version)).await.unwrap();
+        let publisher = Client::connect(options(broker.port(), "pub", version))
+            .await
+            .unwrap();
         wait_for_route(&publisher, &mut seen, "ex/text", "text ").await;
 
         let sends: [(&str, &[u8]); 11] = [
@@ -425,7 +465,9 @@ async fn async_methods_see_messages_in_arrival_order() {
         let client = Client::connect(options(broker.port(), "order", version).handler(Ordered { report }))
             .await
             .unwrap();
-        let publisher = Client::connect(options(broker.port(), "pub", version)).await.unwrap();
+        let publisher = Client::connect(options(broker.port(), "pub", version))
+            .await
+            .unwrap();
         wait_for_route(&publisher, &mut seen, "order/fast", "fast ").await;
 
         let mut expected = Vec::new();
@@ -438,7 +480,11 @@ async fn async_methods_see_messages_in_arrival_order() {
                 .unwrap();
             expected.push(format!("{route} {n}"));
         }
-        publisher.publish("order/fast", "end").qos(QoS::AtLeastOnce).await.unwrap();
+        publisher
+            .publish("order/fast", "end")
+            .qos(QoS::AtLeastOnce)
+            .await
+            .unwrap();
         assert_eq!(
             seen.until("fast end").await,
             expected,
@@ -482,12 +528,19 @@ async fn a_busy_async_method_does_not_stall_the_connection() {
             .keepalive(Duration::from_secs(1))
             .handler(handler);
         let client = Client::connect(opts).await.unwrap();
-        let publisher = Client::connect(options(broker.port(), "pub", version)).await.unwrap();
+        let publisher = Client::connect(options(broker.port(), "pub", version))
+            .await
+            .unwrap();
         // The first message holds the handler until the gate opens.
         tokio::time::timeout(WAIT, async {
             loop {
-                publisher.publish("gated/1", "").qos(QoS::AtLeastOnce).await.unwrap();
-                if let Ok(Some(line)) = tokio::time::timeout(Duration::from_millis(200), seen.0.recv()).await {
+                publisher
+                    .publish("gated/1", "")
+                    .qos(QoS::AtLeastOnce)
+                    .await
+                    .unwrap();
+                if let Ok(Some(line)) = tokio::time::timeout(Duration::from_millis(200), seen.0.recv()).await
+                {
                     assert_eq!(line, "start gated/1");
                     break;
                 }
@@ -497,7 +550,11 @@ async fn a_busy_async_method_does_not_stall_the_connection() {
         .expect("the route is subscribed");
         let acks_then = tap.stats().client_acks;
         let pings_then = tap.stats().client_pings;
-        publisher.publish("gated/2", "").qos(QoS::AtLeastOnce).await.unwrap();
+        publisher
+            .publish("gated/2", "")
+            .qos(QoS::AtLeastOnce)
+            .await
+            .unwrap();
 
         // Meanwhile the connection acknowledges what arrives and keeps
         // itself alive: three keep-alive intervals, PINGREQs out, no drop.
@@ -517,8 +574,16 @@ async fn a_busy_async_method_does_not_stall_the_connection() {
 
         open.send(()).unwrap();
         let lines = seen.until("done gated/2").await;
-        assert_eq!(lines.first().map(String::as_str), Some("done gated/1"), "{lines:?}");
-        assert_eq!(lines.last().map(String::as_str), Some("start gated/2"), "{lines:?}");
+        assert_eq!(
+            lines.first().map(String::as_str),
+            Some("done gated/1"),
+            "{lines:?}"
+        );
+        assert_eq!(
+            lines.last().map(String::as_str),
+            Some("start gated/2"),
+            "{lines:?}"
+        );
         publisher.disconnect().await.unwrap();
         client.disconnect().await.unwrap();
     }
@@ -621,13 +686,24 @@ async fn subscription_identifiers_route_each_copy_to_its_subscription() {
     let broker = Broker::start().unwrap();
     for version in VERSIONS {
         let (report, mut seen) = report();
-        let client = Client::connect(options(broker.port(), "ids", version).handler(SharedAndPlain { report }))
+        let client =
+            Client::connect(options(broker.port(), "ids", version).handler(SharedAndPlain { report }))
+                .await
+                .unwrap();
+        let publisher = Client::connect(options(broker.port(), "pub", version))
             .await
             .unwrap();
-        let publisher = Client::connect(options(broker.port(), "pub", version)).await.unwrap();
         wait_for_route(&publisher, &mut seen, "ids/x/y", "plain ids/x/y").await;
-        publisher.publish("ids/1", "").qos(QoS::AtLeastOnce).await.unwrap();
-        publisher.publish("ids/end/x", "").qos(QoS::AtLeastOnce).await.unwrap();
+        publisher
+            .publish("ids/1", "")
+            .qos(QoS::AtLeastOnce)
+            .await
+            .unwrap();
+        publisher
+            .publish("ids/end/x", "")
+            .qos(QoS::AtLeastOnce)
+            .await
+            .unwrap();
         let mut lines = seen.until("plain ids/end/x").await;
         lines.sort();
         let expected: &[&str] = match version {

@@ -86,7 +86,10 @@ impl<H: MqttHandler> Slot<H> {
     fn run(&mut self, event: HandlerEvent, io: Io<'_>) {
         let Io { protocol, client } = io;
         let Some(handler) = self.handler.as_mut() else {
-            tracing::error!(handler = self.type_name, "MQTT handler was lost to a panic; event dropped");
+            tracing::error!(
+                handler = self.type_name,
+                "MQTT handler was lost to a panic; event dropped"
+            );
             return;
         };
         let mut cx = HandlerContext {
@@ -99,7 +102,9 @@ impl<H: MqttHandler> Slot<H> {
             None | Some(Handled::Done) => {}
             Some(Handled::Auth(answer)) => answer_auth(protocol, &event, answer),
             Some(Handled::Async(token)) => {
-                let Some(handler) = self.handler.take() else { return };
+                let Some(handler) = self.handler.take() else {
+                    return;
+                };
                 let auth_method = match &event {
                     HandlerEvent::Auth(auth) => Some(auth.properties.authentication_method.clone()),
                     _ => None,
@@ -115,7 +120,12 @@ impl<H: MqttHandler> Slot<H> {
 
     /// Drives the work in progress, then the events that waited for it.
     /// `Ready` once the handler is at hand with nothing waiting.
-    pub(crate) fn poll(&mut self, cx: &mut Context<'_>, protocol: &mut Protocol<Reply>, client: &Client) -> Poll<()> {
+    pub(crate) fn poll(
+        &mut self,
+        cx: &mut Context<'_>,
+        protocol: &mut Protocol<Reply>,
+        client: &Client,
+    ) -> Poll<()> {
         loop {
             if let Some(lent) = self.lent.as_mut() {
                 let polled = contain(self.type_name, || lent.task.as_mut().poll(cx));

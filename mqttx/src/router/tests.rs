@@ -1,7 +1,7 @@
 use proptest::prelude::*;
 
 use super::Router;
-use crate::packet::topic::{valid_topic_filter, matches as codec_matches};
+use crate::packet::topic::{matches as codec_matches, valid_topic_filter};
 use crate::packet::Publish;
 
 /// The codec's matching, for valid filters only.
@@ -31,13 +31,30 @@ fn first_match_wins() {
     ];
     let router = Router::new(filters);
     for topic in [
-        "a/b/c", "a/x/c", "a/b", "a", "x/b/y", "x/b", "q", "$SYS/uptime", "$SYS", "x/1", "x/1/2", "a/",
-        "/", "", "a//c", "$x",
+        "a/b/c",
+        "a/x/c",
+        "a/b",
+        "a",
+        "x/b/y",
+        "x/b",
+        "q",
+        "$SYS/uptime",
+        "$SYS",
+        "x/1",
+        "x/1/2",
+        "a/",
+        "/",
+        "",
+        "a//c",
+        "$x",
     ] {
         assert_eq!(router.find(topic), linear(&filters, topic), "{topic}");
     }
     assert_eq!(router.len(), filters.len());
-    assert!(!router.matches(8, "bad/x/filter"), "an invalid filter matches nothing");
+    assert!(
+        !router.matches(8, "bad/x/filter"),
+        "an invalid filter matches nothing"
+    );
 }
 
 #[test]
@@ -46,7 +63,11 @@ fn subscription_identifiers_pick_the_route_they_name() {
     let mut msg = Publish::new("a/b", "x");
     assert_eq!(router.route(&msg), Some(0), "no identifier: first match");
     msg.properties.subscription_identifiers = vec![2];
-    assert_eq!(router.route(&msg), Some(1), "delivered for the shared subscription");
+    assert_eq!(
+        router.route(&msg),
+        Some(1),
+        "delivered for the shared subscription"
+    );
     msg.properties.subscription_identifiers = vec![2, 1];
     assert_eq!(router.route(&msg), Some(0), "several: the first route among them");
     msg.properties.subscription_identifiers = vec![3, 99, 0];
@@ -71,8 +92,12 @@ fn filter_level() -> impl Strategy<Value = String> {
 }
 
 fn filter() -> impl Strategy<Value = String> {
-    (prop::collection::vec(filter_level(), 1..4), any::<bool>(), any::<bool>()).prop_map(
-        |(levels, hash, shared)| {
+    (
+        prop::collection::vec(filter_level(), 1..4),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(levels, hash, shared)| {
             let mut filter = levels.join("/");
             if hash {
                 filter.push_str("/#");
@@ -81,8 +106,7 @@ fn filter() -> impl Strategy<Value = String> {
                 filter.insert_str(0, "$share/g/");
             }
             filter
-        },
-    )
+        })
 }
 
 fn topic() -> impl Strategy<Value = String> {
