@@ -126,7 +126,8 @@ pub trait MqttHandler: Unpin + 'static {
     /// order, and reach the handler after the future completes (at most
     /// [`MAX_HANDLER_BACKLOG`] of them; more are logged and dropped). The
     /// future lives in the connection actor itself, not on its context, so
-    /// it survives a supervised restart of the actor and carries on. QoS 1
+    /// it survives a supervised restart of the actor and carries on; a
+    /// stop waits for it (and the waiting events) up to 5 seconds. QoS 1
     /// and 2 messages are acknowledged when they arrive, before the
     /// handler has finished with them.
     ///

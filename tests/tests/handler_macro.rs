@@ -716,3 +716,66 @@ async fn subscription_identifiers_route_each_copy_to_its_subscription() {
         client.disconnect().await.unwrap();
     }
 }
+
+/// An async method slow enough that messages wait behind it.
+struct Slow {
+    report: Report,
+}
+
+#[mqtt_handler]
+impl Slow {
+    #[subscribe("slow/+", qos = 1)]
+    async fn work(&mut self, msg: &Publish) {
+        self.report.say(format!("start {}", msg.topic));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        self.report.say(format!("done {}", msg.topic));
+    }
+
+    #[disconnected]
+    fn down(&mut self, reason: &DisconnectReason) {
+        self.report
+            .say(format!("disconnected will_reconnect={}", reason.will_reconnect()));
+    }
+}
+
+#[actix_rt::test]
+async fn disconnect_lets_the_handler_finish_what_it_has() {
+    let broker = Broker::start().unwrap();
+    let version = ProtocolVersion::V5;
+    let tap = Tap::start(broker.port(), version).await.unwrap();
+    let (report, mut seen) = report();
+    let client = Client::connect(options(tap.port(), "slow", version).handler(Slow { report }))
+        .await
+        .unwrap();
+    let publisher = Client::connect(options(broker.port(), "pub", version))
+        .await
+        .unwrap();
+    wait_for_route(&publisher, &mut seen, "slow/probe", "start slow/probe").await;
+    let acks_before = tap.stats().client_acks;
+    for n in 0..5 {
+        publisher
+            .publish(format!("slow/{n}"), "")
+            .qos(QoS::AtLeastOnce)
+            .await
+            .unwrap();
+    }
+    // All five have reached the client (it acknowledged them), and the
+    // first is being worked on when the client disconnects.
+    seen.until("start slow/0").await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while tap.stats().client_acks < acks_before + 5 {
+        assert!(tokio::time::Instant::now() < deadline, "{:?}", tap.stats());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    client.disconnect().await.unwrap();
+    let mut lines = Vec::new();
+    while let Ok(Some(line)) = tokio::time::timeout(Duration::from_millis(10), seen.0.recv()).await {
+        lines.push(line);
+    }
+    let expected: Vec<String> = std::iter::once("done slow/0".to_owned())
+        .chain((1..5).flat_map(|n| [format!("start slow/{n}"), format!("done slow/{n}")]))
+        .chain(std::iter::once("disconnected will_reconnect=false".to_owned()))
+        .collect();
+    assert_eq!(lines, expected, "finished before disconnect() resolved");
+    publisher.disconnect().await.unwrap();
+}

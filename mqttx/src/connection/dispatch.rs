@@ -3,10 +3,11 @@
 
 use std::pin::Pin;
 use std::task::{self, Poll};
+use std::time::Instant;
 
-use actix::{ActorFuture, AsyncContext, Context};
+use actix::{ActorContext, ActorFuture, AsyncContext, Context, Running};
 
-use super::Connection;
+use super::{Connection, DISCONNECT_GRACE};
 use crate::handler::{HandlerEvent, Io, MqttHandler};
 
 impl<H: MqttHandler> Connection<H> {
@@ -34,7 +35,27 @@ impl<H: MqttHandler> Connection<H> {
     /// After a restart: the old driver is gone with the context.
     pub(super) fn resume_handler(&mut self, ctx: &mut Context<Self>) {
         self.handler.driven = false;
+        self.handler.stop_deadline = None;
         self.drive_handler(ctx);
+    }
+
+    /// Asked to stop: the handler first finishes its async work and the
+    /// events waiting for it (messages already acknowledged), for at most
+    /// the disconnect grace period.
+    pub(super) fn stop_after_handler(&mut self, ctx: &mut Context<Self>) -> Running {
+        if !self.handler.is_busy() {
+            return Running::Stop;
+        }
+        let now = Instant::now();
+        match self.handler.stop_deadline {
+            Some(deadline) if now >= deadline => Running::Stop,
+            Some(_) => Running::Continue,
+            None => {
+                self.handler.stop_deadline = Some(now + DISCONNECT_GRACE);
+                ctx.run_later(DISCONNECT_GRACE, |_, ctx| ctx.stop());
+                Running::Continue
+            }
+        }
     }
 }
 
@@ -60,6 +81,9 @@ impl<H: MqttHandler> ActorFuture<Connection<H>> for DriveHandler {
             // The pump may have handed over new events meanwhile.
             if !act.handler.is_busy() {
                 act.handler.driven = false;
+                if act.handler.stop_deadline.is_some() {
+                    ctx.stop();
+                }
                 return Poll::Ready(());
             }
         }

@@ -141,6 +141,10 @@ impl<H: MqttHandler> Actor for Connection<H> {
         self.open(ctx);
     }
 
+    fn stopping(&mut self, ctx: &mut Self::Context) -> Running {
+        self.stop_after_handler(ctx)
+    }
+
     fn stopped(&mut self, _ctx: &mut Self::Context) {
         self.phase = Phase::Stopped;
         if let Some(first) = self.first_connect.take() {

@@ -33,6 +33,9 @@ pub(crate) struct Slot<H> {
     type_name: &'static str,
     /// Whether a future on the actor's context is polling [`Slot::poll`].
     pub(crate) driven: bool,
+    /// The actor was asked to stop while the handler was busy: it stops
+    /// once the handler is done, or at this deadline.
+    pub(crate) stop_deadline: Option<Instant>,
 }
 
 /// What the connection passes to a handler call.
@@ -53,6 +56,7 @@ impl<H: MqttHandler> Slot<H> {
             subscriptions,
             type_name,
             driven: false,
+            stop_deadline: None,
         }
     }
 
