@@ -80,10 +80,14 @@ impl<T> Protocol<T> {
     }
 
     /// Moves publishes into the window while it has room: first those
-    /// awaiting a resend after reconnect, then the queue, in order.
+    /// awaiting a resend after reconnect, then the queue, in order. Also
+    /// sends SUBSCRIBE/UNSUBSCRIBE that waited for a free packet id.
     pub(crate) fn pump(&mut self, now: Instant) {
         if self.state != State::Connected {
             return;
+        }
+        if !self.subscriptions.queue.is_empty() {
+            self.send_queued_controls(now);
         }
         let window = self.window();
         while self.outgoing.on_wire() < window {

@@ -57,8 +57,8 @@ impl<T> Protocol<T> {
                 Ok(())
             }
             (State::Connected, Packet::PubComp(comp)) => self.on_pubcomp(comp, now),
-            (State::Connected, Packet::SubAck(suback)) => self.on_suback(suback),
-            (State::Connected, Packet::UnsubAck(unsuback)) => self.on_unsuback(unsuback),
+            (State::Connected, Packet::SubAck(suback)) => self.on_suback(suback, now),
+            (State::Connected, Packet::UnsubAck(unsuback)) => self.on_unsuback(unsuback, now),
             (State::Connected, Packet::PingResp) => {
                 self.keep_alive.on_pingresp();
                 Ok(())
@@ -144,7 +144,10 @@ impl<T> Protocol<T> {
         slot.stage = Stage::Released {
             pubrec: rec.reason_code,
         };
-        slot.sent_at = Some(now);
+        if slot.sent_at.replace(now).is_none() {
+            // Acknowledged before its resend came up: it is on the wire now.
+            self.outgoing.resend.retain(|&waiting| waiting != id);
+        }
         self.send(Packet::PubRel(PubRel::new(id)));
         Ok(())
     }
@@ -195,7 +198,7 @@ impl<T> Protocol<T> {
         self.pump(now);
     }
 
-    fn on_suback(&mut self, suback: SubAck) -> Result<(), ProtocolError> {
+    fn on_suback(&mut self, suback: SubAck, now: Instant) -> Result<(), ProtocolError> {
         match self.subscriptions.pending.get(&suback.packet_id) {
             None => return Ok(()),
             Some((_, Control::Subscribe { filters, .. })) if filters.len() == suback.reason_codes.len() => {}
@@ -228,10 +231,12 @@ impl<T> Protocol<T> {
                 });
             }
         }
+        // A packet id came free: anything waiting for one can go.
+        self.pump(now);
         Ok(())
     }
 
-    fn on_unsuback(&mut self, unsuback: UnsubAck) -> Result<(), ProtocolError> {
+    fn on_unsuback(&mut self, unsuback: UnsubAck, now: Instant) -> Result<(), ProtocolError> {
         let v5 = self.is_v5();
         match self.subscriptions.pending.get(&unsuback.packet_id) {
             None => return Ok(()),
@@ -258,6 +263,7 @@ impl<T> Protocol<T> {
                 });
             }
         }
+        self.pump(now);
         Ok(())
     }
 
