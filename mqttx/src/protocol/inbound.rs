@@ -4,7 +4,8 @@
 use std::time::Instant;
 
 use crate::packet::{
-    Disconnect, Packet, PacketId, PubAck, PubComp, PubRec, PubRel, Publish, QoS, ReasonCode, SubAck, UnsubAck,
+    AckProperties, Disconnect, Packet, PacketId, PubAck, PubComp, PubRec, PubRel, Publish, QoS, ReasonCode,
+    SubAck, UnsubAck,
 };
 
 use super::incoming::Qos2;
@@ -170,13 +171,7 @@ impl<T> Protocol<T> {
     }
 
     /// Ends an outgoing flow: frees its id and window slot, reports it.
-    fn finish(
-        &mut self,
-        id: PacketId,
-        code: ReasonCode,
-        properties: crate::packet::AckProperties,
-        now: Instant,
-    ) {
+    fn finish(&mut self, id: PacketId, code: ReasonCode, properties: AckProperties, now: Instant) {
         let Some(slot) = self.outgoing.remove(id) else {
             return;
         };
