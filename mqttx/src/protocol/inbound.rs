@@ -64,6 +64,9 @@ impl<T> Protocol<T> {
                 self.keep_alive.on_pingresp();
                 Ok(())
             }
+            // Read before the transport closed: there is no connection left
+            // to break, so leftovers are dropped rather than reported.
+            (State::Offline | State::Closed, _) => Ok(()),
             (_, packet) => Err(ProtocolError::violation(unexpected(&packet))),
         }
     }
@@ -276,8 +279,8 @@ fn unexpected(packet: &Packet) -> &'static str {
         Packet::Unsubscribe(_) => "UNSUBSCRIBE from the server",
         Packet::PingReq => "PINGREQ from the server",
         Packet::ConnAck(_) => "CONNACK when none was expected",
-        Packet::Auth(_) => "AUTH on MQTT 3.1.1 or without a connection",
-        Packet::Disconnect(_) => "DISCONNECT from the server on MQTT 3.1.1 or without a connection",
+        Packet::Auth(_) => "AUTH on MQTT 3.1.1",
+        Packet::Disconnect(_) => "DISCONNECT from the server on MQTT 3.1.1",
         Packet::Publish(_) => "PUBLISH before CONNACK",
         Packet::PubAck(_) | Packet::PubRec(_) | Packet::PubRel(_) | Packet::PubComp(_) => {
             "publish acknowledgement before CONNACK"
