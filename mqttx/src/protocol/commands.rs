@@ -47,7 +47,7 @@ impl<T> Protocol<T> {
         self.keep_alive.stop();
     }
 
-    /// Queues an AUTH: the answer to an [`Event::AuthChallenge`], or a
+    /// Queues an AUTH: the answer to an [`Event::AuthChallenge`](super::Event::AuthChallenge), or a
     /// client-initiated re-authentication (Re-authenticate). MQTT 5 only:
     /// ignored on 3.1.1 or without a transport.
     pub fn auth(&mut self, auth: Auth, now: Instant) {

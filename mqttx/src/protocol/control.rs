@@ -15,7 +15,7 @@ use super::{CommandError, Protocol};
 
 impl<T> Protocol<T> {
     /// Subscribes to `filters`. Completes through one
-    /// [`Event::SubscribeDone`]: on SUBACK (whatever its codes), or right
+    /// [`Event::SubscribeDone`](super::Event::SubscribeDone): on SUBACK (whatever its codes), or right
     /// away for a local refusal. While offline it waits for the connection.
     pub fn subscribe(
         &mut self,
@@ -34,7 +34,7 @@ impl<T> Protocol<T> {
     }
 
     /// Unsubscribes from `filters`. Completes through one
-    /// [`Event::UnsubscribeDone`], like [`subscribe`](Self::subscribe).
+    /// [`Event::UnsubscribeDone`](super::Event::UnsubscribeDone), like [`subscribe`](Self::subscribe).
     pub fn unsubscribe(
         &mut self,
         filters: Vec<ByteString>,
