@@ -36,9 +36,10 @@ pub use client::Client;
 pub use error::Error;
 pub use handler::{AuthResponse, DisconnectReason, HandlerContext, MqttHandler, PublishError, Subscription};
 pub use options::{
-    Backoff, ConnectOptions, Transport, DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_INFLIGHT_V311,
+    Backoff, ConnectOptions, Proxy, TlsOptions, Transport, DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_INFLIGHT_V311,
     DEFAULT_MAX_PACKET_SIZE,
 };
+pub use transport::TlsError;
 pub use packet::{
     Auth, ByteString, ConnAck, ConnectProperties, Disconnect, LastWill, Packet, ProtocolVersion, Publish,
     PublishProperties, QoS, ReasonCode, RetainHandling, SubscriptionOptions,
