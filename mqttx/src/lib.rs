@@ -39,8 +39,8 @@ pub use options::{
     Backoff, ConnectOptions, Proxy, TlsOptions, Transport, DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_INFLIGHT_V311,
     DEFAULT_MAX_PACKET_SIZE,
 };
-pub use transport::TlsError;
 pub use packet::{
     Auth, ByteString, ConnAck, ConnectProperties, Disconnect, LastWill, Packet, ProtocolVersion, Publish,
     PublishProperties, QoS, ReasonCode, RetainHandling, SubscriptionOptions,
 };
+pub use transport::TlsError;

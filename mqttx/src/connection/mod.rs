@@ -317,7 +317,11 @@ impl<H: MqttHandler> Connection<H> {
             return self.stop_for_good(err, ctx);
         }
         if self.servers.failed() {
-            if self.first_connect.as_ref().is_some_and(|f| Instant::now() >= f.deadline) {
+            if self
+                .first_connect
+                .as_ref()
+                .is_some_and(|f| Instant::now() >= f.deadline)
+            {
                 return self.stop_for_good(
                     Error::ConnectTimeout {
                         last: Some(Box::new(err)),

@@ -375,7 +375,11 @@ impl<H> ConnectOptions<H> {
     /// Every server in failover order, with the port each will use.
     pub fn server_list(&self) -> Vec<(&str, u16)> {
         std::iter::once((self.host.as_str(), self.port))
-            .chain(self.more_servers.iter().map(|(host, port)| (host.as_str(), *port)))
+            .chain(
+                self.more_servers
+                    .iter()
+                    .map(|(host, port)| (host.as_str(), *port)),
+            )
             .map(|(host, port)| (host, port.unwrap_or_else(|| self.transport.default_port())))
             .collect()
     }

@@ -117,7 +117,11 @@ async fn open_now(endpoint: &Endpoint) -> Result<(ReadHalf, WriteHalf), Error> {
 }
 
 /// The TLS handshake with `host` over `stream`.
-async fn secure<S>(settings: &Settings, host: &str, stream: S) -> Result<tokio_rustls::client::TlsStream<S>, Error>
+async fn secure<S>(
+    settings: &Settings,
+    host: &str,
+    stream: S,
+) -> Result<tokio_rustls::client::TlsStream<S>, Error>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {

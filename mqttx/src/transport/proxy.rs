@@ -12,7 +12,12 @@ const MAX_RESPONSE: usize = 8 * 1024;
 
 /// Asks the proxy on `stream` for a tunnel to `host:port`; on success the
 /// stream carries the broker's bytes.
-pub(super) async fn tunnel(stream: &mut TcpStream, proxy: &Proxy, host: &str, port: u16) -> Result<(), Error> {
+pub(super) async fn tunnel(
+    stream: &mut TcpStream,
+    proxy: &Proxy,
+    host: &str,
+    port: u16,
+) -> Result<(), Error> {
     let authority = super::authority(host, port);
     let mut request = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n");
     if let Some((user, password)) = &proxy.credentials {
@@ -44,7 +49,9 @@ async fn read_head(stream: &mut TcpStream) -> Result<Vec<u8>, Error> {
         match stream.read_u8().await {
             Ok(byte) => head.push(byte),
             Err(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => {
-                return Err(bad_answer("the proxy closed the connection before answering CONNECT"));
+                return Err(bad_answer(
+                    "the proxy closed the connection before answering CONNECT",
+                ));
             }
             Err(err) => return Err(err.into()),
         }
@@ -81,10 +88,15 @@ mod tests {
     fn status_lines() {
         let (code, reason) = status_line(b"HTTP/1.1 200 Connection established\r\n\r\n").unwrap();
         assert_eq!((code, reason.as_str()), (200, "Connection established"));
-        let (code, reason) = status_line(b"HTTP/1.0 407 Proxy Authentication Required\r\nX: y\r\n\r\n").unwrap();
+        let (code, reason) =
+            status_line(b"HTTP/1.0 407 Proxy Authentication Required\r\nX: y\r\n\r\n").unwrap();
         assert_eq!((code, reason.as_str()), (407, "Proxy Authentication Required"));
         assert_eq!(status_line(b"HTTP/1.1 502\r\n\r\n").unwrap().0, 502);
-        for bad in [&b"SSH-2.0-OpenSSH\r\n\r\n"[..], b"HTTP/1.1 abc\r\n\r\n", b"\xff\r\n\r\n"] {
+        for bad in [
+            &b"SSH-2.0-OpenSSH\r\n\r\n"[..],
+            b"HTTP/1.1 abc\r\n\r\n",
+            b"\xff\r\n\r\n",
+        ] {
             assert!(matches!(status_line(bad), Err(Error::Io(_))));
         }
     }

@@ -81,7 +81,9 @@ impl From<&rustls::Error> for TlsError {
 
 fn from_certificate_error(err: &CertificateError) -> TlsError {
     match err {
-        CertificateError::UnknownIssuer => TlsError::UntrustedCertificate,
+        // A bad signature in the chain: an issuer with a trusted name but
+        // not the trusted key, which is no more trusted than an unknown one.
+        CertificateError::UnknownIssuer | CertificateError::BadSignature => TlsError::UntrustedCertificate,
         CertificateError::NotValidForName => TlsError::NameMismatch {
             expected: String::new(),
             presented: Vec::new(),
@@ -124,7 +126,10 @@ mod tests {
         let untrusted = rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer);
         let io = std::io::Error::new(std::io::ErrorKind::InvalidData, untrusted);
         let err = crate::Error::from(io);
-        assert!(matches!(err, crate::Error::Tls(TlsError::UntrustedCertificate)), "{err:?}");
+        assert!(
+            matches!(err, crate::Error::Tls(TlsError::UntrustedCertificate)),
+            "{err:?}"
+        );
         assert!(!err.is_retryable());
 
         let required = rustls::Error::AlertReceived(AlertDescription::CertificateRequired);

@@ -99,7 +99,11 @@ fn io_error(err: tungstenite::Error) -> io::Error {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for WsStream<S> {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         loop {
             if !self.pending.is_empty() {
                 let n = self.pending.len().min(buf.remaining());
@@ -189,7 +193,10 @@ mod tests {
 
     /// A WebSocket server on one end of a pipe that accepts the `mqtt`
     /// subprotocol; the client adapter on the other end.
-    async fn pair() -> (WsStream<tokio::io::DuplexStream>, WebSocketStream<tokio::io::DuplexStream>) {
+    async fn pair() -> (
+        WsStream<tokio::io::DuplexStream>,
+        WebSocketStream<tokio::io::DuplexStream>,
+    ) {
         let (client_io, server_io) = tokio::io::duplex(64 * 1024);
         let server = tokio::spawn(async move {
             tokio_tungstenite::accept_hdr_async(server_io, |req: &Request, mut resp: Response| {
@@ -221,9 +228,15 @@ mod tests {
         wire.extend(bytes_of(&publish("a/c", b"second")));
         // Frame 1: half of CONNACK. Frame 2: the rest of it and both PUBLISHes.
         let (head, tail) = wire.split_at(2);
-        send(&mut server, Message::Binary(Bytes::copy_from_slice(head))).await.unwrap();
-        send(&mut server, Message::Ping(Bytes::from_static(b"hi"))).await.unwrap();
-        send(&mut server, Message::Binary(Bytes::copy_from_slice(tail))).await.unwrap();
+        send(&mut server, Message::Binary(Bytes::copy_from_slice(head)))
+            .await
+            .unwrap();
+        send(&mut server, Message::Ping(Bytes::from_static(b"hi")))
+            .await
+            .unwrap();
+        send(&mut server, Message::Binary(Bytes::copy_from_slice(tail)))
+            .await
+            .unwrap();
 
         let mut buf = BytesMut::new();
         let mut packets = Vec::new();
@@ -264,5 +277,44 @@ mod tests {
         let (mut client, mut server) = pair().await;
         send(&mut server, Message::Close(None)).await.unwrap();
         assert_eq!(client.read_buf(&mut BytesMut::new()).await.unwrap(), 0);
+    }
+
+    /// Both directions at once through `tokio::io::split`, as the
+    /// connection uses it: nothing may wait for a wake-up that never comes.
+    #[tokio::test]
+    async fn split_halves_stream_both_ways_without_stalling() {
+        let (client, mut server) = pair().await;
+        let (mut read, mut write) = tokio::io::split(client);
+        const FRAMES: usize = 200;
+        let chunk = vec![0xa5u8; 40_000];
+        let echo = tokio::spawn(async move {
+            for _ in 0..FRAMES {
+                match next(&mut server).await {
+                    Some(Ok(frame @ Message::Binary(_))) => send(&mut server, frame).await.unwrap(),
+                    other => panic!("expected a binary frame, got {other:?}"),
+                }
+            }
+        });
+        let writer = tokio::spawn(async move {
+            for _ in 0..FRAMES {
+                write.write_all(&chunk).await.unwrap();
+                write.flush().await.unwrap();
+            }
+            write
+        });
+        let mut total = 0;
+        let mut buf = vec![0u8; 16 * 1024];
+        let reading = async {
+            while total < FRAMES * 40_000 {
+                let n = read.read(&mut buf).await.unwrap();
+                assert!(n > 0);
+                total += n;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), reading)
+            .await
+            .unwrap();
+        echo.await.unwrap();
+        writer.await.unwrap();
     }
 }
