@@ -35,4 +35,7 @@ pub mod book {
 
     #[doc = include_str!("../../book/src/handlers.md")]
     pub struct Handlers;
+
+    #[doc = include_str!("../../book/src/transports.md")]
+    pub struct Transports;
 }
