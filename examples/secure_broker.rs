@@ -47,7 +47,9 @@ pub fn start() -> io::Result<SecureBroker> {
         .signed_by(&server_key, &ca)
         .map_err(other)?;
 
-    let dir = tempfile::Builder::new().prefix("mqttx-example-certs-").tempdir()?;
+    let dir = tempfile::Builder::new()
+        .prefix("mqttx-example-certs-")
+        .tempdir()?;
     let cert_path = dir.path().join("server.pem");
     let key_path = dir.path().join("server.key");
     std::fs::write(&cert_path, server_cert.pem())?;
@@ -82,7 +84,10 @@ pub fn start() -> io::Result<SecureBroker> {
             max_segment_count: 10,
             ..RouterConfig::default()
         },
-        v5: Some(HashMap::from([("1".to_owned(), server("tls", tls_port, Some(tls.clone())))])),
+        v5: Some(HashMap::from([(
+            "1".to_owned(),
+            server("tls", tls_port, Some(tls.clone())),
+        )])),
         ws: Some(HashMap::from([
             ("1".to_owned(), server("ws", ws_port, None)),
             ("2".to_owned(), server("wss", wss_port, Some(tls))),
@@ -91,13 +96,19 @@ pub fn start() -> io::Result<SecureBroker> {
     };
     std::thread::Builder::new()
         .name("rumqttd".to_owned())
-        .spawn(move || rumqttd::Broker::new(config).start().map_err(|err| err.to_string()))?;
+        .spawn(move || {
+            rumqttd::Broker::new(config)
+                .start()
+                .map_err(|err| err.to_string())
+        })?;
 
     let deadline = Instant::now() + Duration::from_secs(10);
-    while ![tls_port, ws_port, wss_port]
-        .iter()
-        .all(|&port| matches!(net::listening(None, port), net::Listening::Owner | net::Listening::Unknown))
-    {
+    while ![tls_port, ws_port, wss_port].iter().all(|&port| {
+        matches!(
+            net::listening(None, port),
+            net::Listening::Owner | net::Listening::Unknown
+        )
+    }) {
         if Instant::now() >= deadline {
             return Err(io::Error::new(
                 io::ErrorKind::TimedOut,

@@ -60,7 +60,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let msg = tokio::time::timeout(Duration::from_secs(10), rx.recv())
         .await?
         .ok_or("the handler stopped")?;
-    println!("received {:?} on {}", msg.payload_str().unwrap_or("<binary>"), msg.topic);
+    println!(
+        "received {:?} on {}",
+        msg.payload_str().unwrap_or("<binary>"),
+        msg.topic
+    );
 
     client.disconnect().await?;
     Ok(())

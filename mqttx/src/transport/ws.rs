@@ -150,6 +150,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for WsStream<S> {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // the handshake callback's type is tungstenite's
 mod tests {
     use std::time::Duration;
 
