@@ -4,9 +4,10 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use mqttx::packet::{decode, encode, ConnAckProperties, DisconnectProperties};
 use mqttx::{
-    Backoff, Client, ConnectOptions, DisconnectReason, Error, ProtocolVersion, Proxy, QoS, TlsError,
-    TlsOptions, Transport,
+    Backoff, Client, ConnAck, ConnectOptions, Disconnect, DisconnectReason, Error, Packet, ProtocolVersion,
+    Proxy, QoS, ReasonCode, TlsError, TlsOptions, Transport,
 };
 use mqttx_tests::certs::Pki;
 use mqttx_tests::events::{recorder, Events};
@@ -435,5 +436,90 @@ async fn after_a_connection_a_certificate_failure_is_retried() {
     broker.start_again().unwrap();
     events.connected(WAIT).await;
     round_trip(&client, &mut events, &client, "rotated").await;
+    client.disconnect().await.unwrap();
+}
+
+/// A scripted MQTT 5 server, for what no real broker here does: name
+/// another server. It answers every CONNECT with `script`, then holds the
+/// connection until the client closes it.
+async fn scripted_peer(script: Vec<Packet>) -> (u16, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let script = script.clone();
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut buf = bytes::BytesMut::new();
+                loop {
+                    if let Ok(Some(Packet::Connect(_))) = decode(&mut buf, ProtocolVersion::V5, 1 << 20) {
+                        break;
+                    }
+                    if socket.read_buf(&mut buf).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                }
+                let mut out = bytes::BytesMut::new();
+                for packet in &script {
+                    encode(packet, ProtocolVersion::V5, &mut out).unwrap();
+                }
+                let _ = socket.write_all(&out).await;
+                while socket.read_buf(&mut buf).await.unwrap_or(0) > 0 {}
+            });
+        }
+    });
+    (port, task)
+}
+
+#[actix_rt::test]
+async fn a_connack_naming_another_server_is_followed() {
+    let broker = Broker::start().unwrap();
+    let refusal = Packet::ConnAck(ConnAck {
+        reason_code: ReasonCode::UseAnotherServer,
+        properties: ConnAckProperties {
+            server_reference: Some(format!("127.0.0.1:{}", broker.port()).into()),
+            ..ConnAckProperties::default()
+        },
+        ..ConnAck::default()
+    });
+    let (peer, _task) = scripted_peer(vec![refusal]).await;
+    let (recorder, mut events) = recorder();
+    let opts = ConnectOptions::new("127.0.0.1", "redirected")
+        .port(peer)
+        .backoff(Backoff::default().initial(Duration::from_secs(20)))
+        .handler(recorder);
+    let started = Instant::now();
+    let client = Client::connect(opts).await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5), "followed at once");
+    assert!(broker.log().contains("redirected"), "{}", broker.log());
+    round_trip(&client, &mut events, &client, "redirected").await;
+    client.disconnect().await.unwrap();
+}
+
+#[actix_rt::test]
+async fn a_disconnect_saying_the_server_moved_is_followed() {
+    let broker = Broker::start().unwrap();
+    let moved = Packet::Disconnect(Disconnect {
+        reason_code: ReasonCode::ServerMoved,
+        properties: DisconnectProperties {
+            server_reference: Some(format!("127.0.0.1:{}", broker.port()).into()),
+            ..DisconnectProperties::default()
+        },
+    });
+    let (peer, _task) = scripted_peer(vec![Packet::ConnAck(ConnAck::default()), moved]).await;
+    let (recorder, mut events) = recorder();
+    let opts = ConnectOptions::new("127.0.0.1", "moved")
+        .port(peer)
+        .backoff(Backoff::default().initial(Duration::from_millis(100)))
+        .handler(recorder);
+    let client = Client::connect(opts).await.unwrap();
+    events.connected(WAIT).await;
+    match events.disconnected(WAIT).await {
+        DisconnectReason::Server(d) => assert_eq!(d.reason_code, ReasonCode::ServerMoved),
+        other => panic!("expected the server's DISCONNECT, got {other:?}"),
+    }
+    events.connected(WAIT).await;
+    assert!(broker.log().contains("moved"), "{}", broker.log());
+    round_trip(&client, &mut events, &client, "moved").await;
     client.disconnect().await.unwrap();
 }

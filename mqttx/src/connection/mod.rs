@@ -280,6 +280,12 @@ impl<H: MqttHandler> Connection<H> {
             tracing::warn!(client_id = %self.client.client_id(), %reason, "MQTT connection lost");
             self.call_handler(|handler, cx| handler.disconnected(&reason, cx));
             self.servers.lost();
+            if let DisconnectReason::Server(disconnect) = &reason {
+                self.follow_reference(
+                    disconnect.reason_code,
+                    disconnect.properties.server_reference.as_deref(),
+                );
+            }
             self.schedule_attempt(ctx);
         } else {
             let err = match reason {
@@ -312,6 +318,16 @@ impl<H: MqttHandler> Connection<H> {
     fn attempt_failed(&mut self, err: Error, ctx: &mut Context<Self>) {
         // Once connected, a certificate failure may be a server mid-rotation: keep trying.
         let rotation = self.first_connect.is_none() && matches!(err, Error::Tls(_));
+        if let Error::ConnectRejected {
+            reason_code,
+            server_reference,
+            ..
+        } = &err
+        {
+            if self.follow_reference(*reason_code, server_reference.as_deref()) {
+                return self.open(ctx);
+            }
+        }
         if !err.is_retryable() && !rotation {
             tracing::error!(client_id = %self.client.client_id(), %err, "MQTT connect refused; not retrying");
             return self.stop_for_good(err, ctx);
@@ -345,6 +361,18 @@ impl<H: MqttHandler> Connection<H> {
         }
         tracing::warn!(client_id = %self.client.client_id(), %err, ?delay, "MQTT connect attempt failed; retrying");
         self.schedule_attempt(ctx);
+    }
+
+    /// An MQTT 5 "use another server" or "server moved" with a Server
+    /// Reference: the next attempt goes there. `true` if it will.
+    fn follow_reference(&mut self, code: ReasonCode, reference: Option<&str>) -> bool {
+        let moved = matches!(code, ReasonCode::UseAnotherServer | ReasonCode::ServerMoved);
+        let Some(reference) = reference.filter(|_| moved) else {
+            return false;
+        };
+        let following = self.servers.redirect(reference);
+        tracing::info!(client_id = %self.client.client_id(), reference, following, "MQTT server named another server");
+        following
     }
 
     /// The next attempt, after the backoff for the failures so far.

@@ -178,7 +178,9 @@ impl<H> ConnectOptions<H> {
     ///
     /// A failure that retrying cannot fix (bad credentials, an untrusted
     /// certificate, ...) ends `Client::connect` at once, without trying the
-    /// other servers.
+    /// other servers. An MQTT 5 server that names another one (Server
+    /// Reference with *Use another server* / *Server moved*) sends the next
+    /// attempt there, once.
     ///
     /// ```
     /// use mqttx::ConnectOptions;
