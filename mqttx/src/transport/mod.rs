@@ -102,11 +102,13 @@ async fn open_now(endpoint: &Endpoint) -> Result<(ReadHalf, WriteHalf), Error> {
         path: &settings.ws_path,
         max_message: settings.max_ws_message,
     };
+    if endpoint.transport == Transport::Tcp {
+        let (read, write) = stream.into_split();
+        return Ok((Box::new(tcp::QuickAck(read)), Box::new(write)));
+    }
+    let stream = tcp::QuickAck(stream);
     Ok(match endpoint.transport {
-        Transport::Tcp => {
-            let (read, write) = stream.into_split();
-            (Box::new(read), Box::new(write))
-        }
+        Transport::Tcp => split(stream),
         Transport::Tls => split(secure(settings, host, stream).await?),
         Transport::Ws => split(ws::connect(stream, ws_target(false)).await?),
         Transport::Wss => {
