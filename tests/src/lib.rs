@@ -11,9 +11,11 @@
 #![warn(missing_docs)]
 
 mod broker;
+pub mod certs;
 pub mod events;
 pub mod net;
 mod passwd;
+pub mod proxy;
 pub mod tap;
 
 pub use broker::{find_mosquitto, Broker, BrokerBuilder, HarnessError, PasswordHashing};
@@ -33,4 +35,7 @@ pub mod book {
 
     #[doc = include_str!("../../book/src/handlers.md")]
     pub struct Handlers;
+
+    #[doc = include_str!("../../book/src/transports.md")]
+    pub struct Transports;
 }

@@ -25,7 +25,7 @@ use crate::handler::{DisconnectReason, HandlerEvent, MqttHandler, Slot};
 use crate::options::Backoff;
 use crate::packet::{ConnAck, Disconnect, Packet, ProtocolVersion, ReasonCode};
 use crate::protocol::Protocol;
-use crate::transport::{self, Endpoint};
+use crate::transport::{self, Servers};
 use crate::{Client, ConnectOptions, Error};
 use io::PacketStream;
 use link::Link;
@@ -60,7 +60,8 @@ struct FirstConnect {
 /// The actor behind every [`Client`]. Generic over the handler type; the
 /// `Client` erases it.
 pub(crate) struct Connection<H: MqttHandler> {
-    endpoint: Endpoint,
+    /// The brokers, in failover order, and which one is next.
+    servers: Servers,
     version: ProtocolVersion,
     max_packet_size: u32,
     backoff: Backoff,
@@ -101,11 +102,7 @@ impl<H: MqttHandler> Connection<H> {
         let client = Client::new(commands, recipients, opts.client_id.clone());
         let protocol = Protocol::new(opts.protocol_config());
         let connection = Connection {
-            endpoint: Endpoint {
-                host: opts.host.clone(),
-                port: opts.port_number(),
-                transport: opts.transport,
-            },
+            servers: Servers::new(opts.endpoints()),
             version: opts.protocol_version,
             max_packet_size: opts.max_packet_size,
             backoff: opts.backoff.clone(),
@@ -176,7 +173,10 @@ impl<H: MqttHandler> Connection<H> {
     /// Starts one connection attempt: open the transport, then CONNECT.
     fn open(&mut self, ctx: &mut Context<Self>) {
         self.phase = Phase::Opening;
-        let opening = transport::open(self.endpoint.clone(), self.connect_timeout)
+        let Some(endpoint) = self.servers.current().cloned() else {
+            return self.stop_for_good(Error::InvalidOptions("no server to connect to".into()), ctx);
+        };
+        let opening = transport::open(endpoint, self.connect_timeout)
             .into_actor(self)
             .map(|result, act, ctx| {
                 act.pending_attempt = None;
@@ -284,7 +284,18 @@ impl<H: MqttHandler> Connection<H> {
         }
         if was_connected {
             tracing::warn!(client_id = %self.client.client_id(), %reason, "MQTT connection lost");
+            let reference = match &reason {
+                DisconnectReason::Server(disconnect) => Some((
+                    disconnect.reason_code,
+                    disconnect.properties.server_reference.clone(),
+                )),
+                _ => None,
+            };
             self.deliver(HandlerEvent::Disconnected(reason), ctx);
+            self.servers.lost();
+            if let Some((reason_code, reference)) = reference {
+                self.follow_reference(reason_code, reference.as_deref());
+            }
             self.schedule_attempt(ctx);
         } else {
             let err = match reason {
@@ -315,9 +326,37 @@ impl<H: MqttHandler> Connection<H> {
 
     /// A connection attempt failed before CONNACK accepted it.
     fn attempt_failed(&mut self, err: Error, ctx: &mut Context<Self>) {
-        if !err.is_retryable() {
+        // Once connected, a certificate failure may be a server mid-rotation: keep trying.
+        let rotation = self.first_connect.is_none() && matches!(err, Error::Tls(_));
+        if let Error::ConnectRejected {
+            reason_code,
+            server_reference,
+            ..
+        } = &err
+        {
+            if self.follow_reference(*reason_code, server_reference.as_deref()) {
+                return self.open(ctx);
+            }
+        }
+        if !err.is_retryable() && !rotation {
             tracing::error!(client_id = %self.client.client_id(), %err, "MQTT connect refused; not retrying");
             return self.stop_for_good(err, ctx);
+        }
+        if self.servers.failed() {
+            if self
+                .first_connect
+                .as_ref()
+                .is_some_and(|f| Instant::now() >= f.deadline)
+            {
+                return self.stop_for_good(
+                    Error::ConnectTimeout {
+                        last: Some(Box::new(err)),
+                    },
+                    ctx,
+                );
+            }
+            tracing::warn!(client_id = %self.client.client_id(), %err, "MQTT connect attempt failed; trying the next server");
+            return self.open(ctx);
         }
         let delay = self.backoff.delay(self.attempt + 1);
         if let Some(first) = &self.first_connect {
@@ -332,6 +371,18 @@ impl<H: MqttHandler> Connection<H> {
         }
         tracing::warn!(client_id = %self.client.client_id(), %err, ?delay, "MQTT connect attempt failed; retrying");
         self.schedule_attempt(ctx);
+    }
+
+    /// An MQTT 5 "use another server" or "server moved" with a Server
+    /// Reference: the next attempt goes there. `true` if it will.
+    fn follow_reference(&mut self, code: ReasonCode, reference: Option<&str>) -> bool {
+        let moved = matches!(code, ReasonCode::UseAnotherServer | ReasonCode::ServerMoved);
+        let Some(reference) = reference.filter(|_| moved) else {
+            return false;
+        };
+        let following = self.servers.redirect(reference);
+        tracing::info!(client_id = %self.client.client_id(), reference, following, "MQTT server named another server");
+        following
     }
 
     /// The next attempt, after the backoff for the failures so far.
