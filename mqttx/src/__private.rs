@@ -183,6 +183,18 @@ impl<F: Future> Future for CatchUnwind<'_, F> {
 /// For benchmarks of generated handlers: runs `f` with the context of a
 /// connection that never runs (what it publishes goes nowhere).
 pub fn detached_context<R>(f: impl FnOnce(&mut HandlerContext<'_>) -> R) -> R {
+    let client = detached_client();
+    let mut protocol = Protocol::new(Config::default());
+    let mut cx = HandlerContext {
+        client: &client,
+        protocol: &mut protocol,
+        now: std::time::Instant::now(),
+    };
+    f(&mut cx)
+}
+
+/// A client of a connection actor that never runs.
+pub(crate) fn detached_client() -> Client {
     use actix::AsyncContext;
     let ctx = actix::Context::<Connection<()>>::new();
     let addr = ctx.address();
@@ -193,14 +205,7 @@ pub fn detached_context<R>(f: impl FnOnce(&mut HandlerContext<'_>) -> R) -> R {
         disconnect: addr.recipient(),
     };
     let (commands, _receiver) = tokio::sync::mpsc::unbounded_channel();
-    let client = Client::new(commands, recipients, "detached".into());
-    let mut protocol = Protocol::new(Config::default());
-    let mut cx = HandlerContext {
-        client: &client,
-        protocol: &mut protocol,
-        now: std::time::Instant::now(),
-    };
-    f(&mut cx)
+    Client::new(commands, recipients, "detached".into())
 }
 
 #[cfg(test)]

@@ -131,6 +131,10 @@ pub trait MqttHandler: Unpin + 'static {
     /// and 2 messages are acknowledged when they arrive, before the
     /// handler has finished with them.
     ///
+    /// A future that panics takes the handler with it: the panic is
+    /// logged and later events are dropped. (`#[mqtt_handler]` contains
+    /// panics inside each method, so its handlers carry on.)
+    ///
     /// The default gives the handler back at once.
     fn handle_async(self, token: u32, event: HandlerEvent, client: Client) -> HandlerTask<Self>
     where

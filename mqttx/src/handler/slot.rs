@@ -188,3 +188,6 @@ fn answer_with(protocol: &mut Protocol<Reply>, method: Option<ByteString>, answe
         protocol.auth(reply, Instant::now());
     }
 }
+
+#[cfg(test)]
+mod tests;
