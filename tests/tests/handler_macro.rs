@@ -731,6 +731,16 @@ impl Slow {
         self.report.say(format!("done {}", msg.topic));
     }
 
+    #[connected]
+    async fn up(&mut self, connack: &ConnAck, client: Client) {
+        tokio::task::yield_now().await;
+        self.report.say(format!(
+            "connected {} {}",
+            client.client_id(),
+            connack.session_present
+        ));
+    }
+
     #[disconnected]
     fn down(&mut self, reason: &DisconnectReason) {
         self.report
@@ -747,6 +757,11 @@ async fn disconnect_lets_the_handler_finish_what_it_has() {
     let client = Client::connect(options(tap.port(), "slow", version).handler(Slow { report }))
         .await
         .unwrap();
+    assert_eq!(
+        seen.next().await,
+        "connected slow-v5 false",
+        "an async #[connected]"
+    );
     let publisher = Client::connect(options(broker.port(), "pub", version))
         .await
         .unwrap();
