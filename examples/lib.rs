@@ -20,6 +20,8 @@ use rumqttd::{Config, ConnectionSettings, RouterConfig, ServerSettings};
 #[path = "../tests/src/net.rs"]
 mod net;
 
+pub mod secure_broker;
+
 /// How long the embedded broker gets to listen.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 /// How many fresh ports are tried when another process took one.

@@ -7,6 +7,7 @@ use thiserror::Error;
 
 use crate::packet::{DecodeError, EncodeError, QoS, ReasonCode};
 use crate::protocol::{CommandError, ProtocolError};
+use crate::transport::TlsError;
 
 /// Everything that can go wrong between a call on [`Client`](crate::Client)
 /// and the broker.
@@ -23,6 +24,24 @@ pub enum Error {
     /// The transport failed (connection refused, reset, DNS, ...).
     #[error("transport error: {0}")]
     Io(Arc<std::io::Error>),
+    /// TLS failed: the server's certificate is not trusted or not for this
+    /// name, the server refused our certificate, or the TLS settings are
+    /// unusable. See [`TlsError`] for which, and for what is retried.
+    #[error("TLS: {0}")]
+    Tls(TlsError),
+    /// The HTTP proxy refused to open the tunnel (`407` means it wants
+    /// other credentials, and is not retried).
+    #[error("the HTTP proxy refused the tunnel: {status} {reason}")]
+    ProxyRefused {
+        /// The HTTP status code.
+        status: u16,
+        /// The reason phrase.
+        reason: String,
+    },
+    /// The WebSocket handshake failed (for example: a wrong `ws_path`, or
+    /// a server that does not accept the `mqtt` subprotocol).
+    #[error("WebSocket handshake failed: {0}")]
+    WebSocket(String),
     /// The server refused the connection with this CONNACK reason code.
     #[error("connection refused by the server: {reason_code}{}", reason_string.as_ref().map(|s| format!(" ({s})")).unwrap_or_default())]
     ConnectRejected {
@@ -131,19 +150,27 @@ pub enum Error {
 impl Error {
     /// Whether reconnecting can fix this error. Refusals for bad credentials,
     /// authorization, client identifier, authentication method, bans and
-    /// protocol version are final; so are invalid options.
+    /// protocol version are final; so are invalid options, certificate
+    /// failures (see [`TlsError`]) and a proxy's `407`.
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::ConnectRejected { reason_code, .. } => connect_refusal_is_retryable(*reason_code),
             Error::InvalidOptions(_) | Error::InvalidUrl { .. } | Error::NoSystem => false,
+            Error::Tls(tls) => tls.is_retryable(),
+            Error::ProxyRefused { status, .. } => *status != 407,
             _ => true,
         }
     }
 }
 
 impl From<std::io::Error> for Error {
+    /// An I/O error, unless it carries a TLS failure (a certificate the
+    /// server refused shows up on a read, after the handshake).
     fn from(err: std::io::Error) -> Self {
-        Error::Io(Arc::new(err))
+        match TlsError::carried_by(&err) {
+            Some(tls) => Error::Tls(tls),
+            None => Error::Io(Arc::new(err)),
+        }
     }
 }
 

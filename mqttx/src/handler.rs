@@ -1,5 +1,7 @@
 //! [`MqttHandler`]: what a connection calls when something happens.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -12,6 +14,9 @@ use crate::packet::{
 use crate::protocol::{Protocol, ProtocolError};
 use crate::{Client, Error};
 
+mod slot;
+pub(crate) use slot::{Io, Slot};
+
 /// Receives a connection's messages and lifecycle events.
 ///
 /// Every method has a default that does nothing, so a handler implements
@@ -19,7 +24,9 @@ use crate::{Client, Error};
 /// a time, in the order the events happened: a handler owns its state
 /// without locks. Keep them short; hand long work to another actor or task
 /// (with [`HandlerContext::client`] to publish from there), or the
-/// keep-alive and every other message on the connection wait.
+/// keep-alive and every other message on the connection wait. Work that
+/// awaits belongs in [`handle_async`](Self::handle_async), which
+/// [`#[mqtt_handler]`](crate::mqtt_handler) uses for `async fn` methods.
 ///
 /// A handler that panics is contained: the panic is logged and the
 /// connection carries on with the next event.
@@ -85,7 +92,93 @@ pub trait MqttHandler: Unpin + 'static {
         let _ = (auth, ctx);
         AuthResponse::Done
     }
+
+    /// Every event enters here. The default calls the method for the event
+    /// ([`message`](Self::message), [`connected`](Self::connected), ..)
+    /// and returns [`Handled::Done`] (or [`Handled::Auth`] with the answer
+    /// of [`auth`](Self::auth)).
+    ///
+    /// A handler that wants to finish an event asynchronously returns
+    /// [`Handled::Async`] with a token instead: the connection then lends
+    /// the handler, by value, to [`handle_async`](Self::handle_async) with
+    /// that token and the event, and runs the future it returns. This is
+    /// what `#[mqtt_handler]` does for `async fn` methods; see
+    /// [`handle_async`](Self::handle_async) for what the connection
+    /// promises meanwhile.
+    fn handle(&mut self, event: &HandlerEvent, ctx: &mut HandlerContext<'_>) -> Handled {
+        match event {
+            HandlerEvent::Message(msg) => self.message(msg, ctx),
+            HandlerEvent::Connected(connack) => self.connected(connack, ctx),
+            HandlerEvent::Disconnected(reason) => self.disconnected(reason, ctx),
+            HandlerEvent::PublishError(error) => self.publish_error(error, ctx),
+            HandlerEvent::Auth(auth) => return Handled::Auth(self.auth(auth, ctx)),
+        }
+        Handled::Done
+    }
+
+    /// Finishes an event asynchronously, owning the handler meanwhile; the
+    /// future gives the handler back, with the answer when the event is an
+    /// AUTH challenge. Called with the token [`handle`](Self::handle)
+    /// returned in [`Handled::Async`].
+    ///
+    /// While the future runs, the connection goes on reading, writing and
+    /// keeping the connection alive; events that arrive meanwhile wait, in
+    /// order, and reach the handler after the future completes (at most
+    /// [`MAX_HANDLER_BACKLOG`] of them; more are logged and dropped). The
+    /// future lives in the connection actor itself, not on its context, so
+    /// it survives a supervised restart of the actor and carries on; a
+    /// stop waits for it (and the waiting events) up to 5 seconds. QoS 1
+    /// and 2 messages are acknowledged when they arrive, before the
+    /// handler has finished with them.
+    ///
+    /// A future that panics takes the handler with it: the panic is
+    /// logged and later events are dropped. (`#[mqtt_handler]` contains
+    /// panics inside each method, so its handlers carry on.)
+    ///
+    /// The default gives the handler back at once.
+    fn handle_async(self, token: u32, event: HandlerEvent, client: Client) -> HandlerTask<Self>
+    where
+        Self: Sized,
+    {
+        let _ = (token, event, client);
+        Box::pin(std::future::ready((self, None)))
+    }
 }
+
+/// How many events may wait for a handler that is busy with asynchronous
+/// work; beyond that they are logged and dropped.
+pub const MAX_HANDLER_BACKLOG: usize = 10_000;
+
+/// An event for [`MqttHandler::handle`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum HandlerEvent {
+    /// An incoming PUBLISH.
+    Message(Publish),
+    /// A successful CONNACK.
+    Connected(ConnAck),
+    /// The connection went down.
+    Disconnected(DisconnectReason),
+    /// A failure code for one of our publishes.
+    PublishError(PublishError),
+    /// An AUTH challenge from the server.
+    Auth(Auth),
+}
+
+/// What [`MqttHandler::handle`] did with an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handled {
+    /// The event is dealt with.
+    Done,
+    /// The answer to an AUTH challenge.
+    Auth(AuthResponse),
+    /// Finish it in [`MqttHandler::handle_async`], with this token.
+    Async(u32),
+}
+
+/// The future of [`MqttHandler::handle_async`]: it owns the handler and
+/// gives it back, with the answer to an AUTH challenge if the event was one.
+pub type HandlerTask<H> = Pin<Box<dyn Future<Output = (H, Option<AuthResponse>)>>>;
 
 /// The handler that ignores every event.
 impl MqttHandler for () {}
@@ -97,6 +190,29 @@ pub struct Subscription {
     pub filter: ByteString,
     /// QoS and the MQTT 5 subscription options.
     pub options: SubscriptionOptions,
+    /// The MQTT 5 Subscription Identifier (1 to 268,435,455) the server
+    /// adds to every message this subscription delivers. Subscriptions
+    /// with different identifiers are made with one SUBSCRIBE each; the
+    /// identifier is left out on MQTT 3.1.1 and when the server says it
+    /// does not support them.
+    pub identifier: Option<u32>,
+}
+
+impl Subscription {
+    /// A subscription to `filter` with `options` and no identifier.
+    pub fn new(filter: impl Into<ByteString>, options: SubscriptionOptions) -> Self {
+        Subscription {
+            filter: filter.into(),
+            options,
+            identifier: None,
+        }
+    }
+
+    /// Sets the Subscription Identifier.
+    pub fn identifier(mut self, identifier: u32) -> Self {
+        self.identifier = Some(identifier);
+        self
+    }
 }
 
 /// Why a connection went down.
@@ -228,8 +344,22 @@ impl<'a> HandlerContext<'a> {
     /// A handle to this connection, for publishing and subscribing. Its
     /// futures complete only after the handler returns, so spawn them
     /// (`actix::spawn(client.publish(..).into_future())`) rather than block.
-    pub fn client(&self) -> &Client {
+    pub fn client(&self) -> &'a Client {
         self.client
+    }
+
+    /// Answers a request (MQTT 5 request/response): publishes `payload`
+    /// at QoS 1 to the request's Response Topic with its Correlation Data,
+    /// like [`publish`](Self::publish). Returns `false`, sending nothing,
+    /// when the request has no Response Topic.
+    pub fn respond(&mut self, request: &Publish, payload: impl Into<Bytes>) -> bool {
+        let Some(topic) = request.properties.response_topic.clone() else {
+            return false;
+        };
+        let mut response = Publish::new(topic, payload).qos(crate::QoS::AtLeastOnce);
+        response.properties.correlation_data = request.properties.correlation_data.clone();
+        self.publish(response);
+        true
     }
 }
 

@@ -26,19 +26,33 @@
 pub mod client;
 mod connection;
 mod error;
+mod extract;
 mod handler;
 mod options;
 pub mod packet;
 pub mod protocol;
 mod registry;
+pub mod router;
 pub mod store;
 mod transport;
 
+#[doc(hidden)]
+pub mod __private;
+
+pub use bytes::Bytes;
 pub use client::Client;
 pub use error::Error;
-pub use handler::{AuthResponse, DisconnectReason, HandlerContext, MqttHandler, PublishError, Subscription};
+#[cfg(feature = "json")]
+pub use extract::Json;
+pub use extract::{ExtractError, ExtractErrorKind, Responder};
+pub use handler::{
+    AuthResponse, DisconnectReason, Handled, HandlerContext, HandlerEvent, HandlerTask, MqttHandler,
+    PublishError, Subscription, MAX_HANDLER_BACKLOG,
+};
+#[doc = include_str!("handler/mqtt_handler.md")]
+pub use mqttx_derive::mqtt_handler;
 pub use options::{
-    Backoff, ConnectOptions, Transport, DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_INFLIGHT_V311,
+    Backoff, ConnectOptions, Proxy, TlsOptions, Transport, DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_INFLIGHT_V311,
     DEFAULT_MAX_PACKET_SIZE,
 };
 pub use packet::{
@@ -46,3 +60,4 @@ pub use packet::{
     PublishProperties, QoS, ReasonCode, RetainHandling, SubscriptionOptions,
 };
 pub use registry::{ClientMeta, ClientRegistry, ListClients, WhereIs};
+pub use transport::TlsError;

@@ -11,10 +11,12 @@
 #![warn(missing_docs)]
 
 mod broker;
+pub mod certs;
 pub mod chaos;
 pub mod events;
 pub mod net;
 mod passwd;
+pub mod proxy;
 pub mod tap;
 
 pub use broker::{find_mosquitto, Broker, BrokerBuilder, HarnessError, PasswordHashing};
@@ -40,4 +42,7 @@ pub mod book {
 
     #[doc = include_str!("../../book/src/sessions.md")]
     pub struct Sessions;
+
+    #[doc = include_str!("../../book/src/transports.md")]
+    pub struct Transports;
 }

@@ -20,6 +20,11 @@ pub struct WireStats {
     pub broker_completions: u64,
     /// The most QoS 1/2 publishes the client had outstanding at once.
     pub max_outstanding: usize,
+    /// PUBACK and PUBREC packets sent by the client (its acknowledgements
+    /// of the broker's QoS 1/2 publishes).
+    pub client_acks: u64,
+    /// PINGREQ packets sent by the client.
+    pub client_pings: u64,
     outstanding: HashSet<PacketId>,
 }
 
@@ -117,6 +122,8 @@ fn count(stats: &mut WireStats, packet: &Packet, from_client: bool) {
             stats.broker_completions += 1;
             stats.outstanding.remove(&comp.packet_id);
         }
+        (Packet::PubAck(_) | Packet::PubRec(_), true) => stats.client_acks += 1,
+        (Packet::PingReq, true) => stats.client_pings += 1,
         _ => {}
     }
 }

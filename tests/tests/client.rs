@@ -554,10 +554,3 @@ fn connect_outside_an_actix_system_is_a_clear_error() {
     let result = runtime.block_on(Client::connect(ConnectOptions::new("127.0.0.1", "nowhere")));
     assert!(matches!(result, Err(Error::NoSystem)), "got {result:?}");
 }
-
-#[actix_rt::test]
-async fn unavailable_transport_is_refused_not_ignored() {
-    let result =
-        Client::connect(ConnectOptions::new("127.0.0.1", "tls").transport(mqttx::Transport::Tls)).await;
-    assert!(matches!(result, Err(Error::InvalidOptions(_))), "got {result:?}");
-}

@@ -5,8 +5,8 @@ use std::time::Instant;
 use actix::Context;
 
 use super::{Connection, Phase, Reply};
-use crate::handler::{AuthResponse, DisconnectReason, MqttHandler, PublishError};
-use crate::packet::{Auth, AuthProperties, ReasonCode, SubAck, SubscribeProperties, UnsubAck};
+use crate::handler::{DisconnectReason, HandlerEvent, MqttHandler, PublishError};
+use crate::packet::{ReasonCode, SubAck, SubscribeProperties, UnsubAck};
 use crate::protocol::{CommandError, Event};
 use crate::{Error, QoS};
 
@@ -17,7 +17,7 @@ impl<H: MqttHandler> Connection<H> {
                 connack,
                 session_present,
             } => {
-                tracing::info!(client_id = %self.client_id, session_present, "MQTT connected");
+                tracing::info!(client_id = %self.client.client_id(), session_present, "MQTT connected");
                 self.phase = Phase::Connected;
                 self.attempt = 0;
                 if let Some(first) = self.first_connect.take() {
@@ -25,9 +25,9 @@ impl<H: MqttHandler> Connection<H> {
                 }
                 if !self.handler_subscribed {
                     self.handler_subscribed = true;
-                    self.subscribe_handler_routes();
+                    self.subscribe_handler_routes(&connack);
                 }
-                self.call_handler(|handler, cx| handler.connected(&connack, cx));
+                self.deliver(HandlerEvent::Connected(connack), ctx);
             }
             Event::ConnectRejected(connack) => {
                 let err = Error::ConnectRejected {
@@ -39,9 +39,7 @@ impl<H: MqttHandler> Connection<H> {
                 self.protocol.connection_lost(Instant::now());
                 self.attempt_failed(err, ctx);
             }
-            Event::Message(publish) => {
-                self.call_handler(|handler, cx| handler.message(&publish, cx));
-            }
+            Event::Message(publish) => self.deliver(HandlerEvent::Message(publish), ctx),
             Event::PublishDone { tag, result } => answer_publish(tag, result),
             Event::SubscribeDone { tag, result } => answer_subscribe(tag, result),
             Event::UnsubscribeDone { tag, result } => answer_unsubscribe(tag, result),
@@ -55,49 +53,43 @@ impl<H: MqttHandler> Connection<H> {
                     reason_code,
                     properties,
                 };
-                self.call_handler(|handler, cx| handler.publish_error(&error, cx));
+                self.deliver(HandlerEvent::PublishError(error), ctx);
             }
             Event::ServerDisconnect(disconnect) => {
                 self.link_lost(DisconnectReason::Server(disconnect), ctx);
             }
-            Event::AuthChallenge(auth) => {
-                let method = auth.properties.authentication_method.clone();
-                let answer = self.call_handler(|handler, cx| handler.auth(&auth, cx));
-                if let Some(AuthResponse::Continue(data)) = answer {
-                    let reply = Auth {
-                        reason_code: ReasonCode::ContinueAuthentication,
-                        properties: AuthProperties {
-                            authentication_method: method,
-                            authentication_data: Some(data),
-                            ..AuthProperties::default()
-                        },
-                    };
-                    self.protocol.auth(reply, Instant::now());
-                }
-            }
+            Event::AuthChallenge(auth) => self.deliver(HandlerEvent::Auth(auth), ctx),
             Event::Timeout(kind) => {
-                tracing::warn!(client_id = %self.client_id, ?kind, "MQTT server stopped answering");
+                tracing::warn!(client_id = %self.client.client_id(), ?kind, "MQTT server stopped answering");
                 self.link_lost(DisconnectReason::Timeout, ctx);
             }
         }
     }
 
     /// The handler's declared subscriptions, once; the state machine
-    /// restores them after a reconnect that lost the session.
-    fn subscribe_handler_routes(&mut self) {
-        let Some(subscriptions) = self.call_handler(|handler, _| handler.subscriptions()) else {
-            return;
-        };
-        if subscriptions.is_empty() {
-            return;
+    /// restores them after a reconnect that lost the session. One SUBSCRIBE
+    /// per run of equal Subscription Identifiers (MQTT 5, when the server
+    /// supports them; otherwise one for all, without identifiers).
+    fn subscribe_handler_routes(&mut self, connack: &crate::ConnAck) {
+        let identifiers = self.version == crate::ProtocolVersion::V5
+            && connack.properties.subscription_identifiers_available != Some(false);
+        let mut runs: Vec<(Option<u32>, Vec<_>)> = Vec::new();
+        for subscription in self.handler.take_subscriptions() {
+            let identifier = subscription.identifier.filter(|_| identifiers);
+            let filter = (subscription.filter, subscription.options);
+            match runs.last_mut() {
+                Some((last, filters)) if *last == identifier => filters.push(filter),
+                _ => runs.push((identifier, vec![filter])),
+            }
         }
-        let filters = subscriptions.into_iter().map(|s| (s.filter, s.options)).collect();
-        self.protocol.subscribe(
-            filters,
-            SubscribeProperties::default(),
-            Reply::Detached,
-            Instant::now(),
-        );
+        for (identifier, filters) in runs {
+            let properties = SubscribeProperties {
+                subscription_identifier: identifier,
+                ..SubscribeProperties::default()
+            };
+            self.protocol
+                .subscribe(filters, properties, Reply::Detached, Instant::now());
+        }
     }
 }
 

@@ -73,7 +73,11 @@ impl Link {
         let mut io = self.io.take()?;
         let buf = std::mem::replace(&mut self.out, std::mem::take(&mut self.spare));
         Some(async move {
-            let result = io.write_all(&buf).await;
+            // TLS and WebSocket hold bytes until flushed (one frame per batch).
+            let result = match io.write_all(&buf).await {
+                Ok(()) => io.flush().await,
+                Err(err) => Err(err),
+            };
             (io, buf, result)
         })
     }

@@ -4,6 +4,7 @@
 //! write, and turns its events into replies and handler calls.
 
 mod command;
+mod dispatch;
 mod events;
 mod io;
 mod link;
@@ -22,12 +23,12 @@ pub(crate) use command::{Command, Reply};
 use crate::client::{
     DisconnectRequest, PublishRequest, Recipients, Response, SubscribeRequest, UnsubscribeRequest,
 };
-use crate::handler::{contain, DisconnectReason, HandlerContext, MqttHandler};
+use crate::handler::{DisconnectReason, HandlerEvent, MqttHandler, Slot};
 use crate::options::Backoff;
 use crate::packet::{ConnAck, Disconnect, Packet, ProtocolVersion, ReasonCode};
 use crate::protocol::Protocol;
 use crate::store::SharedStore;
-use crate::transport::{self, Endpoint};
+use crate::transport::{self, Servers};
 use crate::{Client, ConnectOptions, Error};
 use io::PacketStream;
 use link::Link;
@@ -63,17 +64,15 @@ struct FirstConnect {
 /// The actor behind every [`Client`]. Generic over the handler type; the
 /// `Client` erases it.
 pub(crate) struct Connection<H: MqttHandler> {
-    endpoint: Endpoint,
+    /// The brokers, in failover order, and which one is next.
+    servers: Servers,
     version: ProtocolVersion,
     max_packet_size: u32,
     backoff: Backoff,
     connect_timeout: Duration,
-    handler: H,
+    handler: Slot<H>,
     protocol: Protocol<Reply>,
-    /// A handle to ourselves, for handlers. Dropped once stopped for good,
-    /// so that a parked supervised actor goes away with the last handle.
-    client: Option<Client>,
-    client_id: bytestring::ByteString,
+    client: Client,
     commands: Rc<RefCell<mpsc::UnboundedReceiver<Command>>>,
     phase: Phase,
     link: Option<Link>,
@@ -129,19 +128,14 @@ impl<H: MqttHandler> Connection<H> {
             let client = Client::new(commands, recipients, opts.client_id.clone());
             *slot.borrow_mut() = Some(client.clone());
             Connection {
-                endpoint: Endpoint {
-                    host: opts.host.clone(),
-                    port: opts.port_number(),
-                    transport: opts.transport,
-                },
+                servers: Servers::new(opts.endpoints()),
                 version: opts.protocol_version,
                 max_packet_size: opts.max_packet_size,
                 backoff: opts.backoff.clone(),
                 connect_timeout: opts.connect_timeout,
-                handler: opts.handler,
+                handler: Slot::new(opts.handler),
                 protocol,
-                client: Some(client),
-                client_id: opts.client_id.clone(),
+                client,
                 commands: Rc::new(RefCell::new(receiver)),
                 phase: Phase::Opening,
                 link: None,
@@ -183,6 +177,7 @@ impl<H: MqttHandler> Actor for Connection<H> {
             return self.park();
         }
         ctx.add_stream(link::CommandStream(Rc::clone(&self.commands)));
+        self.resume_handler(ctx);
         if self.attempt > 0 {
             // Restarted after a crash: back off, so a crash loop cannot
             // hammer the broker.
@@ -192,7 +187,15 @@ impl<H: MqttHandler> Actor for Connection<H> {
         }
     }
 
-    fn stopped(&mut self, _ctx: &mut Self::Context) {
+    fn stopping(&mut self, ctx: &mut Self::Context) -> Running {
+        if self.crashed.is_some() {
+            // A crash stops now; the handler's work survives a restart.
+            return Running::Stop;
+        }
+        self.stop_after_handler(ctx)
+    }
+
+    fn stopped(&mut self, ctx: &mut Self::Context) {
         if self.supervised.is_some() && !self.finished {
             // A crash under a supervisor: `restarting` comes next, and the
             // session and every waiting caller stay.
@@ -203,7 +206,7 @@ impl<H: MqttHandler> Actor for Connection<H> {
                 message,
                 restarting: false,
             };
-            self.call_handler(|handler, cx| handler.disconnected(&reason, cx));
+            self.deliver(HandlerEvent::Disconnected(reason), ctx);
         }
         self.finish();
     }
@@ -213,7 +216,10 @@ impl<H: MqttHandler> Connection<H> {
     /// Starts one connection attempt: open the transport, then CONNECT.
     fn open(&mut self, ctx: &mut Context<Self>) {
         self.phase = Phase::Opening;
-        let opening = transport::open(self.endpoint.clone(), self.connect_timeout)
+        let Some(endpoint) = self.servers.current().cloned() else {
+            return self.stop_for_good(Error::InvalidOptions("no server to connect to".into()), ctx);
+        };
+        let opening = transport::open(endpoint, self.connect_timeout)
             .into_actor(self)
             .map(|result, act, ctx| {
                 act.guarded(ctx, |act, ctx| {
@@ -345,8 +351,19 @@ impl<H: MqttHandler> Connection<H> {
             _ => {}
         }
         if was_connected {
-            tracing::warn!(client_id = %self.client_id, %reason, "MQTT connection lost");
-            self.call_handler(|handler, cx| handler.disconnected(&reason, cx));
+            tracing::warn!(client_id = %self.client.client_id(), %reason, "MQTT connection lost");
+            let reference = match &reason {
+                DisconnectReason::Server(disconnect) => Some((
+                    disconnect.reason_code,
+                    disconnect.properties.server_reference.clone(),
+                )),
+                _ => None,
+            };
+            self.deliver(HandlerEvent::Disconnected(reason), ctx);
+            self.servers.lost();
+            if let Some((reason_code, reference)) = reference {
+                self.follow_reference(reason_code, reference.as_deref());
+            }
             self.schedule_attempt(ctx);
         } else {
             let err = match reason {
@@ -362,8 +379,7 @@ impl<H: MqttHandler> Connection<H> {
                     reason_string: d.properties.reason_string,
                     server_reference: d.properties.server_reference,
                 },
-                DisconnectReason::Client => Error::Closed,
-                DisconnectReason::Crashed { .. } => Error::Closed,
+                DisconnectReason::Client | DisconnectReason::Crashed { .. } => Error::Closed,
             };
             self.attempt_failed(err, ctx);
         }
@@ -378,9 +394,37 @@ impl<H: MqttHandler> Connection<H> {
 
     /// A connection attempt failed before CONNACK accepted it.
     fn attempt_failed(&mut self, err: Error, ctx: &mut Context<Self>) {
-        if !err.is_retryable() {
-            tracing::error!(client_id = %self.client_id, %err, "MQTT connect refused; not retrying");
+        // Once connected, a certificate failure may be a server mid-rotation: keep trying.
+        let rotation = self.first_connect.is_none() && matches!(err, Error::Tls(_));
+        if let Error::ConnectRejected {
+            reason_code,
+            server_reference,
+            ..
+        } = &err
+        {
+            if self.follow_reference(*reason_code, server_reference.as_deref()) {
+                return self.open(ctx);
+            }
+        }
+        if !err.is_retryable() && !rotation {
+            tracing::error!(client_id = %self.client.client_id(), %err, "MQTT connect refused; not retrying");
             return self.stop_for_good(err, ctx);
+        }
+        if self.servers.failed() {
+            if self
+                .first_connect
+                .as_ref()
+                .is_some_and(|f| Instant::now() >= f.deadline)
+            {
+                return self.stop_for_good(
+                    Error::ConnectTimeout {
+                        last: Some(Box::new(err)),
+                    },
+                    ctx,
+                );
+            }
+            tracing::warn!(client_id = %self.client.client_id(), %err, "MQTT connect attempt failed; trying the next server");
+            return self.open(ctx);
         }
         let delay = self.backoff.delay(self.attempt + 1);
         if let Some(first) = &self.first_connect {
@@ -393,8 +437,20 @@ impl<H: MqttHandler> Connection<H> {
                 );
             }
         }
-        tracing::warn!(client_id = %self.client_id, %err, ?delay, "MQTT connect attempt failed; retrying");
+        tracing::warn!(client_id = %self.client.client_id(), %err, ?delay, "MQTT connect attempt failed; retrying");
         self.schedule_attempt(ctx);
+    }
+
+    /// An MQTT 5 "use another server" or "server moved" with a Server
+    /// Reference: the next attempt goes there. `true` if it will.
+    fn follow_reference(&mut self, code: ReasonCode, reference: Option<&str>) -> bool {
+        let moved = matches!(code, ReasonCode::UseAnotherServer | ReasonCode::ServerMoved);
+        let Some(reference) = reference.filter(|_| moved) else {
+            return false;
+        };
+        let following = self.servers.redirect(reference);
+        tracing::info!(client_id = %self.client.client_id(), reference, following, "MQTT server named another server");
+        following
     }
 
     /// The next attempt, after the backoff for the failures so far.
@@ -421,25 +477,8 @@ impl<H: MqttHandler> Connection<H> {
             let _ = first.reply.send(Err(err.clone()));
         }
         let reason = DisconnectReason::ConnectFailed(err);
-        self.call_handler(|handler, cx| handler.disconnected(&reason, cx));
+        self.deliver(HandlerEvent::Disconnected(reason), ctx);
         ctx.stop();
-    }
-
-    /// Runs a handler callback with panics contained.
-    fn call_handler<R>(&mut self, f: impl FnOnce(&mut H, &mut HandlerContext<'_>) -> R) -> Option<R> {
-        let Connection {
-            handler,
-            protocol,
-            client,
-            ..
-        } = self;
-        let client = client.as_ref()?;
-        let mut cx = HandlerContext {
-            client,
-            protocol,
-            now: Instant::now(),
-        };
-        contain(std::any::type_name::<H>(), || f(handler, &mut cx))
     }
 
     /// A request from a `Client` or a `Recipient`.
@@ -481,7 +520,7 @@ impl<H: MqttHandler> Connection<H> {
         self.finished = true;
         self.disconnect_reply = Some(reply);
         self.protocol.disconnect(packet, Instant::now());
-        self.call_handler(|handler, cx| handler.disconnected(&DisconnectReason::Client, cx));
+        self.deliver(HandlerEvent::Disconnected(DisconnectReason::Client), ctx);
         if connected {
             self.pump(ctx);
             ctx.run_later(DISCONNECT_GRACE, |_, ctx| ctx.stop());
@@ -531,7 +570,7 @@ impl<H: MqttHandler> Connection<H> {
             Ok(packet) => match self.protocol.handle_packet(packet, Instant::now()) {
                 Ok(()) => self.pump(ctx),
                 Err(violation) => {
-                    tracing::error!(client_id = %self.client_id, %violation, "MQTT protocol violation by the server");
+                    tracing::error!(client_id = %self.client.client_id(), %violation, "MQTT protocol violation by the server");
                     // The state machine queued a DISCONNECT (MQTT 5): the write
                     // started here outlives the link and closes the socket after it.
                     self.pump_now(ctx);

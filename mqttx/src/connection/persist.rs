@@ -61,10 +61,10 @@ impl<H: MqttHandler> Connection<H> {
         if self.journal.is_empty() {
             return;
         }
-        let Err(err) = store.0.apply(&self.client_id, &self.journal) else {
+        let Err(err) = store.0.apply(self.client.client_id(), &self.journal) else {
             return;
         };
-        tracing::error!(client_id = %self.client_id, %err, "session store failed");
+        tracing::error!(client_id = %self.client.client_id(), %err, "session store failed");
         for change in &self.journal {
             if let SessionChange::Publish(stored) = change {
                 if let Some(tag) = self.protocol.abandon_publish(stored.seq) {

@@ -13,7 +13,7 @@ use std::time::Instant;
 use actix::prelude::*;
 
 use super::{events, Connection, Phase};
-use crate::handler::{DisconnectReason, MqttHandler};
+use crate::handler::{DisconnectReason, HandlerEvent, MqttHandler};
 use crate::packet::Disconnect;
 use crate::registry::{ClientRegistry, Unregister};
 use crate::Error;
@@ -26,7 +26,7 @@ pub(crate) struct Registration {
 }
 
 impl<H: MqttHandler> Supervised for Connection<H> {
-    fn restarting(&mut self, _ctx: &mut Self::Context) {
+    fn restarting(&mut self, ctx: &mut Self::Context) {
         // Everything spawned on the old context is gone, so are its handles.
         self.link = None;
         self.timer = None;
@@ -42,14 +42,14 @@ impl<H: MqttHandler> Supervised for Connection<H> {
             .crashed
             .take()
             .unwrap_or_else(|| "stopped unexpectedly".into());
-        tracing::warn!(client_id = %self.client_id, %message, "MQTT connection restarting after a crash");
+        tracing::warn!(client_id = %self.client.client_id(), %message, "MQTT connection restarting after a crash");
         // Waiting callers keep waiting: their replies live in the protocol,
         // which the restart keeps. The next connect resumes the session.
         let reason = DisconnectReason::Crashed {
             message,
             restarting: true,
         };
-        self.call_handler(|handler, cx| handler.disconnected(&reason, cx));
+        self.deliver(HandlerEvent::Disconnected(reason), ctx);
         self.attempt = self.attempt.max(1);
     }
 }
@@ -69,18 +69,15 @@ impl<H: MqttHandler> Connection<H> {
                 .map(|s| (*s).to_owned())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "non-string panic payload".to_owned());
-            tracing::error!(client_id = %self.client_id, %message, "MQTT connection actor panicked");
+            tracing::error!(client_id = %self.client.client_id(), %message, "MQTT connection actor panicked");
             self.crashed = Some(message);
             ctx.stop();
         }
     }
 
     /// Stopped for good: every waiter learns it, the registry forgets us.
-    /// Runs once, whichever path got here first.
+    /// Safe to run more than once.
     pub(super) fn finish(&mut self) {
-        if self.phase == Phase::Stopped && self.client.is_none() {
-            return;
-        }
         self.phase = Phase::Stopped;
         self.finished = true;
         if let Some(first) = self.first_connect.take() {
@@ -103,7 +100,6 @@ impl<H: MqttHandler> Connection<H> {
                 });
             }
         }
-        self.client = None;
     }
 
     /// A supervised connection restarted after stopping for good: stay

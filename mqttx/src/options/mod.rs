@@ -2,6 +2,8 @@
 //! on the connection.
 
 mod backoff;
+mod proxy;
+pub(crate) mod tls;
 mod transport;
 mod url;
 
@@ -11,6 +13,8 @@ use bytes::Bytes;
 use bytestring::ByteString;
 
 pub use backoff::Backoff;
+pub use proxy::Proxy;
+pub use tls::TlsOptions;
 pub use transport::Transport;
 
 use crate::handler::MqttHandler;
@@ -58,6 +62,10 @@ pub struct ConnectOptions<H = ()> {
     pub(crate) port: Option<u16>,
     pub(crate) transport: Transport,
     pub(crate) ws_path: String,
+    /// Servers after the first (`host`, `port`), tried in order on failover.
+    pub(crate) more_servers: Vec<(String, Option<u16>)>,
+    pub(crate) tls: TlsOptions,
+    pub(crate) proxy: Option<Proxy>,
     pub(crate) client_id: ByteString,
     pub(crate) username: Option<ByteString>,
     pub(crate) password: Option<Bytes>,
@@ -89,6 +97,9 @@ impl ConnectOptions<()> {
             port: None,
             transport: Transport::Tcp,
             ws_path: "/mqtt".into(),
+            more_servers: Vec::new(),
+            tls: TlsOptions::default(),
+            proxy: None,
             client_id: client_id.into(),
             username: None,
             password: None,
@@ -137,6 +148,70 @@ impl<H> ConnectOptions<H> {
     /// The HTTP path of a WebSocket transport (default `/mqtt`).
     pub fn ws_path(mut self, path: impl Into<String>) -> Self {
         self.ws_path = path.into();
+        self
+    }
+
+    /// TLS settings for [`Transport::Tls`] and [`Transport::Wss`]: trusted
+    /// roots, client certificate, server name (see [`TlsOptions`]; the
+    /// default verifies the server against Mozilla's roots).
+    pub fn tls(mut self, tls: TlsOptions) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// Tunnel the connection through an HTTP proxy (`CONNECT`), whatever
+    /// the transport.
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.proxy = Some(proxy);
+        self
+    }
+
+    /// Another broker to fail over to, after those already listed (the
+    /// first is the one given to [`new`](ConnectOptions::new)). All servers
+    /// share the transport, TLS settings, proxy and session options.
+    ///
+    /// [`Client::connect`](crate::Client::connect) tries the servers in
+    /// order and takes the first that accepts. When an attempt fails, the
+    /// next server is tried at once; only when every server has failed in
+    /// turn does the client wait out the backoff before the next round.
+    /// When an established connection is lost, the client waits the first
+    /// backoff delay and then tries the *next* server in the list (so a
+    /// broker that went down is not insisted on), wrapping around. The
+    /// backoff grows per round of failures and is reset by a CONNACK.
+    ///
+    /// A failure that retrying cannot fix (bad credentials, an untrusted
+    /// certificate, ...) ends `Client::connect` at once, without trying the
+    /// other servers. An MQTT 5 server that names another one (Server
+    /// Reference with *Use another server* / *Server moved*) sends the next
+    /// attempt there, once.
+    ///
+    /// ```
+    /// use mqttx::ConnectOptions;
+    ///
+    /// let opts = ConnectOptions::new("mqtt-a.internal", "c1")
+    ///     .port(1883)
+    ///     .add_server("mqtt-b.internal", 1883)
+    ///     .add_server("mqtt-c.internal", 1884);
+    /// assert_eq!(
+    ///     opts.server_list(),
+    ///     [("mqtt-a.internal", 1883), ("mqtt-b.internal", 1883), ("mqtt-c.internal", 1884)]
+    /// );
+    /// ```
+    pub fn add_server(mut self, host: impl Into<String>, port: u16) -> Self {
+        self.more_servers.push((host.into(), Some(port)));
+        self
+    }
+
+    /// Replaces every server, the first included, with this list (in
+    /// failover order, see [`add_server`](Self::add_server)). An empty list
+    /// leaves the options unchanged.
+    pub fn servers<S: Into<String>>(mut self, servers: impl IntoIterator<Item = (S, u16)>) -> Self {
+        let mut servers = servers.into_iter().map(|(host, port)| (host.into(), Some(port)));
+        if let Some((host, port)) = servers.next() {
+            self.host = host;
+            self.port = port;
+            self.more_servers = servers.collect();
+        }
         self
     }
 
@@ -289,6 +364,9 @@ impl<H> ConnectOptions<H> {
             port: self.port,
             transport: self.transport,
             ws_path: self.ws_path,
+            more_servers: self.more_servers,
+            tls: self.tls,
+            proxy: self.proxy,
             client_id: self.client_id,
             username: self.username,
             password: self.password,
@@ -323,9 +401,57 @@ impl<H> ConnectOptions<H> {
         self.transport
     }
 
+    /// Every server in failover order, with the port each will use.
+    pub fn server_list(&self) -> Vec<(&str, u16)> {
+        std::iter::once((self.host.as_str(), self.port))
+            .chain(
+                self.more_servers
+                    .iter()
+                    .map(|(host, port)| (host.as_str(), *port)),
+            )
+            .map(|(host, port)| (host, port.unwrap_or_else(|| self.transport.default_port())))
+            .collect()
+    }
+
+    /// The TLS settings.
+    pub fn tls_options(&self) -> &TlsOptions {
+        &self.tls
+    }
+
+    /// The HTTP proxy, if one is set.
+    pub fn proxy_settings(&self) -> Option<&Proxy> {
+        self.proxy.as_ref()
+    }
+
     /// The client identifier as configured.
     pub fn client_identifier(&self) -> &str {
         &self.client_id
+    }
+
+    /// Every server as a transport endpoint, in failover order, sharing one
+    /// set of transport settings.
+    pub(crate) fn endpoints(&self) -> Vec<crate::transport::Endpoint> {
+        let settings = std::sync::Arc::new(crate::transport::Settings {
+            ws_path: self.ws_path.clone(),
+            tls: self.tls.clone(),
+            proxy: self.proxy.clone(),
+            // A frame may pack several packets; twice the packet limit
+            // leaves room for that and still bounds what is buffered.
+            max_ws_message: usize::try_from(self.max_packet_size)
+                .unwrap_or(usize::MAX)
+                .saturating_mul(2)
+                .max(64 * 1024),
+            tls_config: std::sync::Mutex::new(None),
+        });
+        self.server_list()
+            .into_iter()
+            .map(|(host, port)| crate::transport::Endpoint {
+                host: host.to_owned(),
+                port,
+                transport: self.transport,
+                settings: std::sync::Arc::clone(&settings),
+            })
+            .collect()
     }
 
     /// The sans-IO protocol configuration these options describe.
@@ -356,19 +482,19 @@ impl<H> ConnectOptions<H> {
 
     /// Rejects combinations that cannot work, before anything is started.
     pub(crate) fn validate(&self) -> Result<(), crate::Error> {
-        if !self.transport.available() {
-            return Err(crate::Error::InvalidOptions(format!(
-                "the {:?} transport is not available in this version of mqttx yet; use Transport::Tcp",
-                self.transport
-            )));
+        if self.server_list().iter().any(|(host, _)| host.is_empty()) {
+            return Err(crate::Error::InvalidOptions("a server's host is empty".into()));
         }
         if self.session_store.is_some() && self.client_id.is_empty() {
             return Err(crate::Error::InvalidOptions(
                 "a session store needs a client id: the session is kept under it".into(),
             ));
         }
-        if self.host.is_empty() {
-            return Err(crate::Error::InvalidOptions("the host is empty".into()));
+        if matches!(self.transport, Transport::Ws | Transport::Wss) && !self.ws_path.starts_with('/') {
+            return Err(crate::Error::InvalidOptions(format!(
+                "ws_path {:?} must start with '/'",
+                self.ws_path
+            )));
         }
         if self.keepalive.as_secs() > u64::from(u16::MAX) {
             return Err(crate::Error::InvalidOptions(

@@ -23,8 +23,8 @@ impl Transport {
         }
     }
 
-    /// Whether this build can open this transport yet.
-    pub(crate) fn available(self) -> bool {
-        matches!(self, Transport::Tcp)
+    /// Whether this transport runs over TLS.
+    pub fn is_secure(self) -> bool {
+        matches!(self, Transport::Tls | Transport::Wss)
     }
 }

@@ -36,7 +36,7 @@ pub struct Config {
     /// absent) bounds incoming topic aliases.
     pub connect_properties: ConnectProperties,
     /// Our outgoing window of QoS 1/2 publishes; the server's Receive
-    /// Maximum may lower it. Default 100.
+    /// Maximum may lower it. Default 100; 0 counts as 1.
     pub max_inflight: u16,
     /// Commands that may wait behind the window or while offline. Default 10,000.
     pub max_queued: usize,

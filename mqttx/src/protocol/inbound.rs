@@ -4,7 +4,8 @@
 use std::time::Instant;
 
 use crate::packet::{
-    Disconnect, Packet, PacketId, PubAck, PubComp, PubRec, PubRel, Publish, QoS, ReasonCode, SubAck, UnsubAck,
+    AckProperties, Disconnect, Packet, PacketId, PubAck, PubComp, PubRec, PubRel, Publish, QoS, ReasonCode,
+    SubAck, UnsubAck,
 };
 
 use super::incoming::Qos2;
@@ -58,12 +59,15 @@ impl<T> Protocol<T> {
                 Ok(())
             }
             (State::Connected, Packet::PubComp(comp)) => self.on_pubcomp(comp, now),
-            (State::Connected, Packet::SubAck(suback)) => self.on_suback(suback),
-            (State::Connected, Packet::UnsubAck(unsuback)) => self.on_unsuback(unsuback),
+            (State::Connected, Packet::SubAck(suback)) => self.on_suback(suback, now),
+            (State::Connected, Packet::UnsubAck(unsuback)) => self.on_unsuback(unsuback, now),
             (State::Connected, Packet::PingResp) => {
                 self.keep_alive.on_pingresp();
                 Ok(())
             }
+            // Read before the transport closed: there is no connection left
+            // to break, so leftovers are dropped rather than reported.
+            (State::Offline | State::Closed, _) => Ok(()),
             (_, packet) => Err(ProtocolError::violation(unexpected(&packet))),
         }
     }
@@ -148,7 +152,10 @@ impl<T> Protocol<T> {
         slot.stage = Stage::Released {
             pubrec: rec.reason_code,
         };
-        slot.sent_at = Some(now);
+        if slot.sent_at.replace(now).is_none() {
+            // Acknowledged before its resend came up: it is on the wire now.
+            self.outgoing.resend.retain(|&waiting| waiting != id);
+        }
         let seq = slot.seq;
         self.journal(|| SessionChange::Released { seq });
         self.send(Packet::PubRel(PubRel::new(id)));
@@ -173,13 +180,7 @@ impl<T> Protocol<T> {
     }
 
     /// Ends an outgoing flow: frees its id and window slot, reports it.
-    fn finish(
-        &mut self,
-        id: PacketId,
-        code: ReasonCode,
-        properties: crate::packet::AckProperties,
-        now: Instant,
-    ) {
+    fn finish(&mut self, id: PacketId, code: ReasonCode, properties: AckProperties, now: Instant) {
         let Some(slot) = self.outgoing.remove(id) else {
             return;
         };
@@ -202,7 +203,7 @@ impl<T> Protocol<T> {
         self.pump(now);
     }
 
-    fn on_suback(&mut self, suback: SubAck) -> Result<(), ProtocolError> {
+    fn on_suback(&mut self, suback: SubAck, now: Instant) -> Result<(), ProtocolError> {
         match self.subscriptions.pending.get(&suback.packet_id) {
             None => return Ok(()),
             Some((_, Control::Subscribe { filters, .. })) if filters.len() == suback.reason_codes.len() => {}
@@ -235,10 +236,12 @@ impl<T> Protocol<T> {
                 });
             }
         }
+        // A packet id came free: anything waiting for one can go.
+        self.pump(now);
         Ok(())
     }
 
-    fn on_unsuback(&mut self, unsuback: UnsubAck) -> Result<(), ProtocolError> {
+    fn on_unsuback(&mut self, unsuback: UnsubAck, now: Instant) -> Result<(), ProtocolError> {
         let v5 = self.is_v5();
         match self.subscriptions.pending.get(&unsuback.packet_id) {
             None => return Ok(()),
@@ -265,6 +268,7 @@ impl<T> Protocol<T> {
                 });
             }
         }
+        self.pump(now);
         Ok(())
     }
 
@@ -282,8 +286,8 @@ fn unexpected(packet: &Packet) -> &'static str {
         Packet::Unsubscribe(_) => "UNSUBSCRIBE from the server",
         Packet::PingReq => "PINGREQ from the server",
         Packet::ConnAck(_) => "CONNACK when none was expected",
-        Packet::Auth(_) => "AUTH on MQTT 3.1.1 or without a connection",
-        Packet::Disconnect(_) => "DISCONNECT from the server on MQTT 3.1.1 or without a connection",
+        Packet::Auth(_) => "AUTH on MQTT 3.1.1",
+        Packet::Disconnect(_) => "DISCONNECT from the server on MQTT 3.1.1",
         Packet::Publish(_) => "PUBLISH before CONNACK",
         Packet::PubAck(_) | Packet::PubRec(_) | Packet::PubRel(_) | Packet::PubComp(_) => {
             "publish acknowledgement before CONNACK"

@@ -14,7 +14,9 @@ pub(crate) struct KeepAlive {
 
 impl KeepAlive {
     /// Starts over with `seconds` (ours or the server's Server Keep Alive).
-    pub(crate) fn reset(&mut self, seconds: u16, ping_timeout: Option<Duration>) {
+    /// `now` stands in for the last send if CONNECT was never taken.
+    pub(crate) fn reset(&mut self, seconds: u16, ping_timeout: Option<Duration>, now: Instant) {
+        self.last_sent.get_or_insert(now);
         self.interval = (seconds > 0).then(|| Duration::from_secs(u64::from(seconds)));
         self.ping_timeout = ping_timeout.or(self.interval).unwrap_or_default();
         self.ping_sent = None;

@@ -30,6 +30,7 @@ pub use crate::packet::*;
 mod alias;
 mod commands;
 mod config;
+mod control;
 mod error;
 mod event;
 mod inbound;
@@ -41,6 +42,7 @@ mod packet_ids;
 mod persist;
 #[allow(clippy::module_inception)] // the state machine is the module's subject
 mod protocol;
+mod publish;
 mod session;
 mod subscriptions;
 

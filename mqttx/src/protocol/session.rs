@@ -63,7 +63,7 @@ impl<T> Protocol<T> {
             // We hold no session the server could be resuming [MQTT-3.2.2-4].
             return Err(ProtocolError::violation("Session Present after a Clean Start"));
         }
-        self.apply_negotiated(&connack);
+        self.apply_negotiated(&connack, now);
         self.state = State::Connected;
         self.connected_once = true;
         self.generation += 1;
@@ -82,7 +82,7 @@ impl<T> Protocol<T> {
         Ok(())
     }
 
-    fn apply_negotiated(&mut self, connack: &ConnAck) {
+    fn apply_negotiated(&mut self, connack: &ConnAck, now: Instant) {
         let properties = &connack.properties;
         self.limits = ServerLimits::from_connack(properties);
         self.aliases_out.reset(self.limits.topic_alias_maximum);
@@ -95,7 +95,7 @@ impl<T> Protocol<T> {
         // Server Keep Alive replaces ours [MQTT-3.1.2-21].
         self.config.keep_alive = properties.server_keep_alive.unwrap_or(self.requested_keep_alive);
         self.keep_alive
-            .reset(self.config.keep_alive, self.config.ping_timeout);
+            .reset(self.config.keep_alive, self.config.ping_timeout, now);
     }
 
     /// The server kept the session: resend every unacknowledged PUBLISH

@@ -1,18 +1,29 @@
-//! The byte streams a connection runs over. Each transport hands the
+//! The byte streams a connection runs over: TCP, TLS, WebSocket and secure
+//! WebSocket, each optionally through an HTTP proxy. Each gives the
 //! connection a read half and a write half; nothing here knows MQTT.
 
+mod proxy;
+mod servers;
 mod tcp;
+mod tls;
+mod tls_error;
+mod ws;
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::options::Transport;
+pub(crate) use servers::Servers;
+pub use tls_error::TlsError;
+
+use crate::options::{Proxy, TlsOptions, Transport};
 use crate::Error;
 
 /// The read side of a transport.
 pub(crate) type ReadHalf = Box<dyn AsyncRead + Unpin>;
-/// The write side of a transport.
+/// The write side of a transport. Writers flush after each batch (TLS and
+/// WebSocket buffer until then; TCP's flush does nothing).
 pub(crate) type WriteHalf = Box<dyn AsyncWrite + Unpin>;
 
 /// Where and how to open a transport.
@@ -21,26 +32,112 @@ pub(crate) struct Endpoint {
     pub(crate) host: String,
     pub(crate) port: u16,
     pub(crate) transport: Transport,
+    pub(crate) settings: Arc<Settings>,
+}
+
+/// What every server of one client shares.
+#[derive(Debug, Default)]
+pub(crate) struct Settings {
+    pub(crate) ws_path: String,
+    pub(crate) tls: TlsOptions,
+    pub(crate) proxy: Option<Proxy>,
+    /// The largest WebSocket message accepted.
+    pub(crate) max_ws_message: usize,
+    /// The rustls configuration, built on first use and kept, so that
+    /// reconnects can resume TLS sessions. A failed build is not kept.
+    pub(crate) tls_config: Mutex<Option<Arc<rustls::ClientConfig>>>,
+}
+
+impl Settings {
+    fn tls_config(&self) -> Result<Arc<rustls::ClientConfig>, Error> {
+        let mut cached = self.tls_config.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(config) = cached.as_ref() {
+            return Ok(Arc::clone(config));
+        }
+        let config = tls::client_config(&self.tls)?;
+        *cached = Some(Arc::clone(&config));
+        Ok(config)
+    }
+}
+
+/// `host:port`, with an IPv6 address in brackets.
+fn authority(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
 }
 
 /// Opens the transport, giving up after `timeout`.
 pub(crate) async fn open(endpoint: Endpoint, timeout: Duration) -> Result<(ReadHalf, WriteHalf), Error> {
-    let opening = async {
-        match endpoint.transport {
-            Transport::Tcp => tcp::open(&endpoint.host, endpoint.port).await,
-            other => Err(Error::InvalidOptions(format!(
-                "the {other:?} transport is not available yet"
-            ))),
-        }
-    };
-    match tokio::time::timeout(timeout, opening).await {
+    match tokio::time::timeout(timeout, open_now(&endpoint)).await {
         Ok(result) => result,
-        Err(_) => Err(Error::Io(std::sync::Arc::new(std::io::Error::new(
+        Err(_) => Err(Error::Io(Arc::new(std::io::Error::new(
             std::io::ErrorKind::TimedOut,
             format!(
-                "no connection to {}:{} within {timeout:?}",
-                endpoint.host, endpoint.port
+                "no {:?} connection to {} within {timeout:?}",
+                endpoint.transport,
+                authority(&endpoint.host, endpoint.port)
             ),
         )))),
     }
+}
+
+async fn open_now(endpoint: &Endpoint) -> Result<(ReadHalf, WriteHalf), Error> {
+    let settings = &endpoint.settings;
+    let (host, port) = (endpoint.host.as_str(), endpoint.port);
+    let stream = match &settings.proxy {
+        Some(proxy) => {
+            let mut stream = tcp::connect(&proxy.host, proxy.port).await?;
+            proxy::tunnel(&mut stream, proxy, host, port).await?;
+            stream
+        }
+        None => tcp::connect(host, port).await?,
+    };
+    let ws_target = |secure| ws::Target {
+        secure,
+        host,
+        port,
+        path: &settings.ws_path,
+        max_message: settings.max_ws_message,
+    };
+    if endpoint.transport == Transport::Tcp {
+        let (read, write) = stream.into_split();
+        return Ok((Box::new(tcp::QuickAck(read)), Box::new(write)));
+    }
+    let stream = tcp::QuickAck(stream);
+    Ok(match endpoint.transport {
+        Transport::Tcp => split(stream),
+        Transport::Tls => split(secure(settings, host, stream).await?),
+        Transport::Ws => split(ws::connect(stream, ws_target(false)).await?),
+        Transport::Wss => {
+            let tls = secure(settings, host, stream).await?;
+            split(ws::connect(tls, ws_target(true)).await?)
+        }
+    })
+}
+
+/// The TLS handshake with `host` over `stream`.
+async fn secure<S>(
+    settings: &Settings,
+    host: &str,
+    stream: S,
+) -> Result<tokio_rustls::client::TlsStream<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    if settings.tls.accept_invalid_certs {
+        tracing::warn!(
+            host,
+            "TLS certificate verification is OFF (danger_accept_invalid_certs): the server is not authenticated"
+        );
+    }
+    let name = tls::server_name(&settings.tls, host)?;
+    tls::connect(settings.tls_config()?, name, stream).await
+}
+
+fn split<S: AsyncRead + AsyncWrite + 'static>(stream: S) -> (ReadHalf, WriteHalf) {
+    let (read, write) = tokio::io::split(stream);
+    (Box::new(read), Box::new(write))
 }

@@ -94,3 +94,17 @@ fn publishes_wait_when_subscribes_hold_every_id() {
     p.pump(now);
     assert_eq!(publishes(&drain(&mut p, now)), [(9, false)]);
 }
+
+#[test]
+fn subscribe_waits_for_a_free_id_and_goes_when_one_is_released() {
+    let now = Instant::now();
+    let mut p = connect_v5(now);
+    publish(&mut p, "t", QoS::AtLeastOnce, 1, now); // id 1
+    drain(&mut p, now);
+    while p.ids.alloc().is_some() {}
+    p.subscribe(subscribe_filters(&["a"]), SubscribeProperties::default(), 2, now);
+    assert!(drain(&mut p, now).is_empty());
+    assert_eq!(p.queued(), 1);
+    p.handle_packet(puback(1), now).unwrap();
+    assert!(matches!(drain(&mut p, now).as_slice(), [Packet::Subscribe(s)] if s.packet_id == id(1)));
+}

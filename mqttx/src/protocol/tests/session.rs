@@ -382,3 +382,17 @@ fn disconnect_fails_every_pending_command_with_closed() {
     publish(&mut p, "t", QoS::AtLeastOnce, 4, now);
     assert_eq!(events(&mut p), [done(4, Err(CommandError::Closed))]);
 }
+
+#[test]
+fn packets_read_after_the_session_ended_are_dropped() {
+    let now = Instant::now();
+    let mut p = connect_v5(now);
+    publish(&mut p, "t", QoS::AtLeastOnce, 1, now);
+    drain(&mut p, now);
+    p.disconnect(Disconnect::default(), now);
+    drain(&mut p, now);
+    events(&mut p);
+    assert_eq!(p.handle_packet(puback(1), now), Ok(()));
+    assert!(drain(&mut p, now).is_empty());
+    assert!(events(&mut p).is_empty());
+}

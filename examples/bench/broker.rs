@@ -1,0 +1,46 @@
+//! The one mosquitto every row runs against.
+
+use mqttx_tests::Broker;
+
+use crate::measure;
+
+pub struct BenchBroker {
+    broker: Broker,
+}
+
+impl BenchBroker {
+    /// Persistence off, no in-flight or queue limits, no connection limit.
+    pub fn start() -> Result<BenchBroker, Box<dyn std::error::Error>> {
+        let broker = Broker::builder()
+            .max_inflight_messages(0)
+            .max_queued_messages(0)
+            .extra_config("max_connections -1\nconnection_messages false\n")
+            .start()?;
+        Ok(BenchBroker { broker })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.broker.port()
+    }
+
+    pub fn cpu_seconds(&self) -> f64 {
+        self.broker.pid().map_or(0.0, measure::pid_cpu_seconds)
+    }
+
+    pub fn version(&self) -> String {
+        let exe = mqttx_tests::find_mosquitto()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let out = std::process::Command::new(exe)
+            .arg("-h")
+            .output()
+            .map(|o| o.stdout)
+            .unwrap_or_default();
+        String::from_utf8_lossy(&out)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_owned()
+    }
+}

@@ -1,0 +1,233 @@
+//! mqttx and rumqttc side by side, in one run, against one mosquitto.
+//!
+//! ```text
+//! cargo run --release -p mqttx-examples --example bench            # the full run
+//! cargo run --release -p mqttx-examples --example bench -- --quick # a smoke run
+//! ```
+//!
+//! Every client gets the same in-flight window (100), payload (64 bytes, a
+//! sequence number first), TCP_NODELAY on, and a fresh pair of connections
+//! per row. The broker is a mosquitto started for the run with persistence
+//! off and no in-flight or queue limits. See BENCHMARKS.md for how to read
+//! the table.
+
+mod broker;
+mod child;
+mod measure;
+mod mqttx_client;
+mod reference;
+mod report;
+mod rumqttc_v4;
+mod rumqttc_v5;
+mod tally;
+
+use std::time::Duration;
+
+use mqttx::QoS;
+
+use broker::BenchBroker;
+use report::{Report, Row};
+
+/// The in-flight window every client gets.
+pub const WINDOW: u16 = 100;
+/// Payload size in bytes.
+pub const PAYLOAD: usize = 64;
+/// Requests a publisher may have waiting on the client's queue.
+pub const PIPELINE: usize = 1000;
+/// A subscriber that receives nothing for this long has lost the rest.
+pub const IDLE: Duration = Duration::from_secs(5);
+
+/// The clients compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    MqttxV5,
+    MqttxV311,
+    RumqttcV5,
+    RumqttcV4,
+}
+
+impl Subject {
+    pub const ALL: [Subject; 4] = [
+        Subject::MqttxV5,
+        Subject::MqttxV311,
+        Subject::RumqttcV5,
+        Subject::RumqttcV4,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Subject::MqttxV5 => "mqttx v5",
+            Subject::MqttxV311 => "mqttx v3.1.1",
+            Subject::RumqttcV5 => "rumqttc v5",
+            Subject::RumqttcV4 => "rumqttc v4",
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Subject::MqttxV5 => "mqttx-v5",
+            Subject::MqttxV311 => "mqttx-v311",
+            Subject::RumqttcV5 => "rumqttc-v5",
+            Subject::RumqttcV4 => "rumqttc-v4",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Subject> {
+        Subject::ALL.into_iter().find(|s| s.key() == key)
+    }
+}
+
+/// What the command line asked for.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub messages: u32,
+    pub round_trips: u32,
+    pub fan_in_connections: u32,
+    pub idle_connections: u32,
+    pub rumqttc_v5_idle_connections: u32,
+    pub rows: String,
+}
+
+impl Plan {
+    fn from_args() -> Plan {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let quick = args.iter().any(|a| a == "--quick");
+        let mut plan = if quick {
+            Plan {
+                messages: 20_000,
+                round_trips: 1_000,
+                fan_in_connections: 20,
+                idle_connections: 500,
+                rumqttc_v5_idle_connections: 50,
+                rows: "abcde".into(),
+            }
+        } else {
+            Plan {
+                messages: 200_000,
+                round_trips: 10_000,
+                fan_in_connections: 100,
+                idle_connections: 10_000,
+                // rumqttc v5 keeps ~14 MB per connection: 10,000 would need 140 GB.
+                rumqttc_v5_idle_connections: 200,
+                rows: "abcde".into(),
+            }
+        };
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            let mut value = || it.next().and_then(|v| v.parse::<u32>().ok());
+            match arg.as_str() {
+                "--messages" => plan.messages = value().unwrap_or(plan.messages),
+                "--round-trips" => plan.round_trips = value().unwrap_or(plan.round_trips),
+                "--idle" => plan.idle_connections = value().unwrap_or(plan.idle_connections),
+                "--rows" => plan.rows = it.next().cloned().unwrap_or_default(),
+                _ => {}
+            }
+        }
+        plan
+    }
+
+    fn wants(&self, row: char) -> bool {
+        self.rows.contains(row)
+    }
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    if let Some(row) = child::run_if_child() {
+        println!("{}", row.encode());
+        return Ok(());
+    }
+    let plan = Plan::from_args();
+    measure::raise_open_file_limit();
+    let broker = BenchBroker::start()?;
+    println!(
+        "mosquitto {} on port {}; {plan:?}",
+        broker.version(),
+        broker.port()
+    );
+    let mut report = Report::default();
+
+    if plan.wants('a') {
+        for qos in [0u8, 1, 2] {
+            for subject in Subject::ALL {
+                report.push(child::measure(
+                    &broker,
+                    &format!("throughput {qos} {}", plan.messages),
+                    subject,
+                ));
+            }
+        }
+    }
+    if plan.wants('b') {
+        for qos in [0u8, 1] {
+            for subject in Subject::ALL {
+                report.push(child::measure(
+                    &broker,
+                    &format!("latency {qos} {}", plan.round_trips),
+                    subject,
+                ));
+            }
+        }
+    }
+    if plan.wants('c') {
+        for subject in Subject::ALL {
+            let args = format!("fan-in {} {}", plan.fan_in_connections, plan.messages);
+            report.push(child::measure(&broker, &args, subject));
+        }
+    }
+    if plan.wants('d') {
+        for subject in Subject::ALL {
+            let n = if subject == Subject::RumqttcV5 {
+                plan.rumqttc_v5_idle_connections
+            } else {
+                plan.idle_connections
+            };
+            report.push(child::measure(&broker, &format!("scale {n}"), subject));
+        }
+    }
+    if plan.wants('e') {
+        let before = broker.cpu_seconds();
+        let mut row = reference::mosquitto_pub_sub(broker.port(), plan.messages);
+        row.broker_cpu = broker.cpu_seconds() - before;
+        report.push(row);
+    }
+    report.print();
+    Ok(())
+}
+
+pub async fn throughput(subject: Subject, port: u16, qos: QoS, count: u32) -> Row {
+    match subject {
+        Subject::MqttxV5 => mqttx_client::throughput(port, mqttx::ProtocolVersion::V5, qos, count).await,
+        Subject::MqttxV311 => mqttx_client::throughput(port, mqttx::ProtocolVersion::V311, qos, count).await,
+        Subject::RumqttcV5 => rumqttc_v5::throughput(port, qos, count).await,
+        Subject::RumqttcV4 => rumqttc_v4::throughput(port, qos, count).await,
+    }
+}
+
+pub async fn latency(subject: Subject, port: u16, qos: QoS, n: u32) -> Row {
+    match subject {
+        Subject::MqttxV5 => mqttx_client::latency(port, mqttx::ProtocolVersion::V5, qos, n).await,
+        Subject::MqttxV311 => mqttx_client::latency(port, mqttx::ProtocolVersion::V311, qos, n).await,
+        Subject::RumqttcV5 => rumqttc_v5::latency(port, qos, n).await,
+        Subject::RumqttcV4 => rumqttc_v4::latency(port, qos, n).await,
+    }
+}
+
+pub async fn fan_in(subject: Subject, port: u16, connections: u32, count: u32) -> Row {
+    match subject {
+        Subject::MqttxV5 => mqttx_client::fan_in(port, mqttx::ProtocolVersion::V5, connections, count).await,
+        Subject::MqttxV311 => {
+            mqttx_client::fan_in(port, mqttx::ProtocolVersion::V311, connections, count).await
+        }
+        Subject::RumqttcV5 => rumqttc_v5::fan_in(port, connections, count).await,
+        Subject::RumqttcV4 => rumqttc_v4::fan_in(port, connections, count).await,
+    }
+}
+
+pub async fn scale(subject: Subject, port: u16, n: u32) -> Row {
+    match subject {
+        Subject::MqttxV5 => mqttx_client::scale(port, mqttx::ProtocolVersion::V5, n).await,
+        Subject::MqttxV311 => mqttx_client::scale(port, mqttx::ProtocolVersion::V311, n).await,
+        Subject::RumqttcV5 => rumqttc_v5::scale(port, n).await,
+        Subject::RumqttcV4 => rumqttc_v4::scale(port, n).await,
+    }
+}

@@ -1,0 +1,241 @@
+//! The mqttx side of every scenario.
+
+use std::collections::VecDeque;
+use std::future::IntoFuture;
+use std::time::{Duration, Instant};
+
+use mqttx::{Client, ConnectOptions, HandlerContext, MqttHandler, ProtocolVersion, Publish, QoS};
+use tokio::sync::mpsc;
+
+use crate::measure::{percentile, rss_bytes};
+use crate::report::Row;
+use crate::tally::{payload, settle, SharedTally, Tally};
+use crate::{PIPELINE, WINDOW};
+
+const TOPIC: &str = "bench/mqttx";
+
+fn options(port: u16, id: String, version: ProtocolVersion) -> ConnectOptions {
+    ConnectOptions::new("127.0.0.1", id)
+        .port(port)
+        .protocol_version(version)
+        .max_inflight(WINDOW)
+}
+
+/// Counts sequence numbers as they arrive.
+struct Counter(SharedTally);
+
+impl MqttHandler for Counter {
+    fn message(&mut self, msg: &Publish, _ctx: &mut HandlerContext<'_>) {
+        self.0.borrow_mut().record(&msg.payload);
+    }
+}
+
+/// Publishes `seqs` keeping up to PIPELINE requests outstanding, the way an
+/// application that does not wait for each acknowledgement would.
+async fn publish_all(client: &Client, topic: &str, qos: QoS, seqs: impl Iterator<Item = u32>) {
+    let mut pending = VecDeque::with_capacity(PIPELINE);
+    for n in seqs {
+        pending.push_back(
+            client
+                .publish(topic.to_owned(), payload(n))
+                .qos(qos)
+                .into_future(),
+        );
+        if pending.len() >= PIPELINE {
+            if let Some(oldest) = pending.pop_front() {
+                let _ = oldest.await;
+            }
+        }
+    }
+    for rest in pending {
+        let _ = rest.await;
+    }
+}
+
+pub async fn throughput(port: u16, version: ProtocolVersion, qos: QoS, count: u32) -> Row {
+    let tally = Tally::shared(count);
+    let sub_opts = options(port, format!("mqttx-sub-{version:?}"), version).handler(Counter(tally.clone()));
+    let sub = Client::connect(sub_opts).await.expect("subscriber connects");
+    sub.subscribe(TOPIC, qos).await.expect("subscribed");
+    let publisher = Client::connect(options(port, format!("mqttx-pub-{version:?}"), version))
+        .await
+        .expect("connects");
+
+    let start = Instant::now();
+    publish_all(&publisher, TOPIC, qos, 0..count).await;
+    let outcome = settle(&tally, start).await;
+    let _ = publisher.disconnect().await;
+    let _ = sub.disconnect().await;
+    Row {
+        messages: u64::from(count),
+        elapsed: outcome.elapsed,
+        lost: outcome.lost,
+        duplicates: outcome.duplicates,
+        ..Row::default()
+    }
+}
+
+/// Answers every ping with a pong carrying the same payload.
+struct Echo(QoS);
+
+impl MqttHandler for Echo {
+    fn message(&mut self, msg: &Publish, ctx: &mut HandlerContext<'_>) {
+        ctx.publish(Publish::new("bench/mqttx/pong", msg.payload.clone()).qos(self.0));
+    }
+}
+
+/// Hands pongs to the measuring loop.
+struct Forward(mpsc::UnboundedSender<()>);
+
+impl MqttHandler for Forward {
+    fn message(&mut self, _msg: &Publish, _ctx: &mut HandlerContext<'_>) {
+        let _ = self.0.send(());
+    }
+}
+
+pub async fn latency(port: u16, version: ProtocolVersion, qos: QoS, n: u32) -> Row {
+    let echo = Client::connect(options(port, format!("mqttx-echo-{version:?}"), version).handler(Echo(qos)))
+        .await
+        .expect("echo connects");
+    echo.subscribe("bench/mqttx/ping", qos).await.expect("subscribed");
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let pinger =
+        Client::connect(options(port, format!("mqttx-ping-{version:?}"), version).handler(Forward(tx)))
+            .await
+            .expect("pinger connects");
+    pinger
+        .subscribe("bench/mqttx/pong", qos)
+        .await
+        .expect("subscribed");
+
+    let mut samples = Vec::with_capacity(n as usize);
+    let start = Instant::now();
+    for i in 0..n {
+        let sent = Instant::now();
+        // The request goes out now; its PUBACK is not what we wait for.
+        let publish = pinger
+            .publish("bench/mqttx/ping", payload(i))
+            .qos(qos)
+            .into_future();
+        actix::spawn(async move {
+            let _ = publish.await;
+        });
+        if tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .is_err()
+        {
+            break;
+        }
+        samples.push(sent.elapsed());
+    }
+    let elapsed = start.elapsed();
+    let _ = pinger.disconnect().await;
+    let _ = echo.disconnect().await;
+    latency_row(samples, n, elapsed)
+}
+
+pub fn latency_row(mut samples: Vec<Duration>, n: u32, elapsed: Duration) -> Row {
+    samples.sort();
+    Row {
+        messages: 2 * samples.len() as u64,
+        elapsed,
+        lost: n - samples.len() as u32,
+        p50: Some(percentile(&samples, 0.5)),
+        p99: Some(percentile(&samples, 0.99)),
+        max: samples.last().copied(),
+        ..Row::default()
+    }
+}
+
+pub async fn fan_in(port: u16, version: ProtocolVersion, connections: u32, count: u32) -> Row {
+    let tally = Tally::shared(count);
+    let sub_opts =
+        options(port, format!("mqttx-fanin-sub-{version:?}"), version).handler(Counter(tally.clone()));
+    let sub = Client::connect(sub_opts).await.expect("subscriber connects");
+    sub.subscribe("bench/mqttx/fanin/+", QoS::AtLeastOnce)
+        .await
+        .expect("subscribed");
+    let rss_before = rss_bytes();
+    let mut publishers = Vec::new();
+    for c in 0..connections {
+        let id = format!("mqttx-fanin-{version:?}-{c}");
+        publishers.push(
+            Client::connect(options(port, id, version))
+                .await
+                .expect("publisher connects"),
+        );
+    }
+    let per = count / connections;
+    let start = Instant::now();
+    let tasks: Vec<_> = publishers
+        .iter()
+        .enumerate()
+        .map(|(c, client)| {
+            let client = client.clone();
+            let c = c as u32;
+            let last = if c + 1 == connections {
+                count
+            } else {
+                (c + 1) * per
+            };
+            actix::spawn(async move {
+                let topic = format!("bench/mqttx/fanin/{c}");
+                publish_all(&client, &topic, QoS::AtLeastOnce, c * per..last).await;
+            })
+        })
+        .collect();
+    for task in tasks {
+        let _ = task.await;
+    }
+    let outcome = settle(&tally, start).await;
+    let rss = rss_bytes().saturating_sub(rss_before);
+    for client in &publishers {
+        let _ = client.disconnect().await;
+    }
+    let _ = sub.disconnect().await;
+    Row {
+        messages: u64::from(count),
+        elapsed: outcome.elapsed,
+        lost: outcome.lost,
+        duplicates: outcome.duplicates,
+        note: format!("{:.1} MB resident for {connections} publishers", rss as f64 / 1e6),
+        ..Row::default()
+    }
+}
+
+pub async fn scale(port: u16, version: ProtocolVersion, n: u32) -> Row {
+    let rss_before = rss_bytes();
+    let start = Instant::now();
+    let mut clients = Vec::with_capacity(n as usize);
+    let batch = 256;
+    let mut next = 0;
+    while next < n {
+        let upto = (next + batch).min(n);
+        let connecting: Vec<_> = (next..upto)
+            .map(|i| {
+                let opts = options(port, format!("mqttx-idle-{version:?}-{i}"), version);
+                actix::spawn(Client::connect(opts))
+            })
+            .collect();
+        for c in connecting {
+            if let Ok(Ok(client)) = c.await {
+                clients.push(client);
+            }
+        }
+        next = upto;
+    }
+    let elapsed = start.elapsed();
+    let connected = clients.len() as u32;
+    let rss = rss_bytes().saturating_sub(rss_before);
+    let row = Row {
+        elapsed,
+        lost: n - connected,
+        rss_per_connection: Some(rss as f64 / f64::from(connected.max(1))),
+        note: format!("{connected} connections"),
+        ..Row::default()
+    };
+    for client in &clients {
+        let _ = client.disconnect().await;
+    }
+    row
+}

@@ -1,0 +1,91 @@
+//! Handing events to the handler, and driving its async work from the
+//! actor's context without ever blocking the actor.
+
+use std::pin::Pin;
+use std::task::{self, Poll};
+use std::time::Instant;
+
+use actix::{ActorContext, ActorFuture, AsyncContext, Context, Running};
+
+use super::{Connection, DISCONNECT_GRACE};
+use crate::handler::{HandlerEvent, Io, MqttHandler};
+
+impl<H: MqttHandler> Connection<H> {
+    /// Gives `event` to the handler now, or after the work in progress.
+    pub(super) fn deliver(&mut self, event: HandlerEvent, ctx: &mut Context<Self>) {
+        let io = Io {
+            protocol: &mut self.protocol,
+            client: &self.client,
+        };
+        self.handler.deliver(event, io);
+        self.drive_handler(ctx);
+    }
+
+    /// Makes sure something polls the handler's async work. Called after
+    /// each delivery, and from `started`: a supervised restart drops the
+    /// context's futures but not the work, which lives in the actor.
+    pub(super) fn drive_handler(&mut self, ctx: &mut Context<Self>) {
+        if self.handler.driven || !self.handler.is_busy() {
+            return;
+        }
+        self.handler.driven = true;
+        ctx.spawn(DriveHandler);
+    }
+
+    /// After a restart: the old driver is gone with the context.
+    pub(super) fn resume_handler(&mut self, ctx: &mut Context<Self>) {
+        self.handler.driven = false;
+        self.handler.stop_deadline = None;
+        self.drive_handler(ctx);
+    }
+
+    /// Asked to stop: the handler first finishes its async work and the
+    /// events waiting for it (messages already acknowledged), for at most
+    /// the disconnect grace period.
+    pub(super) fn stop_after_handler(&mut self, ctx: &mut Context<Self>) -> Running {
+        if !self.handler.is_busy() {
+            return Running::Stop;
+        }
+        let now = Instant::now();
+        match self.handler.stop_deadline {
+            Some(deadline) if now >= deadline => Running::Stop,
+            Some(_) => Running::Continue,
+            None => {
+                self.handler.stop_deadline = Some(now + DISCONNECT_GRACE);
+                ctx.run_later(DISCONNECT_GRACE, |_, ctx| ctx.stop());
+                Running::Continue
+            }
+        }
+    }
+}
+
+/// Polls the handler's async work with the actor at hand, so the work's
+/// publishes and AUTH answers go out in the next write.
+struct DriveHandler;
+
+impl<H: MqttHandler> ActorFuture<Connection<H>> for DriveHandler {
+    type Output = ();
+
+    fn poll(
+        self: Pin<&mut Self>,
+        act: &mut Connection<H>,
+        ctx: &mut Context<Connection<H>>,
+        task: &mut task::Context<'_>,
+    ) -> Poll<()> {
+        loop {
+            let polled = act.handler.poll(task, &mut act.protocol, &act.client);
+            act.pump(ctx);
+            if polled.is_pending() {
+                return Poll::Pending;
+            }
+            // The pump may have handed over new events meanwhile.
+            if !act.handler.is_busy() {
+                act.handler.driven = false;
+                if act.handler.stop_deadline.is_some() {
+                    ctx.stop();
+                }
+                return Poll::Ready(());
+            }
+        }
+    }
+}

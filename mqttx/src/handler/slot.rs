@@ -1,0 +1,193 @@
+//! Where the connection keeps its handler: at hand, or lent to the async
+//! work of one event while later events wait their turn.
+
+use std::collections::VecDeque;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytestring::ByteString;
+
+use super::{contain, AuthResponse, Handled, HandlerContext, HandlerEvent, HandlerTask, MqttHandler};
+use super::{Subscription, MAX_HANDLER_BACKLOG};
+use crate::connection::Reply;
+use crate::packet::{Auth, AuthProperties, ReasonCode};
+use crate::protocol::Protocol;
+use crate::Client;
+
+/// The async work of one event, holding the handler.
+struct Lent<H> {
+    task: HandlerTask<H>,
+    /// The Authentication Method to answer with, when the event is AUTH.
+    auth_method: Option<Option<ByteString>>,
+}
+
+/// The connection's handler and the events waiting for it. It lives in the
+/// actor struct, so a supervised restart keeps all of it, the work in
+/// progress included; only the waker-driven polling must be set up again.
+pub(crate) struct Slot<H> {
+    /// `None` while lent (or lost to a panic in its async work).
+    handler: Option<H>,
+    lent: Option<Lent<H>>,
+    backlog: VecDeque<HandlerEvent>,
+    subscriptions: Option<Vec<Subscription>>,
+    type_name: &'static str,
+    /// Whether a future on the actor's context is polling [`Slot::poll`].
+    pub(crate) driven: bool,
+    /// The actor was asked to stop while the handler was busy: it stops
+    /// once the handler is done, or at this deadline.
+    pub(crate) stop_deadline: Option<Instant>,
+}
+
+/// What the connection passes to a handler call.
+pub(crate) struct Io<'a> {
+    pub(crate) protocol: &'a mut Protocol<Reply>,
+    pub(crate) client: &'a Client,
+}
+
+impl<H: MqttHandler> Slot<H> {
+    /// Asks the handler for its subscriptions now, while it is at hand.
+    pub(crate) fn new(handler: H) -> Self {
+        let type_name = std::any::type_name::<H>();
+        let subscriptions = contain(type_name, || handler.subscriptions());
+        Slot {
+            handler: Some(handler),
+            lent: None,
+            backlog: VecDeque::new(),
+            subscriptions,
+            type_name,
+            driven: false,
+            stop_deadline: None,
+        }
+    }
+
+    /// The handler's declared subscriptions, the first time only.
+    pub(crate) fn take_subscriptions(&mut self) -> Vec<Subscription> {
+        self.subscriptions.take().unwrap_or_default()
+    }
+
+    /// Whether async work or waiting events need [`poll`](Self::poll).
+    pub(crate) fn is_busy(&self) -> bool {
+        self.lent.is_some() || !self.backlog.is_empty()
+    }
+
+    /// Hands `event` to the handler, or queues it behind the work in progress.
+    pub(crate) fn deliver(&mut self, event: HandlerEvent, io: Io<'_>) {
+        if self.is_busy() {
+            if self.backlog.len() >= MAX_HANDLER_BACKLOG {
+                tracing::error!(
+                    handler = self.type_name,
+                    backlog = self.backlog.len(),
+                    "MQTT handler is too far behind; event dropped"
+                );
+                return;
+            }
+            self.backlog.push_back(event);
+            return;
+        }
+        self.run(event, io);
+    }
+
+    fn run(&mut self, event: HandlerEvent, io: Io<'_>) {
+        let Io { protocol, client } = io;
+        let Some(handler) = self.handler.as_mut() else {
+            tracing::error!(
+                handler = self.type_name,
+                "MQTT handler was lost to a panic; event dropped"
+            );
+            return;
+        };
+        let mut cx = HandlerContext {
+            client,
+            protocol,
+            now: Instant::now(),
+        };
+        let handled = contain(self.type_name, || handler.handle(&event, &mut cx));
+        match handled {
+            None | Some(Handled::Done) => {}
+            Some(Handled::Auth(answer)) => answer_auth(protocol, &event, answer),
+            Some(Handled::Async(token)) => {
+                let Some(handler) = self.handler.take() else {
+                    return;
+                };
+                let auth_method = match &event {
+                    HandlerEvent::Auth(auth) => Some(auth.properties.authentication_method.clone()),
+                    _ => None,
+                };
+                let type_name = self.type_name;
+                let client = client.clone();
+                if let Some(task) = contain(type_name, || handler.handle_async(token, event, client)) {
+                    self.lent = Some(Lent { task, auth_method });
+                }
+            }
+        }
+    }
+
+    /// Drives the work in progress, then the events that waited for it.
+    /// `Ready` once the handler is at hand with nothing waiting.
+    pub(crate) fn poll(
+        &mut self,
+        cx: &mut Context<'_>,
+        protocol: &mut Protocol<Reply>,
+        client: &Client,
+    ) -> Poll<()> {
+        loop {
+            if let Some(lent) = self.lent.as_mut() {
+                let polled = contain(self.type_name, || lent.task.as_mut().poll(cx));
+                match polled {
+                    Some(Poll::Pending) => return Poll::Pending,
+                    Some(Poll::Ready((handler, answer))) => {
+                        let auth_method = self.lent.take().and_then(|lent| lent.auth_method);
+                        self.handler = Some(handler);
+                        if let (Some(method), Some(answer)) = (auth_method, answer) {
+                            answer_with(protocol, method, answer);
+                        }
+                    }
+                    None => {
+                        // The future panicked with the handler inside it.
+                        self.lent = None;
+                    }
+                }
+            }
+            let Some(event) = self.backlog.pop_front() else {
+                return Poll::Ready(());
+            };
+            self.run(event, Io { protocol, client });
+        }
+    }
+}
+
+impl<H> Drop for Slot<H> {
+    fn drop(&mut self) {
+        if self.lent.is_some() || !self.backlog.is_empty() {
+            tracing::warn!(
+                handler = self.type_name,
+                waiting = self.backlog.len(),
+                "the connection stopped while its handler was busy; the work in progress and the waiting events are dropped"
+            );
+        }
+    }
+}
+
+fn answer_auth(protocol: &mut Protocol<Reply>, event: &HandlerEvent, answer: AuthResponse) {
+    if let HandlerEvent::Auth(auth) = event {
+        answer_with(protocol, auth.properties.authentication_method.clone(), answer);
+    }
+}
+
+/// Sends AUTH (Continue authentication) when the handler has more to say.
+fn answer_with(protocol: &mut Protocol<Reply>, method: Option<ByteString>, answer: AuthResponse) {
+    if let AuthResponse::Continue(data) = answer {
+        let reply = Auth {
+            reason_code: ReasonCode::ContinueAuthentication,
+            properties: AuthProperties {
+                authentication_method: method,
+                authentication_data: Some(data),
+                ..AuthProperties::default()
+            },
+        };
+        protocol.auth(reply, Instant::now());
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,119 @@
+//! SUBSCRIBE and UNSUBSCRIBE commands: validated, queued while offline or
+//! out of packet ids, and written without waiting for the publish window.
+
+use std::time::Instant;
+
+use crate::packet::topic::valid_topic_filter;
+use crate::packet::{
+    encoded_len, ByteString, Packet, Subscribe, SubscribeProperties, SubscriptionOptions, Unsubscribe,
+    UnsubscribeProperties,
+};
+
+use super::protocol::{Outbound, State};
+use super::subscriptions::Control;
+use super::{CommandError, Protocol};
+
+impl<T> Protocol<T> {
+    /// Subscribes to `filters`. Completes through one
+    /// [`Event::SubscribeDone`](super::Event::SubscribeDone): on SUBACK (whatever its codes), or right
+    /// away for a local refusal. While offline it waits for the connection.
+    pub fn subscribe(
+        &mut self,
+        filters: Vec<(ByteString, SubscriptionOptions)>,
+        properties: SubscribeProperties,
+        tag: T,
+        now: Instant,
+    ) {
+        let valid = !filters.is_empty() && filters.iter().all(|(filter, _)| valid_topic_filter(filter));
+        let control = Control::Subscribe {
+            filters,
+            properties,
+            tag: Some(tag),
+        };
+        self.control(control, valid, now);
+    }
+
+    /// Unsubscribes from `filters`. Completes through one
+    /// [`Event::UnsubscribeDone`](super::Event::UnsubscribeDone), like [`subscribe`](Self::subscribe).
+    pub fn unsubscribe(
+        &mut self,
+        filters: Vec<ByteString>,
+        properties: UnsubscribeProperties,
+        tag: T,
+        now: Instant,
+    ) {
+        let valid = !filters.is_empty() && filters.iter().all(|filter| valid_topic_filter(filter));
+        let control = Control::Unsubscribe {
+            filters,
+            properties,
+            tag: Some(tag),
+        };
+        self.control(control, valid, now);
+    }
+
+    fn control(&mut self, control: Control<T>, valid: bool, now: Instant) {
+        let refusal = if self.state == State::Closed {
+            Some(CommandError::Closed)
+        } else if !valid {
+            Some(CommandError::InvalidTopic)
+        } else if self.state != State::Connected && self.queued() >= self.config.max_queued {
+            Some(CommandError::QueueFull)
+        } else {
+            None
+        };
+        if let Some(error) = refusal {
+            self.events.extend(control.fail(error));
+        } else if self.state == State::Connected {
+            self.send_control(control, now);
+        } else {
+            self.subscriptions.queue.push_back(control);
+        }
+    }
+
+    /// Writes a SUBSCRIBE/UNSUBSCRIBE now: these never wait for the
+    /// publish window [MQTT-3.3.4-8].
+    fn send_control(&mut self, control: Control<T>, now: Instant) {
+        let _ = now;
+        let Some(id) = self.ids.alloc() else {
+            self.subscriptions.queue.push_front(control);
+            return;
+        };
+        let packet = match &control {
+            Control::Subscribe {
+                filters, properties, ..
+            } => Packet::Subscribe(Subscribe {
+                packet_id: id,
+                filters: filters.clone(),
+                properties: properties.clone(),
+            }),
+            Control::Unsubscribe {
+                filters, properties, ..
+            } => Packet::Unsubscribe(Unsubscribe {
+                packet_id: id,
+                filters: filters.clone(),
+                properties: properties.clone(),
+            }),
+        };
+        let size = encoded_len(&packet, self.config.version).map_err(CommandError::Encode);
+        if let Err(error) = size.and_then(|size| self.limits.check_size(size)) {
+            self.ids.release(id);
+            self.events.extend(control.fail(error));
+            return;
+        }
+        self.subscriptions.sent(id, control);
+        self.transmit.push_back(Outbound::Packet(packet));
+    }
+
+    /// Sends what waited for the connection.
+    pub(crate) fn send_queued_controls(&mut self, now: Instant) {
+        let mut waiting = std::mem::take(&mut self.subscriptions.queue);
+        while let Some(control) = waiting.pop_front() {
+            self.send_control(control, now);
+            if !self.subscriptions.queue.is_empty() {
+                // Out of packet ids: keep the rest, in order, for later.
+                self.subscriptions.queue.extend(waiting.drain(..));
+                break;
+            }
+        }
+    }
+}

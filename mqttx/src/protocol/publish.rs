@@ -1,0 +1,139 @@
+//! Publishing: taking a publish command, and the pump that moves queued
+//! publishes into the window.
+
+use std::time::Instant;
+
+use crate::packet::topic::valid_topic_name;
+use crate::packet::{Packet, PacketId, Publish, QoS, ReasonCode};
+
+use super::outgoing::{Queued, Stage};
+use super::persist::{SessionChange, StoredPublish};
+use super::protocol::{Outbound, State};
+use super::{CommandError, Event, Protocol};
+
+impl<T> Protocol<T> {
+    /// Publishes a message. The packet id is assigned here (leave it
+    /// `None`); DUP, Topic Alias and Subscription Identifiers set by the
+    /// caller are cleared, since they are the protocol's to manage.
+    ///
+    /// Completes through one [`Event::PublishDone`] carrying `tag`: right
+    /// away for a local refusal, when handed out by `poll_transmit` for
+    /// QoS 0, on PUBACK for QoS 1, on PUBCOMP for QoS 2. While offline QoS
+    /// 1/2 wait in the queue; QoS 0 fails with `NotConnected`.
+    pub fn publish(&mut self, mut publish: Publish, tag: T, now: Instant) {
+        if let Err(error) = self.accept_publish(&mut publish) {
+            self.publish_done(tag, Err(error));
+            return;
+        }
+        let connected = self.state == State::Connected;
+        if publish.qos == QoS::AtMostOnce {
+            if connected {
+                self.transmit.push_back(Outbound::Qos0(publish, tag));
+            } else {
+                self.publish_done(tag, Err(CommandError::NotConnected));
+            }
+            return;
+        }
+        let goes_straight_out =
+            connected && self.outgoing.queue.is_empty() && self.outgoing.on_wire() < self.window();
+        if !goes_straight_out && self.queued() >= self.config.max_queued {
+            self.publish_done(tag, Err(CommandError::QueueFull));
+            return;
+        }
+        self.outgoing.queue.push_back(Queued {
+            publish,
+            tag,
+            checked: if connected { self.generation } else { 0 },
+            seq: None,
+        });
+        self.pump(now);
+    }
+
+    fn accept_publish(&mut self, publish: &mut Publish) -> Result<(), CommandError> {
+        if self.state == State::Closed {
+            return Err(CommandError::Closed);
+        }
+        if !valid_topic_name(&publish.topic) {
+            return Err(CommandError::InvalidTopic);
+        }
+        publish.dup = false;
+        publish.packet_id = None;
+        publish.properties.topic_alias = None;
+        // A client must not send Subscription Identifiers [MQTT-3.3.4-6].
+        publish.properties.subscription_identifiers.clear();
+        if self.state == State::Connected {
+            self.check_publish(publish)?;
+        }
+        Ok(())
+    }
+
+    /// Checks against the limits of the current connection.
+    fn check_publish(&self, publish: &mut Publish) -> Result<(), CommandError> {
+        self.limits
+            .check_publish(publish, self.config.version, self.aliases_out.enabled())
+    }
+
+    pub(crate) fn publish_done(&mut self, tag: T, result: Result<ReasonCode, CommandError>) {
+        self.events.push_back(Event::PublishDone { tag, result });
+    }
+
+    /// Moves publishes into the window while it has room: first those
+    /// awaiting a resend after reconnect, then the queue, in order. Also
+    /// sends SUBSCRIBE/UNSUBSCRIBE that waited for a free packet id.
+    pub(crate) fn pump(&mut self, now: Instant) {
+        if self.state != State::Connected {
+            return;
+        }
+        if !self.subscriptions.queue.is_empty() {
+            self.send_queued_controls(now);
+        }
+        let window = self.window();
+        while self.outgoing.on_wire() < window {
+            if let Some(id) = self.outgoing.resend.pop_front() {
+                self.resend_one(id, now);
+                continue;
+            }
+            let Some(mut queued) = self.outgoing.queue.pop_front() else {
+                break;
+            };
+            if queued.checked != self.generation {
+                if let Err(error) = self.check_publish(&mut queued.publish) {
+                    self.publish_done(queued.tag, Err(error));
+                    continue;
+                }
+            }
+            let Some(id) = self.ids.alloc() else {
+                // All 65,535 ids are taken by subscribes: wait for an ack.
+                self.outgoing.queue.push_front(queued);
+                break;
+            };
+            queued.publish.packet_id = Some(id);
+            let wire = queued.publish.clone();
+            let seq = self
+                .outgoing
+                .insert(id, queued.publish, queued.tag, now, queued.seq);
+            self.journal(|| {
+                SessionChange::Publish(StoredPublish {
+                    seq,
+                    publish: wire.clone(),
+                    released: false,
+                })
+            });
+            self.transmit.push_back(Outbound::Packet(Packet::Publish(wire)));
+        }
+        self.arm_retry(now);
+    }
+
+    fn resend_one(&mut self, id: PacketId, now: Instant) {
+        let Some(slot) = self.outgoing.inflight.get_mut(&id) else {
+            return;
+        };
+        if let Stage::Unacked(publish) = &slot.stage {
+            let mut publish = publish.clone();
+            publish.dup = true;
+            slot.sent_at = Some(now);
+            self.transmit
+                .push_back(Outbound::Packet(Packet::Publish(publish)));
+        }
+    }
+}

@@ -1,0 +1,6 @@
+use mqttx::mqtt_handler;
+
+#[mqtt_handler]
+struct Handler;
+
+fn main() {}

@@ -1,0 +1,11 @@
+use mqttx::{mqtt_handler, Publish};
+
+struct Handler;
+
+#[mqtt_handler]
+impl Handler {
+    #[subscribe("sensors/{room}/temp")]
+    fn on_temp(&mut self, _msg: &Publish) {}
+}
+
+fn main() {}
