@@ -148,9 +148,9 @@ impl Chaos {
         self.shared.cut();
     }
 
-    /// Holds all traffic (`true`): nothing is read from either side, so
-    /// nothing crosses, as on a network path that went dead. `false` lets
-    /// it flow again.
+    /// Holds all traffic (`true`): nothing sent after this returns is read
+    /// from either side, so nothing crosses, as on a network path that went
+    /// dead. `false` lets it flow again.
     pub fn hold(&self, on: bool) {
         self.shared.held.send_replace(on);
     }
@@ -221,7 +221,9 @@ async fn relay(
     let born = *generation.borrow_and_update();
     let (client_read, client_write) = client.into_split();
     let (server_read, server_write) = server.into_split();
+    // Biased: a cut wins over data released by a `hold(false)` after it.
     tokio::select! {
+        biased;
         _ = generation.wait_for(|&g| g != born) => {}
         _ = pipe(client_read, server_write, held.clone()) => {}
         _ = pipe(server_read, client_write, held) => {}
@@ -235,12 +237,15 @@ async fn pipe(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, mut held: watch::
         if held.wait_for(|&h| !h).await.is_err() {
             return;
         }
+        // Biased: once `hold(true)` has returned, no later read goes
+        // through, even when data and the hold arrive together.
         let n = tokio::select! {
+            biased;
+            _ = held.wait_for(|&h| h) => continue,
             read = from.read(&mut buf) => match read {
                 Ok(0) | Err(_) => return,
                 Ok(n) => n,
             },
-            _ = held.wait_for(|&h| h) => continue,
         };
         if to.write_all(buf.get(..n).unwrap_or_default()).await.is_err() {
             return;
