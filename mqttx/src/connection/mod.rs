@@ -178,6 +178,7 @@ impl<H: MqttHandler> Actor for Connection<H> {
         }
         ctx.add_stream(link::CommandStream(Rc::clone(&self.commands)));
         self.resume_handler(ctx);
+        self.report_restart(ctx);
         if self.attempt > 0 {
             // Restarted after a crash: back off, so a crash loop cannot
             // hammer the broker.

@@ -26,7 +26,7 @@ pub(crate) struct Registration {
 }
 
 impl<H: MqttHandler> Supervised for Connection<H> {
-    fn restarting(&mut self, ctx: &mut Self::Context) {
+    fn restarting(&mut self, _ctx: &mut Self::Context) {
         // Everything spawned on the old context is gone, so are its handles.
         self.link = None;
         self.timer = None;
@@ -38,18 +38,11 @@ impl<H: MqttHandler> Supervised for Connection<H> {
             self.finish();
             return;
         }
-        let message = self
-            .crashed
-            .take()
-            .unwrap_or_else(|| "stopped unexpectedly".into());
+        let message = self.crashed.get_or_insert_with(|| "stopped unexpectedly".into());
         tracing::warn!(client_id = %self.client.client_id(), %message, "MQTT connection restarting after a crash");
         // Waiting callers keep waiting: their replies live in the protocol,
-        // which the restart keeps. The next connect resumes the session.
-        let reason = DisconnectReason::Crashed {
-            message,
-            restarting: true,
-        };
-        self.deliver(HandlerEvent::Disconnected(reason), ctx);
+        // which the restart keeps. `started` tells the handler (once its
+        // driver is back on the new context) and reconnects.
         self.attempt = self.attempt.max(1);
     }
 }
@@ -110,5 +103,18 @@ impl<H: MqttHandler> Connection<H> {
         let mut commands = self.commands.borrow_mut();
         commands.close();
         while commands.try_recv().is_ok() {}
+    }
+}
+
+impl<H: MqttHandler> Connection<H> {
+    /// After a restart: the handler hears about the crash.
+    pub(super) fn report_restart(&mut self, ctx: &mut Context<Self>) {
+        if let Some(message) = self.crashed.take() {
+            let reason = DisconnectReason::Crashed {
+                message,
+                restarting: true,
+            };
+            self.deliver(HandlerEvent::Disconnected(reason), ctx);
+        }
     }
 }
