@@ -77,3 +77,65 @@ impl SessionStore for MemoryStore {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::{PacketId, Publish, QoS};
+    use crate::protocol::StoredPublish;
+
+    fn publish(seq: u64) -> SessionChange {
+        let mut publish = Publish::new("t", "x").qos(QoS::ExactlyOnce);
+        publish.packet_id = PacketId::new(seq as u16 + 1);
+        SessionChange::Publish(StoredPublish {
+            seq,
+            publish,
+            released: false,
+        })
+    }
+
+    #[test]
+    fn clones_share_sessions_kept_apart_by_client_id() {
+        let store = MemoryStore::new();
+        let clone = store.clone();
+        store.apply("a", &[publish(0), publish(1)]).unwrap();
+        clone.apply("b", &[publish(5)]).unwrap();
+        store
+            .apply(
+                "a",
+                &[
+                    SessionChange::Released { seq: 1 },
+                    SessionChange::Completed { seq: 0 },
+                ],
+            )
+            .unwrap();
+        let a = clone.load("a").unwrap();
+        assert_eq!(a.outgoing.len(), 1);
+        assert!(a.outgoing[0].released && a.outgoing[0].seq == 1);
+        assert_eq!(store.load("b").unwrap().outgoing[0].seq, 5);
+        clone.clear("a").unwrap();
+        assert!(store.load("a").unwrap().is_empty());
+        assert!(!store.is_empty(), "b is still there");
+    }
+
+    #[test]
+    fn a_publish_sent_again_under_a_new_id_replaces_its_record() {
+        let store = MemoryStore::new();
+        store.apply("a", &[publish(0)]).unwrap();
+        let mut again = Publish::new("t", "x").qos(QoS::ExactlyOnce);
+        again.packet_id = PacketId::new(99);
+        store
+            .apply(
+                "a",
+                &[SessionChange::Publish(StoredPublish {
+                    seq: 0,
+                    publish: again,
+                    released: false,
+                })],
+            )
+            .unwrap();
+        let state = store.load("a").unwrap();
+        assert_eq!(state.outgoing.len(), 1);
+        assert_eq!(state.outgoing[0].publish.packet_id, PacketId::new(99));
+    }
+}
