@@ -165,14 +165,12 @@ async fn subscribe(port: u16, prefix: &str) -> (Client, Tally) {
 }
 
 /// Publishes `from..COUNT` on both topics, `PIPELINE` at a time; calls
-/// `midway` once, after `COUNT / 2`. Every publish must succeed.
-async fn publish_all(client: &Client, prefix: &str, from: [u32; 2], mut midway: impl FnMut()) {
+/// `before(n)` before publishing number `n`. Every publish must succeed.
+async fn publish_all(client: &Client, prefix: &str, from: [u32; 2], mut before: impl FnMut(u32)) {
     let topics = topics(prefix);
     let mut pending = VecDeque::new();
     for n in from[0].min(from[1])..COUNT {
-        if n == COUNT / 2 {
-            midway();
-        }
+        before(n);
         for (index, (topic, qos)) in topics.iter().enumerate() {
             if n >= from[index] {
                 let send = client.publish(topic.clone(), n.to_be_bytes().to_vec()).qos(*qos);
@@ -234,10 +232,17 @@ async fn no_loss_while_connections_are_cut() {
         .await
         .unwrap();
 
-    publish_all(&publisher, prefix, [0, 0], || {}).await;
+    // Besides the cuts at random moments, one every 2,500 numbers, so that
+    // however fast the run, the stream is cut many times.
+    publish_all(&publisher, prefix, [0, 0], |n| {
+        if n > 0 && n % 2_500 == 0 {
+            chaos.cut_now();
+        }
+    })
+    .await;
     publish_end(&publisher, prefix).await;
     finish(&mut tally, deadline, started, &chaos).await;
-    assert!(chaos.cuts() >= 3, "the proxy cut the connections: {chaos:?}");
+    assert!(chaos.cuts() >= 7, "the proxy cut the connections: {chaos:?}");
     publisher.disconnect().await.unwrap();
     sub.disconnect().await.unwrap();
 }
@@ -284,7 +289,10 @@ async fn no_loss_when_the_broker_is_killed_mid_stream() {
         .await
         .unwrap();
 
-    publish_all(&publisher, prefix, [0, 0], || {
+    publish_all(&publisher, prefix, [0, 0], |n| {
+        if n != COUNT / 2 {
+            return;
+        }
         chaos.hold(true);
         wait_for_saves(&broker, std::time::SystemTime::now());
         broker.kill().unwrap();
@@ -315,7 +323,12 @@ async fn no_loss_when_the_publishing_actor_panics_under_its_supervisor() {
 
     // Mid-stream, with about PIPELINE publishes queued or in flight
     // behind it, the actor panics; its waiting callers must all be answered.
-    publish_all(&publisher, prefix, [0, 0], || publisher.inject_panic().unwrap()).await;
+    publish_all(&publisher, prefix, [0, 0], |n| {
+        if n == COUNT / 2 {
+            publisher.inject_panic().unwrap();
+        }
+    })
+    .await;
     let reason = events
         .expect("a restart", Duration::from_secs(10), |seen| match seen {
             Seen::Disconnected(reason @ DisconnectReason::Crashed { .. }) => Some(reason),
@@ -397,13 +410,14 @@ fn stored_numbers(store: &std::path::Path, client_id: &str) -> [Option<u32>; 2] 
     highest
 }
 
-/// A point picked at random between a fifth and three fifths of the way.
-fn random_threshold(round: u32) -> usize {
+/// A point picked at random between a fifth and three fifths of the way
+/// from `done` to `COUNT`.
+fn random_threshold(done: usize, round: u32) -> usize {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
     let fraction = 20 + (nanos + round * 7919) % 40;
-    COUNT as usize * fraction as usize / 100
+    done + (COUNT as usize - done) * fraction as usize / 100
 }
 
 /// The publishing process is killed with SIGKILL at a random moment, twice,
@@ -429,7 +443,7 @@ async fn no_loss_when_the_publishing_process_is_killed_and_restarted_from_its_fi
     let mut kills = 0;
     for round in 1..=2u32 {
         let publisher = PublishingProcess::spawn(chaos.port(), store.path(), &client_id, prefix, from);
-        let threshold = tally.distinct[1] + random_threshold(round);
+        let threshold = random_threshold(tally.distinct[1], round);
         tally
             .until("progress before the kill", deadline, |t| {
                 t.distinct[1] >= threshold
