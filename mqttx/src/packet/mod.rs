@@ -31,6 +31,7 @@ mod subscribe;
 mod unsubscribe;
 
 mod codec;
+mod fast;
 pub mod property;
 mod reader;
 pub mod topic;

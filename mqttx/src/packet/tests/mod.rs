@@ -1,5 +1,6 @@
 //! Codec tests: spec byte vectors, the malformed-input table, property tests.
 
+mod fast;
 mod malformed;
 mod props;
 mod vectors;
