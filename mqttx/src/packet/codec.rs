@@ -25,6 +25,7 @@ use super::{
 /// failed PUBREC, a DISCONNECT reason, AUTH) is an
 /// [`EncodeError::NotInVersion`] rather than silently becoming a success. A
 /// CONNECT is written for its own `protocol`, which must equal `version`.
+#[inline]
 pub fn encode(packet: &Packet, version: ProtocolVersion, buf: &mut BytesMut) -> Result<(), EncodeError> {
     if let Packet::Publish(publish) = packet {
         if fast::encodes(publish, version) {
@@ -35,6 +36,7 @@ pub fn encode(packet: &Packet, version: ProtocolVersion, buf: &mut BytesMut) -> 
 }
 
 /// [`encode`] for every packet, with no PUBLISH shortcut.
+#[inline(never)]
 fn encode_general(packet: &Packet, version: ProtocolVersion, buf: &mut BytesMut) -> Result<(), EncodeError> {
     let first = first_byte(packet, version)?;
     let body = body_len(packet, version)?;

@@ -133,20 +133,10 @@ pub(crate) fn encodes(publish: &Publish, version: ProtocolVersion) -> bool {
     version == ProtocolVersion::V311 || publish.properties.is_empty()
 }
 
-fn invalid(reason: &'static str) -> EncodeError {
-    EncodeError::Invalid { packet: NAME, reason }
-}
-
-/// Appends a PUBLISH that [`encodes`] accepted: its size is a sum of
-/// lengths, so it is checked once and written in one go.
-#[inline]
-pub(crate) fn encode_publish(
-    p: &Publish,
-    version: ProtocolVersion,
-    buf: &mut BytesMut,
-) -> Result<(), EncodeError> {
-    let v5 = version == ProtocolVersion::V5;
-    // The general path's checks, in its order.
+/// The general path's checks (`Publish::validate`), in its order, for a
+/// PUBLISH without properties that the quick check did not vouch for.
+#[cold]
+fn check_closer(p: &Publish) -> Result<(), EncodeError> {
     match (p.qos, p.packet_id) {
         (QoS::AtMostOnce, Some(_)) => return Err(invalid("QoS 0 with a packet identifier")),
         (QoS::AtLeastOnce | QoS::ExactlyOnce, None) => {
@@ -157,13 +147,43 @@ pub(crate) fn encode_publish(
     if p.dup && p.qos == QoS::AtMostOnce {
         return Err(invalid("DUP set on QoS 0"));
     }
-    let topic = p.topic.as_bytes();
-    if topic.is_empty() {
+    if p.topic.is_empty() {
         // No properties, so no Topic Alias.
         return Err(invalid("empty topic name without a Topic Alias"));
     }
-    if topic.len() > usize::from(u16::MAX) || !(topic::is_plain(topic) || topic::valid_topic_name(&p.topic)) {
+    if !topic::valid_topic_name(&p.topic) {
         return Err(invalid("wildcard or U+0000 in the topic name"));
+    }
+    Ok(())
+}
+
+fn invalid(reason: &'static str) -> EncodeError {
+    EncodeError::Invalid { packet: NAME, reason }
+}
+
+/// Appends a PUBLISH that [`encodes`] accepted: its size is a sum of
+/// lengths, so it is checked once and written in one go.
+///
+/// Out of line, so that it does not share the general encoder's large
+/// stack frame.
+#[inline(never)]
+pub(crate) fn encode_publish(
+    p: &Publish,
+    version: ProtocolVersion,
+    buf: &mut BytesMut,
+) -> Result<(), EncodeError> {
+    let v5 = version == ProtocolVersion::V5;
+    let topic = p.topic.as_bytes();
+    // The usual case is checked with few branches; anything else takes the
+    // general path's checks, in its order, to find the error (if any).
+    let ids_fit = match p.qos {
+        QoS::AtMostOnce => p.packet_id.is_none() && !p.dup,
+        QoS::AtLeastOnce | QoS::ExactlyOnce => p.packet_id.is_some(),
+    };
+    // Also rejects the empty topic: without properties there is no alias.
+    let length_fits = topic.len().wrapping_sub(1) < usize::from(u16::MAX);
+    if !(ids_fit & length_fits) || !topic::is_plain(topic) {
+        check_closer(p)?;
     }
     let topic_len = topic.len() as u16;
     let id_len = if p.packet_id.is_some() { 2 } else { 0 };
@@ -183,15 +203,12 @@ pub(crate) fn encode_publish(
         buf.put_u16(topic_len);
     }
     buf.extend_from_slice(topic);
-    match (p.packet_id, v5) {
-        (Some(id), false) => buf.put_u16(id.get()),
-        // Packet id and an empty property list in one store.
-        (Some(id), true) => {
-            let [hi, lo] = id.get().to_be_bytes();
-            buf.put_slice(&[hi, lo, 0]);
-        }
-        (None, true) => buf.put_u8(0),
-        (None, false) => {}
+    if let Some(id) = p.packet_id {
+        buf.put_u16(id.get());
+    }
+    if v5 {
+        // An empty property list.
+        buf.put_u8(0);
     }
     buf.extend_from_slice(&p.payload);
     Ok(())

@@ -56,8 +56,19 @@ fn unusual(x: u64) -> u64 {
 /// at sixteen bytes per step (eight for shorter topics); `false` only means
 /// "look closer" (with [`scan`] and a UTF-8 check), which tells the reason
 /// apart.
-#[inline]
+#[inline(always)]
 pub(crate) fn is_plain(bytes: &[u8]) -> bool {
+    if let (Some(first), Some(last), true) = (
+        bytes.first_chunk::<16>(),
+        bytes.last_chunk::<16>(),
+        bytes.len() <= 32,
+    ) {
+        // 16 to 32 bytes, most topics: two steps, overlapping unless 32.
+        let mut seen = [0u8; 16];
+        mark16(&mut seen, first);
+        mark16(&mut seen, last);
+        return seen.iter().fold(0, |all, &lane| all | lane) == 0;
+    }
     if let Some(last) = bytes.last_chunk::<16>() {
         let mut seen = [0u8; 16];
         let mut chunks = bytes.chunks_exact(16);
