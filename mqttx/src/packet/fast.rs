@@ -163,10 +163,7 @@ fn invalid(reason: &'static str) -> EncodeError {
 
 /// Appends a PUBLISH that [`encodes`] accepted: its size is a sum of
 /// lengths, so it is checked once and written in one go.
-///
-/// Out of line, so that it does not share the general encoder's large
-/// stack frame.
-#[inline(never)]
+#[inline]
 pub(crate) fn encode_publish(
     p: &Publish,
     version: ProtocolVersion,
