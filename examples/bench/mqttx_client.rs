@@ -111,6 +111,9 @@ pub async fn latency(port: u16, version: ProtocolVersion, qos: QoS, n: u32) -> R
     let mut samples = Vec::with_capacity(n as usize);
     let start = Instant::now();
     for i in 0..n {
+        if start.elapsed() > crate::LATENCY_BUDGET {
+            break;
+        }
         let sent = Instant::now();
         // The request goes out now; its PUBACK is not what we wait for.
         let publish = pinger
@@ -136,10 +139,25 @@ pub async fn latency(port: u16, version: ProtocolVersion, qos: QoS, n: u32) -> R
 
 pub fn latency_row(mut samples: Vec<Duration>, n: u32, elapsed: Duration) -> Row {
     samples.sort();
+    let note = if (samples.len() as u32) < n && elapsed >= crate::LATENCY_BUDGET {
+        format!(
+            "stopped after {} round trips ({:?} budget)",
+            samples.len(),
+            crate::LATENCY_BUDGET
+        )
+    } else {
+        String::new()
+    };
+    let lost = if note.is_empty() {
+        n - samples.len() as u32
+    } else {
+        0
+    };
     Row {
+        note,
         messages: 2 * samples.len() as u64,
         elapsed,
-        lost: n - samples.len() as u32,
+        lost,
         p50: Some(percentile(&samples, 0.5)),
         p99: Some(percentile(&samples, 0.99)),
         max: samples.last().copied(),

@@ -135,6 +135,9 @@ pub async fn latency(port: u16, q: mqttx::QoS, n: u32) -> Row {
     let mut samples = Vec::with_capacity(n as usize);
     let start = Instant::now();
     for i in 0..n {
+        if start.elapsed() > crate::LATENCY_BUDGET {
+            break;
+        }
         let sent = Instant::now();
         let _ = pinger
             .publish("bench/rumqttc4/ping", qos(q), false, payload(i))

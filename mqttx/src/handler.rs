@@ -123,13 +123,14 @@ pub trait MqttHandler: Unpin + 'static {
     ///
     /// While the future runs, the connection goes on reading, writing and
     /// keeping the connection alive; events that arrive meanwhile wait, in
-    /// order, and reach the handler after the future completes (at most
-    /// [`MAX_HANDLER_BACKLOG`] of them; more are logged and dropped). The
+    /// order, and reach the handler after the future completes. The
     /// future lives in the connection actor itself, not on its context, so
     /// it survives a supervised restart of the actor and carries on; a
-    /// stop waits for it (and the waiting events) up to 5 seconds. QoS 1
-    /// and 2 messages are acknowledged when they arrive, before the
-    /// handler has finished with them.
+    /// stop waits for it (and the waiting events) up to 5 seconds. A QoS 1
+    /// or 2 message is acknowledged (PUBACK / PUBREC) only once the handler
+    /// is done with it, so the broker's flow control bounds how many wait
+    /// and none is lost; QoS 0 messages beyond [`MAX_HANDLER_BACKLOG`]
+    /// waiting are logged and dropped.
     ///
     /// A future that panics takes the handler with it: the panic is
     /// logged and later events are dropped. (`#[mqtt_handler]` contains
@@ -146,7 +147,9 @@ pub trait MqttHandler: Unpin + 'static {
 }
 
 /// How many events may wait for a handler that is busy with asynchronous
-/// work; beyond that they are logged and dropped.
+/// work before further QoS 0 messages are logged and dropped. QoS 1/2
+/// messages are never dropped: they are not acknowledged until handled, so
+/// the broker stops sending more once our Receive Maximum is reached.
 pub const MAX_HANDLER_BACKLOG: usize = 10_000;
 
 /// An event for [`MqttHandler::handle`].

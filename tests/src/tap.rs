@@ -25,6 +25,8 @@ pub struct WireStats {
     pub client_acks: u64,
     /// PINGREQ packets sent by the client.
     pub client_pings: u64,
+    /// PUBLISH packets (any QoS) the broker sent to the client.
+    pub broker_publishes: u64,
     outstanding: HashSet<PacketId>,
 }
 
@@ -124,6 +126,7 @@ fn count(stats: &mut WireStats, packet: &Packet, from_client: bool) {
         }
         (Packet::PubAck(_) | Packet::PubRec(_), true) => stats.client_acks += 1,
         (Packet::PingReq, true) => stats.client_pings += 1,
+        (Packet::Publish(_), false) => stats.broker_publishes += 1,
         _ => {}
     }
 }

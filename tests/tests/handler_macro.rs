@@ -550,23 +550,30 @@ async fn a_busy_async_method_does_not_stall_the_connection() {
         .expect("the route is subscribed");
         let acks_then = tap.stats().client_acks;
         let pings_then = tap.stats().client_pings;
+        let publishes_then = tap.stats().broker_publishes;
         publisher
             .publish("gated/2", "")
             .qos(QoS::AtLeastOnce)
             .await
             .unwrap();
 
-        // Meanwhile the connection acknowledges what arrives and keeps
-        // itself alive: three keep-alive intervals, PINGREQs out, no drop.
+        // Meanwhile the connection keeps reading and keeps itself alive:
+        // gated/2 arrives, three keep-alive intervals pass with PINGREQs out,
+        // and nothing is acknowledged before the handler is done with it.
         let deadline = tokio::time::Instant::now() + WAIT;
-        while tap.stats().client_pings < pings_then + 3 || tap.stats().client_acks <= acks_then {
+        while tap.stats().client_pings < pings_then + 3 || tap.stats().broker_publishes < publishes_then + 1 {
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "{version:?}: no PINGREQs or no PUBACK while the handler is busy: {:?}",
+                "{version:?}: no PINGREQs or gated/2 not read while the handler is busy: {:?}",
                 tap.stats()
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        assert_eq!(
+            tap.stats().client_acks,
+            acks_then,
+            "acknowledged before being handled"
+        );
         assert!(
             seen.quiet(Duration::from_millis(100)).await.is_empty(),
             "gated/2 waits behind gated/1"
@@ -579,6 +586,16 @@ async fn a_busy_async_method_does_not_stall_the_connection() {
             Some("done gated/1"),
             "{lines:?}"
         );
+        // Both are acknowledged once handled.
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while tap.stats().client_acks < acks_then + 2 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{version:?}: {:?}",
+                tap.stats()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         assert_eq!(
             lines.last().map(String::as_str),
             Some("start gated/2"),
@@ -767,6 +784,7 @@ async fn disconnect_lets_the_handler_finish_what_it_has() {
         .unwrap();
     wait_for_route(&publisher, &mut seen, "slow/probe", "start slow/probe").await;
     let acks_before = tap.stats().client_acks;
+    let publishes_before = tap.stats().broker_publishes;
     for n in 0..5 {
         publisher
             .publish(format!("slow/{n}"), "")
@@ -774,23 +792,45 @@ async fn disconnect_lets_the_handler_finish_what_it_has() {
             .await
             .unwrap();
     }
-    // All five have reached the client (it acknowledged them), and the
-    // first is being worked on when the client disconnects.
+    // The first is being worked on when the client disconnects; the rest
+    // are on their way or waiting behind it, and none is acknowledged yet.
     seen.until("start slow/0").await;
     let deadline = tokio::time::Instant::now() + WAIT;
-    while tap.stats().client_acks < acks_before + 5 {
+    while tap.stats().broker_publishes < publishes_before + 5 {
         assert!(tokio::time::Instant::now() < deadline, "{:?}", tap.stats());
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    assert_eq!(
+        tap.stats().client_acks,
+        acks_before,
+        "nothing acknowledged before it is handled"
+    );
     client.disconnect().await.unwrap();
     let mut lines = Vec::new();
     while let Ok(Some(line)) = tokio::time::timeout(Duration::from_millis(10), seen.0.recv()).await {
         lines.push(line);
     }
+    // Every message read before the DISCONNECT went out is handled, in
+    // order, before disconnect() resolves and before #[disconnected]; one
+    // still in flight may miss the DISCONNECT and stays with the broker.
+    let handled = lines.iter().filter(|l| l.starts_with("done ")).count();
+    assert!(handled >= 1, "{lines:?}");
     let expected: Vec<String> = std::iter::once("done slow/0".to_owned())
-        .chain((1..5).flat_map(|n| [format!("start slow/{n}"), format!("done slow/{n}")]))
+        .chain((1..handled).flat_map(|n| [format!("start slow/{n}"), format!("done slow/{n}")]))
         .chain(std::iter::once("disconnected will_reconnect=false".to_owned()))
         .collect();
     assert_eq!(lines, expected, "finished before disconnect() resolved");
+    // Each handled message was acknowledged, in the writes before the
+    // DISCONNECT; none that was not handled.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while tap.stats().client_acks < acks_before + handled as u64 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not acknowledged: {:?}",
+            tap.stats()
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(tap.stats().client_acks, acks_before + handled as u64);
     publisher.disconnect().await.unwrap();
 }

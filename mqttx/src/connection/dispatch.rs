@@ -72,20 +72,33 @@ impl<H: MqttHandler> ActorFuture<Connection<H>> for DriveHandler {
         ctx: &mut Context<Connection<H>>,
         task: &mut task::Context<'_>,
     ) -> Poll<()> {
-        loop {
-            let polled = act.handler.poll(task, &mut act.protocol, &act.client);
-            act.pump(ctx);
-            if polled.is_pending() {
-                return Poll::Pending;
+        // Like every other turn of the actor, under the panic guard: a bug
+        // reached from here restarts a supervised connection.
+        let mut outcome = Poll::Ready(());
+        act.guarded(ctx, |act, ctx| outcome = drive(act, ctx, task));
+        outcome
+    }
+}
+
+fn drive<H: MqttHandler>(
+    act: &mut Connection<H>,
+    ctx: &mut Context<Connection<H>>,
+    task: &mut task::Context<'_>,
+) -> Poll<()> {
+    loop {
+        let polled = act.handler.poll(task, &mut act.protocol, &act.client);
+        act.pump(ctx);
+        if polled.is_pending() {
+            return Poll::Pending;
+        }
+        // The pump may have handed over new events meanwhile.
+        if !act.handler.is_busy() {
+            act.handler.driven = false;
+            act.finish_disconnect(ctx);
+            if act.handler.stop_deadline.is_some() {
+                ctx.stop();
             }
-            // The pump may have handed over new events meanwhile.
-            if !act.handler.is_busy() {
-                act.handler.driven = false;
-                if act.handler.stop_deadline.is_some() {
-                    ctx.stop();
-                }
-                return Poll::Ready(());
-            }
+            return Poll::Ready(());
         }
     }
 }

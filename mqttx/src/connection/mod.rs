@@ -86,6 +86,10 @@ pub(crate) struct Connection<H: MqttHandler> {
     /// The transport being opened, or the backoff before the next attempt.
     pending_attempt: Option<SpawnHandle>,
     disconnect_reply: Option<oneshot::Sender<Result<(), Error>>>,
+    /// `disconnect` while the handler was busy: DISCONNECT waits until the
+    /// handler is done (or the grace period ends), so the messages it was
+    /// working on are acknowledged first.
+    deferred_disconnect: Option<Disconnect>,
     /// A write is scheduled for the end of this turn (with a store).
     write_scheduled: bool,
     /// Set by a deliberate stop (`disconnect`, a final refusal): a
@@ -110,6 +114,9 @@ impl<H: MqttHandler> Connection<H> {
         supervised: Option<Registration>,
     ) -> Result<Client, Error> {
         let mut protocol = Protocol::new(opts.protocol_config());
+        // A message is acknowledged once the handler is done with it, so one
+        // waiting behind slow async work is never acknowledged and then lost.
+        protocol.manual_acks(true);
         if let Some(store) = &opts.session_store {
             persist::open_session(&mut protocol, store, &opts.client_id, opts.clean_session)?;
         }
@@ -149,6 +156,7 @@ impl<H: MqttHandler> Connection<H> {
                 timer: None,
                 pending_attempt: None,
                 disconnect_reply: None,
+                deferred_disconnect: None,
                 write_scheduled: false,
                 finished: false,
                 supervised,
@@ -304,6 +312,7 @@ impl<H: MqttHandler> Connection<H> {
                     Err(err) => act.link_lost(DisconnectReason::Transport(err.into()), ctx),
                     Ok(())
                         if act.phase == Phase::Closing
+                            && act.deferred_disconnect.is_none()
                             && !act.link.as_ref().is_some_and(Link::has_pending) =>
                     {
                         ctx.stop();
@@ -520,6 +529,11 @@ impl<H: MqttHandler> Connection<H> {
         self.phase = Phase::Closing;
         self.finished = true;
         self.disconnect_reply = Some(reply);
+        if connected && self.handler.is_busy() {
+            self.deferred_disconnect = Some(packet);
+            ctx.run_later(DISCONNECT_GRACE, |act, ctx| act.finish_disconnect(ctx));
+            return;
+        }
         self.protocol.disconnect(packet, Instant::now());
         self.deliver(HandlerEvent::Disconnected(DisconnectReason::Client), ctx);
         if connected {
@@ -531,6 +545,22 @@ impl<H: MqttHandler> Connection<H> {
             }
             ctx.stop();
         }
+    }
+
+    /// Sends the DISCONNECT a busy handler held back, then stops once it is
+    /// written (or after the grace period).
+    pub(super) fn finish_disconnect(&mut self, ctx: &mut Context<Self>) {
+        let Some(packet) = self.deferred_disconnect.take() else {
+            return;
+        };
+        self.protocol.disconnect(packet, Instant::now());
+        self.deliver(HandlerEvent::Disconnected(DisconnectReason::Client), ctx);
+        self.pump(ctx);
+        if self.link.is_none() {
+            ctx.stop();
+            return;
+        }
+        ctx.run_later(DISCONNECT_GRACE, |_, ctx| ctx.stop());
     }
 
     /// A packet that cannot be decoded: say so (MQTT 5) and drop the link.

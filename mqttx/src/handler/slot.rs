@@ -10,8 +10,8 @@ use bytestring::ByteString;
 use super::{contain, AuthResponse, Handled, HandlerContext, HandlerEvent, HandlerTask, MqttHandler};
 use super::{Subscription, MAX_HANDLER_BACKLOG};
 use crate::connection::Reply;
-use crate::packet::{Auth, AuthProperties, ReasonCode};
-use crate::protocol::Protocol;
+use crate::packet::{Auth, AuthProperties, QoS, ReasonCode};
+use crate::protocol::{Ack, Protocol};
 use crate::Client;
 
 /// The async work of one event, holding the handler.
@@ -19,6 +19,8 @@ struct Lent<H> {
     task: HandlerTask<H>,
     /// The Authentication Method to answer with, when the event is AUTH.
     auth_method: Option<Option<ByteString>>,
+    /// The acknowledgement to send when the work is done, for a QoS 1/2 message.
+    ack: Option<Ack>,
 }
 
 /// The connection's handler and the events waiting for it. It lives in the
@@ -71,13 +73,18 @@ impl<H: MqttHandler> Slot<H> {
     }
 
     /// Hands `event` to the handler, or queues it behind the work in progress.
+    ///
+    /// A QoS 1/2 message is acknowledged only once the handler is done with
+    /// it, so the server's flow control (our Receive Maximum) bounds how many
+    /// wait here and none is ever dropped; only QoS 0 messages, which the
+    /// server may drop too, are dropped beyond [`MAX_HANDLER_BACKLOG`].
     pub(crate) fn deliver(&mut self, event: HandlerEvent, io: Io<'_>) {
         if self.is_busy() {
-            if self.backlog.len() >= MAX_HANDLER_BACKLOG {
+            if self.backlog.len() >= MAX_HANDLER_BACKLOG && is_qos0_message(&event) {
                 tracing::error!(
                     handler = self.type_name,
                     backlog = self.backlog.len(),
-                    "MQTT handler is too far behind; event dropped"
+                    "MQTT handler is too far behind; QoS 0 message dropped"
                 );
                 return;
             }
@@ -89,11 +96,16 @@ impl<H: MqttHandler> Slot<H> {
 
     fn run(&mut self, event: HandlerEvent, io: Io<'_>) {
         let Io { protocol, client } = io;
+        let ack = match &event {
+            HandlerEvent::Message(publish) => Ack::of(publish),
+            _ => None,
+        };
         let Some(handler) = self.handler.as_mut() else {
             tracing::error!(
                 handler = self.type_name,
                 "MQTT handler was lost to a panic; event dropped"
             );
+            acknowledge(protocol, ack);
             return;
         };
         let mut cx = HandlerContext {
@@ -103,7 +115,8 @@ impl<H: MqttHandler> Slot<H> {
         };
         let handled = contain(self.type_name, || handler.handle(&event, &mut cx));
         match handled {
-            None | Some(Handled::Done) => {}
+            // A panic is contained and logged: the message counts as handled.
+            None | Some(Handled::Done) => acknowledge(protocol, ack),
             Some(Handled::Auth(answer)) => answer_auth(protocol, &event, answer),
             Some(Handled::Async(token)) => {
                 let Some(handler) = self.handler.take() else {
@@ -115,8 +128,15 @@ impl<H: MqttHandler> Slot<H> {
                 };
                 let type_name = self.type_name;
                 let client = client.clone();
-                if let Some(task) = contain(type_name, || handler.handle_async(token, event, client)) {
-                    self.lent = Some(Lent { task, auth_method });
+                match contain(type_name, || handler.handle_async(token, event, client)) {
+                    Some(task) => {
+                        self.lent = Some(Lent {
+                            task,
+                            auth_method,
+                            ack,
+                        })
+                    }
+                    None => acknowledge(protocol, ack),
                 }
             }
         }
@@ -136,15 +156,20 @@ impl<H: MqttHandler> Slot<H> {
                 match polled {
                     Some(Poll::Pending) => return Poll::Pending,
                     Some(Poll::Ready((handler, answer))) => {
-                        let auth_method = self.lent.take().and_then(|lent| lent.auth_method);
+                        let (auth_method, ack) = self
+                            .lent
+                            .take()
+                            .map_or((None, None), |lent| (lent.auth_method, lent.ack));
                         self.handler = Some(handler);
+                        acknowledge(protocol, ack);
                         if let (Some(method), Some(answer)) = (auth_method, answer) {
                             answer_with(protocol, method, answer);
                         }
                     }
                     None => {
                         // The future panicked with the handler inside it.
-                        self.lent = None;
+                        let ack = self.lent.take().and_then(|lent| lent.ack);
+                        acknowledge(protocol, ack);
                     }
                 }
             }
@@ -166,6 +191,17 @@ impl<H> Drop for Slot<H> {
             );
         }
     }
+}
+
+/// Sends the PUBACK/PUBREC of a message the handler is done with.
+fn acknowledge(protocol: &mut Protocol<Reply>, ack: Option<Ack>) {
+    if let Some(ack) = ack {
+        protocol.acknowledge(ack);
+    }
+}
+
+fn is_qos0_message(event: &HandlerEvent) -> bool {
+    matches!(event, HandlerEvent::Message(publish) if publish.qos == QoS::AtMostOnce)
 }
 
 fn answer_auth(protocol: &mut Protocol<Reply>, event: &HandlerEvent, answer: AuthResponse) {

@@ -87,13 +87,28 @@ impl<T> Protocol<T> {
             "QoS 1/2 PUBLISH without a packet identifier",
         ))?;
         if qos == QoS::AtLeastOnce {
+            if self.manual_acks {
+                // A resend of a message still being handled is not delivered
+                // twice; its PUBACK goes out when the first one is handled.
+                if self.incoming.hold(id) {
+                    self.events.push_back(Event::Message(publish));
+                }
+                return Ok(());
+            }
             self.events.push_back(Event::Message(publish));
             self.send(Packet::PubAck(PubAck::new(id)));
             return Ok(());
         }
         if self.incoming.on_publish(id, self.config.receive_maximum())? == Qos2::Deliver {
             self.events.push_back(Event::Message(publish));
+            if self.manual_acks {
+                self.incoming.hold(id);
+                return Ok(());
+            }
             self.journal(|| SessionChange::IncomingReceived(id));
+        } else if self.incoming.holds(id) {
+            // Still being handled: the PUBREC waits for the acknowledgement.
+            return Ok(());
         }
         self.send(Packet::PubRec(PubRec::new(id)));
         Ok(())
@@ -272,7 +287,7 @@ impl<T> Protocol<T> {
         Ok(())
     }
 
-    fn send(&mut self, packet: Packet) {
+    pub(crate) fn send(&mut self, packet: Packet) {
         self.transmit.push_back(Outbound::Packet(packet));
     }
 }

@@ -1,6 +1,7 @@
-//! Incoming QoS 2: the packet ids whose PUBLISH we have delivered and
-//! acknowledged with PUBREC, until the server's PUBREL releases them.
-//! Remembering them is what makes delivery exactly-once [MQTT-4.3.3-10].
+//! Incoming QoS 1/2 flows: the packet ids of QoS 2 PUBLISHes delivered,
+//! until the server's PUBREL releases them — remembering them is what makes
+//! delivery exactly-once [MQTT-4.3.3-10] — and, when the shell acknowledges
+//! by hand, the ids delivered but not yet acknowledged.
 
 use crate::packet::{PacketId, ReasonCode};
 
@@ -10,6 +11,10 @@ use super::ProtocolError;
 #[derive(Debug, Default)]
 pub(crate) struct Incoming {
     awaiting_rel: IdSet,
+    /// Delivered, acknowledgement held until the shell has handled them.
+    /// The server cannot reuse these ids meanwhile, so a PUBLISH with one
+    /// of them is a resend of the same message.
+    unacked: IdSet,
 }
 
 /// What to do with an incoming QoS 2 PUBLISH.
@@ -46,6 +51,27 @@ impl Incoming {
     /// The session is gone [MQTT-3.2.2-5].
     pub(crate) fn clear(&mut self) {
         self.awaiting_rel.clear();
+        self.unacked.clear();
+    }
+
+    /// Holds the acknowledgement of a delivered message; `false` when one
+    /// is already held for `id` (the message is a resend).
+    pub(crate) fn hold(&mut self, id: PacketId) -> bool {
+        if self.unacked.contains(id) {
+            return false;
+        }
+        self.unacked.insert(id);
+        true
+    }
+
+    /// Whether an acknowledgement is held for `id`.
+    pub(crate) fn holds(&self, id: PacketId) -> bool {
+        self.unacked.contains(id)
+    }
+
+    /// Releases the held acknowledgement; `false` if none was held.
+    pub(crate) fn release(&mut self, id: PacketId) -> bool {
+        self.unacked.remove(id)
     }
 
     /// The ids awaiting PUBREL, lowest first.

@@ -27,6 +27,7 @@
 
 pub use crate::packet::*;
 
+mod ack;
 mod alias;
 mod commands;
 mod config;
@@ -49,6 +50,7 @@ mod subscriptions;
 #[cfg(test)]
 mod tests;
 
+pub use ack::Ack;
 pub use config::Config;
 pub use error::{CommandError, ProtocolError};
 pub use event::{Event, TimeoutKind};

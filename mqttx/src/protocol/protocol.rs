@@ -69,6 +69,8 @@ pub struct Protocol<T> {
     pub(crate) events: VecDeque<Event<T>>,
     /// Whether session changes are recorded for a store.
     pub(crate) journal_on: bool,
+    /// PUBACK/PUBREC wait for [`Protocol::acknowledge`].
+    pub(crate) manual_acks: bool,
     pub(crate) journal: VecDeque<SessionChange>,
 }
 
@@ -96,6 +98,7 @@ impl<T> Protocol<T> {
             transmit: VecDeque::new(),
             events: VecDeque::new(),
             journal_on: false,
+            manual_acks: false,
             journal: VecDeque::new(),
         }
     }

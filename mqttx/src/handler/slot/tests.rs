@@ -69,12 +69,15 @@ impl Rig {
     }
 
     fn deliver(&mut self, topic: &str) {
+        self.deliver_publish(Publish::new(topic.to_owned(), ""));
+    }
+
+    fn deliver_publish(&mut self, publish: Publish) {
         let io = Io {
             protocol: &mut self.protocol,
             client: &self.client,
         };
-        self.slot
-            .deliver(HandlerEvent::Message(Publish::new(topic.to_owned(), "")), io);
+        self.slot.deliver(HandlerEvent::Message(publish), io);
     }
 
     /// One poll, as a driver on the actor's context would do it.
@@ -137,6 +140,27 @@ fn the_backlog_is_bounded() {
     let seen = rig.seen();
     assert_eq!(seen.len(), 1 + MAX_HANDLER_BACKLOG, "the overflow is dropped");
     assert_eq!(seen.last().map(String::as_str), Some("sync/9999"));
+}
+
+#[test]
+fn qos1_messages_are_never_dropped_from_the_backlog() {
+    let (mut rig, mut gates) = Rig::new(1);
+    rig.deliver("async/0");
+    let n = MAX_HANDLER_BACKLOG as u16 + 5;
+    for id in 1..=n {
+        rig.deliver_publish(
+            Publish::new(format!("sync/{id}"), "")
+                .qos(crate::QoS::AtLeastOnce)
+                .packet_id(id),
+        );
+    }
+    gates.remove(0).send(()).unwrap();
+    assert_eq!(rig.poll(), Poll::Ready(()));
+    assert_eq!(
+        rig.seen().len(),
+        1 + usize::from(n),
+        "flow control bounds them, not dropping"
+    );
 }
 
 #[test]

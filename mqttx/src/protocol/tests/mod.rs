@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use super::*;
 
+mod ack;
 mod aliases;
 mod ids;
 mod incoming;

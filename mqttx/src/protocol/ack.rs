@@ -1,0 +1,88 @@
+//! Acknowledging incoming messages once the application has handled them.
+//!
+//! By default a QoS 1 PUBLISH is answered with PUBACK (a QoS 2 one with
+//! PUBREC) as it is fed in. A shell that hands messages to slower,
+//! asynchronous work turns on manual acknowledgement: the answer then waits
+//! for [`Protocol::acknowledge`]. Until it comes, the server keeps the
+//! message in flight — counted against our Receive Maximum on MQTT 5, and
+//! resent after a reconnect — so a message is never acknowledged and then
+//! lost, and the server's flow control bounds how much waits.
+
+use crate::packet::{Packet, PacketId, PubAck, PubRec, Publish, QoS};
+
+use super::persist::SessionChange;
+use super::Protocol;
+
+/// What acknowledging a delivered message needs: its QoS and packet
+/// identifier, without holding on to the message itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ack {
+    qos: QoS,
+    packet_id: PacketId,
+}
+
+impl Ack {
+    /// The acknowledgement a message needs; `None` for QoS 0.
+    pub fn of(publish: &Publish) -> Option<Ack> {
+        match (publish.qos, publish.packet_id) {
+            (QoS::AtMostOnce, _) | (_, None) => None,
+            (qos, Some(packet_id)) => Some(Ack { qos, packet_id }),
+        }
+    }
+}
+
+impl<T> Protocol<T> {
+    /// Holds the PUBACK/PUBREC of each delivered message until
+    /// [`acknowledge`](Self::acknowledge) is called for it.
+    ///
+    /// Acknowledge in delivery order: MQTT requires PUBACKs and PUBRECs in
+    /// the order their PUBLISHes arrived [MQTT-4.6.0-2, MQTT-4.6.0-3].
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use mqttx::packet::{ConnAck, Packet, Publish, QoS};
+    /// use mqttx::protocol::{Ack, Config, Event, Protocol};
+    ///
+    /// let now = Instant::now();
+    /// let mut protocol: Protocol<()> = Protocol::new(Config::new("c1"));
+    /// protocol.manual_acks(true);
+    /// protocol.connect(now);
+    /// while protocol.poll_transmit(now).is_some() {}
+    /// protocol.handle_packet(Packet::ConnAck(ConnAck::default()), now).unwrap();
+    /// while protocol.poll_event().is_some() {}
+    ///
+    /// let publish = Publish::new("a/b", "x").qos(QoS::AtLeastOnce).packet_id(7);
+    /// protocol.handle_packet(Packet::Publish(publish), now).unwrap();
+    /// let Some(Event::Message(msg)) = protocol.poll_event() else { panic!() };
+    /// assert_eq!(protocol.poll_transmit(now), None, "no PUBACK until handled");
+    /// protocol.acknowledge(Ack::of(&msg).unwrap());
+    /// assert!(matches!(protocol.poll_transmit(now), Some(Packet::PubAck(_))));
+    /// ```
+    pub fn manual_acks(&mut self, on: bool) {
+        self.manual_acks = on;
+    }
+
+    /// The message `ack` stands for (see [`Ack::of`] and
+    /// [`Event::Message`](super::Event::Message)) is handled: send its PUBACK
+    /// or PUBREC now. Does nothing without manual acknowledgement, or for a
+    /// message whose session is gone. Off-line, a QoS 1 acknowledgement is dropped (the server will
+    /// resend the message after the reconnect), and a QoS 2 message is
+    /// remembered as received, so its resend is answered without being
+    /// delivered again.
+    pub fn acknowledge(&mut self, ack: Ack) {
+        let id = ack.packet_id;
+        if !self.manual_acks || !self.incoming.release(id) {
+            return;
+        }
+        let packet = match ack.qos {
+            QoS::AtLeastOnce => Packet::PubAck(PubAck::new(id)),
+            _ => {
+                self.journal(|| SessionChange::IncomingReceived(id));
+                Packet::PubRec(PubRec::new(id))
+            }
+        };
+        if self.is_connected() {
+            self.send(packet);
+        }
+    }
+}
