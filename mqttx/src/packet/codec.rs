@@ -127,7 +127,9 @@ fn decode_with<const FAST: bool>(
             fast::publish_layout(flags, buf.get(..size).unwrap_or_default(), header, version)?
         {
             let frame = buf.split_to(size).freeze();
-            return Ok(Some(Packet::Publish(layout.build(flags, frame))));
+            // SAFETY: `frame` is `buf[..size]`, the bytes the layout was
+            // just made from; nothing touched `buf` in between.
+            return Ok(Some(Packet::Publish(unsafe { layout.build(flags, frame) })));
         }
     }
     let frame = buf.split_to(size).freeze();

@@ -98,13 +98,20 @@ fn check_topic_closer(topic: &[u8]) -> Result<(), DecodeError> {
 impl Layout {
     /// Builds the PUBLISH from the frame `publish_layout` checked. The topic
     /// is a slice of the frame; the frame itself becomes the payload.
+    ///
+    /// # Safety
+    ///
+    /// `frame` must hold exactly the bytes this layout was made from by
+    /// `publish_layout`: the topic is taken as UTF-8 without a second check.
     #[inline(always)]
-    pub(crate) fn build(self, flags: u8, frame: Bytes) -> Publish {
+    pub(crate) unsafe fn build(self, flags: u8, frame: Bytes) -> Publish {
         let topic_end = self.topic_start + self.topic_len;
         let topic = frame.slice(self.topic_start..topic_end);
-        // SAFETY: `publish_layout` returned this layout only after
-        // `check_topic` accepted exactly these bytes, which it does only for
-        // ASCII (`topic::is_plain`) or after `str::from_utf8` succeeded.
+        // SAFETY: `frame` holds the bytes `publish_layout` checked (this
+        // function's precondition), and it returned this layout only after
+        // `check_topic` accepted exactly these topic bytes, which it does
+        // only for ASCII (`topic::is_plain`) or after `str::from_utf8`
+        // succeeded.
         let topic = unsafe { ByteString::from_bytes_unchecked(topic) };
         let mut payload = frame;
         payload.advance(self.payload_start);
