@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 use super::Command;
 use crate::packet::{encode, Packet, ProtocolVersion};
-use crate::transport::WriteHalf;
+use crate::transport::{AckHint, WriteHalf};
 
 /// A connected transport. Packets are encoded into `out`; a write takes
 /// all of `out` at once while the next packets fill the spare buffer, so
@@ -28,20 +28,27 @@ pub(super) struct Link {
     out: BytesMut,
     spare: BytesMut,
     reader: SpawnHandle,
+    ack_hint: AckHint,
 }
 
 /// What a finished write hands back: the write half, the emptied buffer, the outcome.
 pub(super) type Written = (WriteHalf, BytesMut, std::io::Result<()>);
 
 impl Link {
-    pub(super) fn new(id: u64, io: WriteHalf, reader: SpawnHandle) -> Self {
+    pub(super) fn new(id: u64, io: WriteHalf, reader: SpawnHandle, ack_hint: AckHint) -> Self {
         Link {
             id,
             io: Some(io),
             out: BytesMut::with_capacity(8 * 1024),
             spare: BytesMut::new(),
             reader,
+            ack_hint,
         }
+    }
+
+    /// Asks the transport to send our pending TCP ACK at once.
+    pub(super) fn ack_hint(&self) -> &AckHint {
+        &self.ack_hint
     }
 
     pub(super) fn id(&self) -> u64 {

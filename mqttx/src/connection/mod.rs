@@ -28,7 +28,7 @@ use crate::options::Backoff;
 use crate::packet::{ConnAck, Disconnect, Packet, ProtocolVersion, ReasonCode};
 use crate::protocol::Protocol;
 use crate::store::SharedStore;
-use crate::transport::{self, Servers};
+use crate::transport::{self, AckHint, Servers};
 use crate::{Client, ConnectOptions, Error};
 use io::PacketStream;
 use link::Link;
@@ -228,16 +228,17 @@ impl<H: MqttHandler> Connection<H> {
         let Some(endpoint) = self.servers.current().cloned() else {
             return self.stop_for_good(Error::InvalidOptions("no server to connect to".into()), ctx);
         };
-        let opening = transport::open(endpoint, self.connect_timeout)
+        let ack_hint = AckHint::default();
+        let opening = transport::open(endpoint, self.connect_timeout, ack_hint.clone())
             .into_actor(self)
-            .map(|result, act, ctx| {
+            .map(move |result, act, ctx| {
                 act.guarded(ctx, |act, ctx| {
                     act.pending_attempt = None;
                     if act.phase != Phase::Opening {
                         return;
                     }
                     match result {
-                        Ok((read, write)) => act.on_open(read, write, ctx),
+                        Ok((read, write)) => act.on_open(read, write, ack_hint, ctx),
                         Err(err) => act.attempt_failed(err, ctx),
                     }
                 })
@@ -245,10 +246,16 @@ impl<H: MqttHandler> Connection<H> {
         self.pending_attempt = Some(ctx.spawn(opening));
     }
 
-    fn on_open(&mut self, read: transport::ReadHalf, write: transport::WriteHalf, ctx: &mut Context<Self>) {
+    fn on_open(
+        &mut self,
+        read: transport::ReadHalf,
+        write: transport::WriteHalf,
+        ack_hint: AckHint,
+        ctx: &mut Context<Self>,
+    ) {
         let reader = ctx.add_stream(PacketStream::new(read, self.version, self.max_packet_size));
         self.next_link_id += 1;
-        self.link = Some(Link::new(self.next_link_id, write, reader));
+        self.link = Some(Link::new(self.next_link_id, write, reader, ack_hint));
         self.phase = Phase::Handshake;
         self.protocol.connect(Instant::now());
         self.pump(ctx);
@@ -598,19 +605,50 @@ impl<H: MqttHandler> StreamHandler<Result<Packet, Error>> for Connection<H> {
 impl<H: MqttHandler> Connection<H> {
     fn on_packet(&mut self, item: Result<Packet, Error>, ctx: &mut Context<Self>) {
         match item {
-            Ok(packet) => match self.protocol.handle_packet(packet, Instant::now()) {
-                Ok(()) => self.pump(ctx),
-                Err(violation) => {
-                    tracing::error!(client_id = %self.client.client_id(), %violation, "MQTT protocol violation by the server");
-                    // The state machine queued a DISCONNECT (MQTT 5): the write
-                    // started here outlives the link and closes the socket after it.
-                    self.pump_now(ctx);
-                    self.link_lost(violation.into(), ctx);
+            Ok(packet) => {
+                let ends_a_flow = ends_a_flow(&packet);
+                match self.protocol.handle_packet(packet, Instant::now()) {
+                    Ok(()) => {
+                        self.pump(ctx);
+                        if ends_a_flow {
+                            self.ack_promptly_if_idle();
+                        }
+                    }
+                    Err(violation) => {
+                        tracing::error!(client_id = %self.client.client_id(), %violation, "MQTT protocol violation by the server");
+                        // The state machine queued a DISCONNECT (MQTT 5): the write
+                        // started here outlives the link and closes the socket after it.
+                        self.pump_now(ctx);
+                        self.link_lost(violation.into(), ctx);
+                    }
                 }
-            },
+            }
             Err(err) => self.on_malformed(err, ctx),
         }
     }
+
+    /// After reading a packet we answer with nothing, a broker with Nagle on
+    /// holds its next packet back until our delayed ACK (up to 40 ms); when
+    /// no write of ours is about to carry the ACK, send it at once.
+    fn ack_promptly_if_idle(&mut self) {
+        if let Some(link) = self.link.as_ref().filter(|link| !link.has_pending()) {
+            link.ack_hint().request();
+        }
+    }
+}
+
+/// Packets that end a flow of ours: nothing of ours answers them, and the
+/// broker may be about to send more (the response to a request).
+fn ends_a_flow(packet: &Packet) -> bool {
+    matches!(
+        packet,
+        Packet::PubAck(_)
+            | Packet::PubComp(_)
+            | Packet::SubAck(_)
+            | Packet::UnsubAck(_)
+            | Packet::PingResp
+            | Packet::ConnAck(_)
+    )
 }
 
 impl<H: MqttHandler> StreamHandler<Command> for Connection<H> {

@@ -15,6 +15,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 pub(crate) use servers::Servers;
+pub(crate) use tcp::AckHint;
 pub use tls_error::TlsError;
 
 use crate::options::{Proxy, TlsOptions, Transport};
@@ -70,8 +71,12 @@ fn authority(host: &str, port: u16) -> String {
 }
 
 /// Opens the transport, giving up after `timeout`.
-pub(crate) async fn open(endpoint: Endpoint, timeout: Duration) -> Result<(ReadHalf, WriteHalf), Error> {
-    match tokio::time::timeout(timeout, open_now(&endpoint)).await {
+pub(crate) async fn open(
+    endpoint: Endpoint,
+    timeout: Duration,
+    ack_hint: AckHint,
+) -> Result<(ReadHalf, WriteHalf), Error> {
+    match tokio::time::timeout(timeout, open_now(&endpoint, ack_hint)).await {
         Ok(result) => result,
         Err(_) => Err(Error::Io(Arc::new(std::io::Error::new(
             std::io::ErrorKind::TimedOut,
@@ -84,7 +89,7 @@ pub(crate) async fn open(endpoint: Endpoint, timeout: Duration) -> Result<(ReadH
     }
 }
 
-async fn open_now(endpoint: &Endpoint) -> Result<(ReadHalf, WriteHalf), Error> {
+async fn open_now(endpoint: &Endpoint, ack_hint: AckHint) -> Result<(ReadHalf, WriteHalf), Error> {
     let settings = &endpoint.settings;
     let (host, port) = (endpoint.host.as_str(), endpoint.port);
     let stream = match &settings.proxy {
@@ -104,9 +109,9 @@ async fn open_now(endpoint: &Endpoint) -> Result<(ReadHalf, WriteHalf), Error> {
     };
     if endpoint.transport == Transport::Tcp {
         let (read, write) = stream.into_split();
-        return Ok((Box::new(tcp::QuickAck(read)), Box::new(write)));
+        return Ok((Box::new(tcp::QuickAck(read, ack_hint)), Box::new(write)));
     }
-    let stream = tcp::QuickAck(stream);
+    let stream = tcp::QuickAck(stream, ack_hint);
     Ok(match endpoint.transport {
         Transport::Tcp => split(stream),
         Transport::Tls => split(secure(settings, host, stream).await?),
