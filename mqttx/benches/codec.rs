@@ -1,30 +1,14 @@
 //! PUBLISH encode and decode, mqttx against rumqttc, side by side.
 //!
 //! Same message for everyone: QoS 1, topic `sensors/room-42/temperature`,
-//! 64-byte payload, packet id 42. Every workload is one closure used both by
-//! criterion and by the instruction-count mode, so both measure the same
-//! work:
-//!
-//! - encode: `buf.clear()`, then encode `black_box(&packet)` into a reused
-//!   `BytesMut` that has room, then `black_box(&buf)`.
-//! - decode: copy one frame into a reused read buffer, take one packet off
-//!   it and `black_box` the decoded value (a `Result` holding the packet),
-//!   which is then dropped, as a connection does after each socket read.
-//!   The copy is the same for every codec.
-//!
-//! Instruction counts (load-independent, unlike wall-clock time):
-//!
-//! ```text
-//! CODEC_COUNT=decode/mqttx_v311 CODEC_ITERS=100000 \
-//!     valgrind --tool=callgrind target/release/deps/codec-<hash>
-//! ```
-//!
-//! runs one workload `CODEC_ITERS` times and exits, without criterion.
+//! 64-byte payload. Decoding copies one frame into a reused read buffer and
+//! takes it off again, as a connection does after each socket read; the
+//! copy is the same for every codec.
 
 use std::hint::black_box;
 
 use bytes::{Bytes, BytesMut};
-use criterion::{Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion};
 use mqttx::packet::{decode, encode, Packet, ProtocolVersion, Publish, QoS};
 use rumqttc::mqttbytes::v4;
 use rumqttc::v5::mqttbytes::v5;
@@ -52,142 +36,86 @@ fn rumqttc_v5_publish() -> v5::Packet {
     v5::Packet::Publish(p)
 }
 
+fn encode_group(c: &mut Criterion) {
+    let mut g = c.benchmark_group("publish_encode");
+    let mut buf = BytesMut::with_capacity(4096);
+    for (name, version) in [
+        ("mqttx_v5", ProtocolVersion::V5),
+        ("mqttx_v311", ProtocolVersion::V311),
+    ] {
+        let packet = mqttx_publish();
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                buf.clear();
+                encode(black_box(&packet), version, &mut buf).unwrap();
+                black_box(&buf);
+            })
+        });
+    }
+    let packet = rumqttc_v4_publish();
+    g.bench_function("rumqttc_v4", |b| {
+        b.iter(|| {
+            buf.clear();
+            black_box(&packet).write(&mut buf, MAX as usize).unwrap();
+            black_box(&buf);
+        })
+    });
+    let packet = rumqttc_v5_publish();
+    g.bench_function("rumqttc_v5", |b| {
+        b.iter(|| {
+            buf.clear();
+            black_box(&packet).write(&mut buf, Some(MAX)).unwrap();
+            black_box(&buf);
+        })
+    });
+    g.finish();
+}
+
 fn frame(version: ProtocolVersion) -> Vec<u8> {
     let mut buf = BytesMut::new();
     encode(&mqttx_publish(), version, &mut buf).unwrap();
     buf.to_vec()
 }
 
-fn mqttx_encode(version: ProtocolVersion) -> impl FnMut() {
-    let packet = mqttx_publish();
+fn decode_group(c: &mut Criterion) {
+    let mut g = c.benchmark_group("publish_decode");
     let mut buf = BytesMut::with_capacity(4096);
-    move || {
-        buf.clear();
-        encode(black_box(&packet), version, &mut buf).unwrap();
-        black_box(&buf);
+    for (name, version) in [
+        ("mqttx_v5", ProtocolVersion::V5),
+        ("mqttx_v311", ProtocolVersion::V311),
+    ] {
+        let bytes = frame(version);
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                buf.extend_from_slice(&bytes);
+                black_box(decode(&mut buf, version, MAX).unwrap())
+            })
+        });
     }
-}
-
-fn rumqttc_v4_encode() -> impl FnMut() {
-    let packet = rumqttc_v4_publish();
-    let mut buf = BytesMut::with_capacity(4096);
-    move || {
-        buf.clear();
-        black_box(&packet).write(&mut buf, MAX as usize).unwrap();
-        black_box(&buf);
-    }
-}
-
-fn rumqttc_v5_encode() -> impl FnMut() {
-    let packet = rumqttc_v5_publish();
-    let mut buf = BytesMut::with_capacity(4096);
-    move || {
-        buf.clear();
-        black_box(&packet).write(&mut buf, Some(MAX)).unwrap();
-        black_box(&buf);
-    }
-}
-
-fn mqttx_decode(version: ProtocolVersion) -> impl FnMut() {
-    let bytes = frame(version);
-    let mut buf = BytesMut::with_capacity(4096);
-    move || {
-        buf.extend_from_slice(&bytes);
-        black_box(decode(&mut buf, version, MAX).unwrap());
-    }
-}
-
-fn rumqttc_v4_decode() -> impl FnMut() {
-    let bytes = frame(ProtocolVersion::V311);
-    let mut buf = BytesMut::with_capacity(4096);
-    move || {
-        buf.extend_from_slice(&bytes);
-        black_box(v4::Packet::read(&mut buf, MAX as usize).unwrap());
-    }
-}
-
-fn rumqttc_v5_decode() -> impl FnMut() {
-    let bytes = frame(ProtocolVersion::V5);
-    let mut buf = BytesMut::with_capacity(4096);
-    move || {
-        buf.extend_from_slice(&bytes);
-        black_box(v5::Packet::read(&mut buf, Some(MAX)).unwrap());
-    }
-}
-
-/// What every decoder above pays before parsing: the copy into the read
-/// buffer, taking the frame off, and dropping it.
-fn baseline_decode() -> impl FnMut() {
-    let bytes = frame(ProtocolVersion::V311);
-    let mut buf = BytesMut::with_capacity(4096);
-    move || {
-        buf.extend_from_slice(&bytes);
-        black_box(buf.split_to(bytes.len()).freeze());
-    }
-}
-
-/// Expands `$body` once per workload with `$group`, `$name` and `$work`
-/// bound, so each closure is called directly (no dynamic dispatch).
-macro_rules! for_each_workload {
-    (|$group:ident, $name:ident, $work:ident| $body:block) => {
-        for_each_workload!(@one $group $name $work $body;
-            "encode" "mqttx_v5" mqttx_encode(ProtocolVersion::V5),
-            "encode" "mqttx_v311" mqttx_encode(ProtocolVersion::V311),
-            "encode" "rumqttc_v4" rumqttc_v4_encode(),
-            "encode" "rumqttc_v5" rumqttc_v5_encode(),
-            "decode" "mqttx_v5" mqttx_decode(ProtocolVersion::V5),
-            "decode" "mqttx_v311" mqttx_decode(ProtocolVersion::V311),
-            "decode" "rumqttc_v4" rumqttc_v4_decode(),
-            "decode" "rumqttc_v5" rumqttc_v5_decode(),
-            "decode" "baseline_copy_and_split" baseline_decode(),
-        )
-    };
-    (@one $group:ident $name:ident $work:ident $body:block; $($g:literal $n:literal $w:expr,)*) => {
-        $({
-            let $group: &str = $g;
-            let $name: &str = $n;
-            #[allow(unused_mut)]
-            let mut $work = $w;
-            $body
-        })*
-    };
-}
-
-/// Runs one workload `CODEC_ITERS` times, for callgrind.
-fn count_mode(wanted: &str) {
-    let iters: u64 = std::env::var("CODEC_ITERS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(100_000);
-    let mut found = false;
-    for_each_workload!(|group, name, work| {
-        if format!("{group}/{name}") == wanted {
-            found = true;
-            run_n(iters, &mut work);
-        }
+    let v4_bytes = frame(ProtocolVersion::V311);
+    g.bench_function("rumqttc_v4", |b| {
+        b.iter(|| {
+            buf.extend_from_slice(&v4_bytes);
+            black_box(v4::Packet::read(&mut buf, MAX as usize).unwrap())
+        })
     });
-    assert!(found, "no workload {wanted}");
-}
-
-/// Out of line, so callgrind shows the loop as one function.
-#[inline(never)]
-fn run_n(iters: u64, work: &mut impl FnMut()) {
-    for _ in 0..iters {
-        work();
-    }
-}
-
-fn main() {
-    if let Ok(wanted) = std::env::var("CODEC_COUNT") {
-        count_mode(&wanted);
-        return;
-    }
-    let mut c = Criterion::default().configure_from_args();
-    for_each_workload!(|group, name, work| {
-        let mut g = c.benchmark_group(format!("publish_{group}"));
-        g.throughput(Throughput::Elements(1));
-        g.bench_function(name, |b| b.iter(&mut work));
-        g.finish();
+    // What every decoder above pays before parsing: the copy into the read
+    // buffer, taking the frame off, and dropping it.
+    g.bench_function("baseline_copy_and_split", |b| {
+        b.iter(|| {
+            buf.extend_from_slice(&v4_bytes);
+            black_box(buf.split_to(v4_bytes.len()).freeze())
+        })
     });
-    c.final_summary();
+    let v5_bytes = frame(ProtocolVersion::V5);
+    g.bench_function("rumqttc_v5", |b| {
+        b.iter(|| {
+            buf.extend_from_slice(&v5_bytes);
+            black_box(v5::Packet::read(&mut buf, Some(MAX)).unwrap())
+        })
+    });
+    g.finish();
 }
+
+criterion_group!(benches, encode_group, decode_group);
+criterion_main!(benches);

@@ -82,7 +82,7 @@ fn ack_reason(version: ProtocolVersion, set: ReasonSet) -> BoxedStrategy<ReasonC
     }
 }
 
-pub(crate) fn publish_properties() -> impl Strategy<Value = PublishProperties> {
+fn publish_properties() -> impl Strategy<Value = PublishProperties> {
     (
         option::of(any::<bool>()),
         option::of(any::<u32>()),

@@ -3,7 +3,6 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::fast;
 use super::reader::Reader;
 use super::writer::{Counter, Sink};
 use super::{
@@ -14,9 +13,7 @@ use super::{
 /// Appends `packet`, encoded for `version`, to `buf`.
 ///
 /// The packet is measured and checked first, then `buf` grows once to the
-/// exact size and the bytes are written; on error nothing is appended. (A
-/// PUBLISH without properties, the common case, is measured by adding up
-/// its lengths rather than by a counting pass.)
+/// exact size and the bytes are written; on error nothing is appended.
 ///
 /// MQTT 5 short forms are used whenever they say the same thing (a PUBACK
 /// with Success and no properties is four bytes, a normal DISCONNECT two).
@@ -25,19 +22,7 @@ use super::{
 /// failed PUBREC, a DISCONNECT reason, AUTH) is an
 /// [`EncodeError::NotInVersion`] rather than silently becoming a success. A
 /// CONNECT is written for its own `protocol`, which must equal `version`.
-#[inline]
 pub fn encode(packet: &Packet, version: ProtocolVersion, buf: &mut BytesMut) -> Result<(), EncodeError> {
-    if let Packet::Publish(publish) = packet {
-        if fast::encodes(publish, version) {
-            return fast::encode_publish(publish, version, buf);
-        }
-    }
-    encode_general(packet, version, buf)
-}
-
-/// [`encode`] for every packet, with no PUBLISH shortcut.
-#[inline(never)]
-fn encode_general(packet: &Packet, version: ProtocolVersion, buf: &mut BytesMut) -> Result<(), EncodeError> {
     let first = first_byte(packet, version)?;
     let body = body_len(packet, version)?;
     buf.reserve(1 + varint::len(body) + body);
@@ -73,35 +58,6 @@ pub fn decode(
     version: ProtocolVersion,
     max_packet_size: u32,
 ) -> Result<Option<Packet>, DecodeError> {
-    decode_with::<true>(buf, version, max_packet_size)
-}
-
-/// [`encode`] without the PUBLISH hot path, to check that path against.
-#[cfg(test)]
-pub(crate) fn encode_without_fast_path(
-    packet: &Packet,
-    version: ProtocolVersion,
-    buf: &mut BytesMut,
-) -> Result<(), EncodeError> {
-    encode_general(packet, version, buf)
-}
-
-/// [`decode`] without the PUBLISH hot path, to check that path against.
-#[cfg(test)]
-pub(crate) fn decode_without_fast_path(
-    buf: &mut BytesMut,
-    version: ProtocolVersion,
-    max_packet_size: u32,
-) -> Result<Option<Packet>, DecodeError> {
-    decode_with::<false>(buf, version, max_packet_size)
-}
-
-#[inline(always)]
-fn decode_with<const FAST: bool>(
-    buf: &mut BytesMut,
-    version: ProtocolVersion,
-    max_packet_size: u32,
-) -> Result<Option<Packet>, DecodeError> {
     let Some(&first) = buf.first() else {
         return Ok(None);
     };
@@ -120,19 +76,18 @@ fn decode_with<const FAST: bool>(
     if buf.len() < size {
         return Ok(None);
     }
-    if FAST && first >> 4 == 3 {
-        // PUBLISH is the hot path: checked in place, then taken off.
-        let flags = first & 0x0F;
-        if let Some(layout) =
-            fast::publish_layout(flags, buf.get(..size).unwrap_or_default(), header, version)?
-        {
-            let frame = buf.split_to(size).freeze();
-            // SAFETY: `frame` is `buf[..size]`, the bytes the layout was
-            // just made from; nothing touched `buf` in between.
-            return Ok(Some(Packet::Publish(unsafe { layout.build(flags, frame) })));
-        }
-    }
     let frame = buf.split_to(size).freeze();
+    if first >> 4 == 3 {
+        // PUBLISH is the hot path. Its value is large, so it is built in the
+        // slot it is returned in rather than moved there through each frame.
+        let mut decoded = Ok(Some(Packet::Publish(Publish::default())));
+        if let Ok(Some(Packet::Publish(publish))) = &mut decoded {
+            let mut r = Reader::new(frame, header, "PUBLISH");
+            publish.decode_into(first & 0x0F, &mut r, version)?;
+            r.finish()?;
+        }
+        return decoded;
+    }
     decode_frame(first, frame, header, version).map(Some)
 }
 
@@ -159,23 +114,17 @@ fn type_name(kind: u8) -> &'static str {
 }
 
 /// Checks the packet type and the fixed header flags (MQTT-2.1.3-1).
-#[inline(always)]
 fn check_first_byte(first: u8, version: ProtocolVersion) -> Result<(), DecodeError> {
-    // PUBLISH, the common case, first: any flags but QoS 3.
-    if first >> 4 == 3 {
-        return match (first >> 1) & 0b11 {
-            3 => Err(DecodeError::InvalidQoS(3)),
-            _ => Ok(()),
-        };
-    }
-    check_other_first_byte(first, version)
-}
-
-fn check_other_first_byte(first: u8, version: ProtocolVersion) -> Result<(), DecodeError> {
     let kind = first >> 4;
     let flags = first & 0x0F;
     let expected = match kind {
         0 => return Err(DecodeError::UnknownPacketType(0)),
+        3 => {
+            return match (flags >> 1) & 0b11 {
+                3 => Err(DecodeError::InvalidQoS(3)),
+                _ => Ok(()),
+            }
+        }
         15 if version == ProtocolVersion::V311 => return Err(DecodeError::NotInVersion("AUTH")),
         6 | 8 | 10 => 0b0010,
         _ => 0,

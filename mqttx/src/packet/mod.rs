@@ -31,7 +31,6 @@ mod subscribe;
 mod unsubscribe;
 
 mod codec;
-mod fast;
 pub mod property;
 mod reader;
 pub mod topic;

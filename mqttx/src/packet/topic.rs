@@ -22,89 +22,8 @@ const SHARE_PREFIX: &str = "$share/";
 /// Whether `topic` may be sent as the Topic Name of a PUBLISH: at least one
 /// byte, at most 65,535, no wildcard and no U+0000.
 pub fn valid_topic_name(topic: &str) -> bool {
-    let bytes = topic.as_bytes();
-    !topic.is_empty() && topic.len() <= MAX_LEN && (is_plain(bytes) || scan(bytes) == (false, false))
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// Non-zero exactly when some byte of `x` is zero (the classic bit trick).
-#[inline(always)]
-fn zero_byte(x: u64) -> u64 {
-    x.wrapping_sub(ONES) & !x & HIGHS
-}
-
-/// Non-zero in some byte's high bit when that byte of `x` is non-ASCII,
-/// U+0000, `+` or `#`; only the high bits (`& HIGHS`) mean anything.
-///
-/// A non-ASCII byte has its high bit set already. For ASCII bytes, `b - 1`
-/// sets the high bit exactly when `b` is 0 (only a zero byte borrows), and
-/// `+` (0x2B) and `#` (0x23) differ in bit 3 alone, so `(b | 0x08) ^ 0x2B`
-/// is 0 exactly for those two. A non-ASCII byte may make the other bytes'
-/// answers wrong, but the answer "look closer" is already right then.
-#[inline(always)]
-fn unusual(x: u64) -> u64 {
-    let wild = (x | (ONES * 0x08)) ^ (ONES * u64::from(b'+'));
-    x | x.wrapping_sub(ONES) | wild.wrapping_sub(ONES)
-}
-
-/// Whether `bytes` are all ASCII with no U+0000 and no wildcard: a valid
-/// UTF-8 Topic Name body, established in one pass.
-///
-/// This is the common case on every PUBLISH sent and received, so it looks
-/// at sixteen bytes per step (eight for shorter topics); `false` only means
-/// "look closer" (with [`scan`] and a UTF-8 check), which tells the reason
-/// apart.
-#[inline(always)]
-pub(crate) fn is_plain(bytes: &[u8]) -> bool {
-    if let (Some(first), Some(last), true) = (
-        bytes.first_chunk::<16>(),
-        bytes.last_chunk::<16>(),
-        bytes.len() <= 32,
-    ) {
-        // 16 to 32 bytes, most topics: two steps, overlapping unless 32.
-        let mut seen = [0u8; 16];
-        mark16(&mut seen, first);
-        mark16(&mut seen, last);
-        return seen.iter().fold(0, |all, &lane| all | lane) == 0;
-    }
-    if let Some(last) = bytes.last_chunk::<16>() {
-        let mut seen = [0u8; 16];
-        let mut chunks = bytes.chunks_exact(16);
-        for chunk in &mut chunks {
-            if let Ok(chunk) = <&[u8; 16]>::try_from(chunk) {
-                mark16(&mut seen, chunk);
-            }
-        }
-        // The tail, as the last sixteen bytes (overlapping ones already seen).
-        if !chunks.remainder().is_empty() {
-            mark16(&mut seen, last);
-        }
-        return seen.iter().fold(0, |all, &lane| all | lane) == 0;
-    }
-    if let (Some(&first), Some(&last)) = (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
-        // 8 to 15 bytes: two words, overlapping unless there are exactly 16.
-        let seen = unusual(u64::from_le_bytes(first)) | unusual(u64::from_le_bytes(last));
-        return seen & HIGHS == 0;
-    }
-    bytes.iter().all(|&b| !unusual_byte(b))
-}
-
-/// Marks the lanes of `seen` whose byte in `chunk` is unusual; lane by lane,
-/// so that the compiler makes vector compares of it.
-#[inline(always)]
-fn mark16(seen: &mut [u8; 16], chunk: &[u8; 16]) {
-    for (seen, &b) in seen.iter_mut().zip(chunk) {
-        *seen |= u8::from(unusual_byte(b));
-    }
-}
-
-/// Non-ASCII, U+0000, `+` or `#`. As a signed byte, 0 and everything from
-/// 0x80 up is below 1; `+` (0x2B) and `#` (0x23) differ in bit 3 alone.
-#[inline(always)]
-fn unusual_byte(b: u8) -> bool {
-    ((b as i8) < 1) | (b | 0x08 == b'+')
+    let (null, wildcard) = scan(topic.as_bytes());
+    !topic.is_empty() && topic.len() <= MAX_LEN && !null && !wildcard
 }
 
 /// Whether `bytes` hold U+0000, and whether they hold `+` or `#`.
@@ -113,6 +32,10 @@ fn unusual_byte(b: u8) -> bool {
 /// per step (the classic "has a zero byte" bit trick) instead of one.
 #[inline]
 pub(crate) fn scan(bytes: &[u8]) -> (bool, bool) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Non-zero exactly when some byte of `x` is zero.
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
     let mut null = 0;
     let mut wildcard = 0;
     let mut chunks = bytes.chunks_exact(8);
@@ -226,28 +149,6 @@ mod tests {
             }
         }
         assert!(valid_topic_name("abcdefghijklmnopqrst*!\u{7f}\u{ff}"));
-    }
-
-    #[test]
-    fn plain_means_ascii_without_null_or_wildcard() {
-        assert!(is_plain(b""));
-        assert!(is_plain(b"sensors/room-42/temperature"));
-        assert!(is_plain(b"\x7f$/ *!"));
-        // Every length up to three words, every position, every kind of byte
-        // that must be looked at closer.
-        for len in 1..=24 {
-            let base = vec![b'a'; len];
-            assert!(is_plain(&base));
-            for i in 0..len {
-                for bad in [0x00, b'+', b'#', 0x80, 0xC3, 0xFF] {
-                    let mut bytes = base.clone();
-                    bytes[i] = bad;
-                    assert!(!is_plain(&bytes), "{bytes:02X?}");
-                }
-            }
-        }
-        // Bytes next to the ones it looks for are fine.
-        assert!(is_plain(b"*,\"$\x01\x7f*,\"$\x01\x7f"));
     }
 
     #[test]

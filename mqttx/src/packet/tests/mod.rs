@@ -1,6 +1,5 @@
 //! Codec tests: spec byte vectors, the malformed-input table, property tests.
 
-mod fast;
 mod malformed;
 mod props;
 mod vectors;
