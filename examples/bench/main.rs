@@ -17,6 +17,8 @@ mod measure;
 mod mqttx_client;
 mod reference;
 mod report;
+#[macro_use]
+mod rumqttc_common;
 mod rumqttc_v4;
 mod rumqttc_v5;
 mod tally;

@@ -17,6 +17,7 @@ pub mod events;
 pub mod net;
 mod passwd;
 pub mod proxy;
+pub mod support;
 pub mod tap;
 
 pub use broker::{find_mosquitto, Broker, BrokerBuilder, HarnessError, PasswordHashing};

@@ -6,34 +6,13 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use mqttx::{
-    Backoff, Client, ConnectOptions, DisconnectReason, Error, HandlerContext, LastWill, MqttHandler,
-    ProtocolVersion, Publish, QoS,
+    Client, ConnectOptions, DisconnectReason, Error, HandlerContext, LastWill, MqttHandler, ProtocolVersion,
+    Publish, QoS,
 };
 use mqttx_tests::events::{recorder, Seen};
+use mqttx_tests::support::{options, tag, VERSIONS, WAIT};
 use mqttx_tests::tap::Tap;
 use mqttx_tests::Broker;
-
-const VERSIONS: [ProtocolVersion; 2] = [ProtocolVersion::V311, ProtocolVersion::V5];
-const WAIT: Duration = Duration::from_secs(10);
-
-/// Options for a test client: fast reconnects so restarts don't slow tests.
-fn options(port: u16, client_id: &str, version: ProtocolVersion) -> ConnectOptions {
-    ConnectOptions::new("127.0.0.1", format!("{client_id}-{}", tag(version)))
-        .port(port)
-        .protocol_version(version)
-        .backoff(
-            Backoff::default()
-                .initial(Duration::from_millis(100))
-                .max(Duration::from_millis(500)),
-        )
-}
-
-fn tag(version: ProtocolVersion) -> &'static str {
-    match version {
-        ProtocolVersion::V311 => "v311",
-        ProtocolVersion::V5 => "v5",
-    }
-}
 
 /// A session the broker keeps across connections, for either version.
 fn persistent<H>(opts: ConnectOptions<H>) -> ConnectOptions<H> {

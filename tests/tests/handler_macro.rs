@@ -5,34 +5,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use mqttx::{
-    mqtt_handler, Backoff, Client, ConnAck, ConnectOptions, DisconnectReason, ExtractError, ExtractErrorKind,
-    HandlerContext, Json, ProtocolVersion, Publish, QoS, Responder,
+    mqtt_handler, Client, ConnAck, DisconnectReason, ExtractError, ExtractErrorKind, HandlerContext, Json,
+    ProtocolVersion, Publish, QoS, Responder,
 };
+use mqttx_tests::support::{options, VERSIONS, WAIT};
 use mqttx_tests::tap::Tap;
 use mqttx_tests::Broker;
 use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot};
-
-const VERSIONS: [ProtocolVersion; 2] = [ProtocolVersion::V311, ProtocolVersion::V5];
-const WAIT: Duration = Duration::from_secs(10);
-
-fn options(port: u16, client_id: &str, version: ProtocolVersion) -> ConnectOptions {
-    ConnectOptions::new("127.0.0.1", format!("{client_id}-{}", tag(version)))
-        .port(port)
-        .protocol_version(version)
-        .backoff(
-            Backoff::default()
-                .initial(Duration::from_millis(100))
-                .max(Duration::from_millis(500)),
-        )
-}
-
-fn tag(version: ProtocolVersion) -> &'static str {
-    match version {
-        ProtocolVersion::V311 => "v311",
-        ProtocolVersion::V5 => "v5",
-    }
-}
 
 /// What a test handler saw, as text, in order.
 #[derive(Clone)]

@@ -15,10 +15,8 @@ use mqttx::store::{
 use mqttx::{Backoff, Client, ConnectOptions, Error, ProtocolVersion, Publish, QoS};
 use mqttx_tests::chaos::Chaos;
 use mqttx_tests::events::{recorder, Events, Seen};
+use mqttx_tests::support::{tag, VERSIONS, WAIT};
 use mqttx_tests::Broker;
-
-const WAIT: Duration = Duration::from_secs(10);
-const VERSIONS: [ProtocolVersion; 2] = [ProtocolVersion::V311, ProtocolVersion::V5];
 
 fn options(port: u16, client_id: &str, version: ProtocolVersion) -> ConnectOptions {
     ConnectOptions::new("127.0.0.1", client_id)
@@ -31,13 +29,6 @@ fn options(port: u16, client_id: &str, version: ProtocolVersion) -> ConnectOptio
                 .initial(Duration::from_millis(50))
                 .max(Duration::from_millis(500)),
         )
-}
-
-fn tag(version: ProtocolVersion) -> &'static str {
-    match version {
-        ProtocolVersion::V311 => "v311",
-        ProtocolVersion::V5 => "v5",
-    }
 }
 
 async fn watch(port: u16, topic: &str, version: ProtocolVersion) -> (Client, Events) {

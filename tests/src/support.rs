@@ -1,0 +1,37 @@
+//! What most integration tests share: the protocol versions they run for,
+//! how long they wait for an event, and a client's options.
+
+use std::time::Duration;
+
+use mqttx::{Backoff, ConnectOptions, ProtocolVersion};
+
+/// Every test that can runs for both protocol versions.
+pub const VERSIONS: [ProtocolVersion; 2] = [ProtocolVersion::V311, ProtocolVersion::V5];
+
+/// The deadline for an event a test waits on.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// A short name for a version, for client ids and topics.
+pub fn tag(version: ProtocolVersion) -> &'static str {
+    match version {
+        ProtocolVersion::V311 => "v311",
+        ProtocolVersion::V5 => "v5",
+    }
+}
+
+/// Reconnect delays short enough that broker restarts do not slow tests.
+pub fn fast_backoff() -> Backoff {
+    Backoff::default()
+        .initial(Duration::from_millis(100))
+        .max(Duration::from_millis(500))
+}
+
+/// A client of the broker on `127.0.0.1:port`, speaking `version`, whose
+/// client id is `client_id` with the version's tag appended (so the two
+/// versions' clients of one test never take each other's session).
+pub fn options(port: u16, client_id: &str, version: ProtocolVersion) -> ConnectOptions {
+    ConnectOptions::new("127.0.0.1", format!("{client_id}-{}", tag(version)))
+        .port(port)
+        .protocol_version(version)
+        .backoff(fast_backoff())
+}
