@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 
 use crate::measure::{percentile, rss_bytes};
 use crate::report::Row;
-use crate::tally::{payload, settle, SharedTally, Tally};
+use crate::tally::{payload, settle, share, SharedTally, Tally};
 use crate::{PIPELINE, WINDOW};
 
 const TOPIC: &str = "bench/mqttx";
@@ -183,7 +183,6 @@ pub async fn fan_in(port: u16, version: ProtocolVersion, connections: u32, count
                 .expect("publisher connects"),
         );
     }
-    let per = count / connections;
     let start = Instant::now();
     let tasks: Vec<_> = publishers
         .iter()
@@ -191,14 +190,10 @@ pub async fn fan_in(port: u16, version: ProtocolVersion, connections: u32, count
         .map(|(c, client)| {
             let client = client.clone();
             let c = c as u32;
-            let last = if c + 1 == connections {
-                count
-            } else {
-                (c + 1) * per
-            };
+            let seqs = share(c, connections, count);
             actix::spawn(async move {
                 let topic = format!("bench/mqttx/fanin/{c}");
-                publish_all(&client, &topic, QoS::AtLeastOnce, c * per..last).await;
+                publish_all(&client, &topic, QoS::AtLeastOnce, seqs).await;
             })
         })
         .collect();

@@ -15,7 +15,7 @@ macro_rules! rumqttc_scenarios {
         use crate::measure::rss_bytes;
         use crate::mqttx_client::latency_row;
         use crate::report::Row;
-        use crate::tally::{payload, settle, SharedTally, Tally};
+        use crate::tally::{payload, settle, share, SharedTally, Tally};
         use crate::{PIPELINE, WINDOW};
 
         /// mqttx's QoS as rumqttc's.
@@ -172,7 +172,6 @@ macro_rules! rumqttc_scenarios {
             for _ in 0..connections {
                 until(&mut crx, |s| matches!(s, Seen::Connected)).await;
             }
-            let per = count / connections;
             let start = Instant::now();
             let tasks: Vec<_> = publishers
                 .iter()
@@ -180,14 +179,10 @@ macro_rules! rumqttc_scenarios {
                 .map(|(c, client)| {
                     let client = client.clone();
                     let c = c as u32;
-                    let last = if c + 1 == connections {
-                        count
-                    } else {
-                        (c + 1) * per
-                    };
+                    let seqs = share(c, connections, count);
                     actix::spawn(async move {
                         let topic = format!("bench/{PREFIX}/fanin/{c}");
-                        for n in c * per..last {
+                        for n in seqs {
                             if client
                                 .publish(topic.as_str(), QoS::AtLeastOnce, false, payload(n))
                                 .await

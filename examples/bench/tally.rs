@@ -14,6 +14,18 @@ pub fn payload(seq: u32) -> Vec<u8> {
     body
 }
 
+/// The sequence numbers publisher `c` of `connections` sends, out of
+/// `count`: equal shares, the last one taking the remainder.
+pub fn share(c: u32, connections: u32, count: u32) -> std::ops::Range<u32> {
+    let per = count / connections;
+    let last = if c + 1 == connections {
+        count
+    } else {
+        (c + 1) * per
+    };
+    c * per..last
+}
+
 pub fn seq_of(payload: &[u8]) -> Option<u32> {
     payload
         .get(..4)

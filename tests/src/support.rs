@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use mqttx::{Backoff, ConnectOptions, ProtocolVersion};
+use mqttx::{Backoff, ConnectOptions, ProtocolVersion, QoS};
 
 /// Every test that can runs for both protocol versions.
 pub const VERSIONS: [ProtocolVersion; 2] = [ProtocolVersion::V311, ProtocolVersion::V5];
@@ -34,4 +34,30 @@ pub fn options(port: u16, client_id: &str, version: ProtocolVersion) -> ConnectO
         .port(port)
         .protocol_version(version)
         .backoff(fast_backoff())
+}
+
+/// A client of the loss tests (the test itself and the `loss_publisher`
+/// process it kills): MQTT 5, a persistent session, a wide window, and
+/// reconnects quick enough to ride out a cut every few hundred milliseconds.
+pub fn loss_options(port: u16, client_id: &str) -> ConnectOptions {
+    ConnectOptions::new("127.0.0.1", client_id)
+        .port(port)
+        .protocol_version(ProtocolVersion::V5)
+        .clean_session(false)
+        .session_expiry_interval(600)
+        .max_inflight(500)
+        .connect_timeout(Duration::from_secs(20))
+        .backoff(
+            Backoff::default()
+                .initial(Duration::from_millis(10))
+                .max(Duration::from_millis(200)),
+        )
+}
+
+/// The two topics of a loss test: one at QoS 1, one at QoS 2.
+pub fn loss_topics(prefix: &str) -> [(String, QoS); 2] {
+    [
+        (format!("{prefix}/q1"), QoS::AtLeastOnce),
+        (format!("{prefix}/q2"), QoS::ExactlyOnce),
+    ]
 }

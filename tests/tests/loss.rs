@@ -18,9 +18,10 @@ use std::time::{Duration, Instant};
 
 use mqttx::store::FileStore;
 use mqttx::DisconnectReason;
-use mqttx::{Backoff, Client, ConnectOptions, HandlerContext, MqttHandler, ProtocolVersion, Publish, QoS};
+use mqttx::{Client, HandlerContext, MqttHandler, Publish};
 use mqttx_tests::chaos::Chaos;
 use mqttx_tests::events::{recorder, Seen};
+use mqttx_tests::support::{loss_options, loss_topics};
 use mqttx_tests::Broker;
 use tokio::sync::mpsc;
 
@@ -41,28 +42,6 @@ fn broker() -> mqttx_tests::BrokerBuilder {
     Broker::builder()
         .max_inflight_messages(1000)
         .max_queued_messages(0)
-}
-
-fn options(port: u16, client_id: &str) -> ConnectOptions {
-    ConnectOptions::new("127.0.0.1", client_id)
-        .port(port)
-        .protocol_version(ProtocolVersion::V5)
-        .clean_session(false)
-        .session_expiry_interval(600)
-        .max_inflight(500)
-        .connect_timeout(Duration::from_secs(20))
-        .backoff(
-            Backoff::default()
-                .initial(Duration::from_millis(10))
-                .max(Duration::from_millis(200)),
-        )
-}
-
-fn topics(prefix: &str) -> [(String, QoS); 2] {
-    [
-        (format!("{prefix}/q1"), QoS::AtLeastOnce),
-        (format!("{prefix}/q2"), QoS::ExactlyOnce),
-    ]
 }
 
 /// Forwards (topic index, number) of every message to the test.
@@ -149,10 +128,10 @@ impl Tally {
 /// The subscriber: a persistent session through the proxy.
 async fn subscribe(port: u16, prefix: &str) -> (Client, Tally) {
     let (tx, rx) = mpsc::unbounded_channel();
-    let client = Client::connect(options(port, &format!("{prefix}-sub")).handler(Counter(tx)))
+    let client = Client::connect(loss_options(port, &format!("{prefix}-sub")).handler(Counter(tx)))
         .await
         .unwrap();
-    for (topic, qos) in topics(prefix) {
+    for (topic, qos) in loss_topics(prefix) {
         client.subscribe(topic, qos).await.unwrap();
     }
     let tally = Tally {
@@ -167,7 +146,7 @@ async fn subscribe(port: u16, prefix: &str) -> (Client, Tally) {
 /// Publishes `from..COUNT` on both topics, `PIPELINE` at a time; calls
 /// `before(n)` before publishing number `n`. Every publish must succeed.
 async fn publish_all(client: &Client, prefix: &str, from: [u32; 2], mut before: impl FnMut(u32)) {
-    let topics = topics(prefix);
+    let topics = loss_topics(prefix);
     let mut pending = VecDeque::new();
     for n in from[0].min(from[1])..COUNT {
         before(n);
@@ -189,7 +168,7 @@ async fn publish_all(client: &Client, prefix: &str, from: [u32; 2], mut before: 
 
 /// The closing markers: once they arrive, everything before them has.
 async fn publish_end(client: &Client, prefix: &str) {
-    for (topic, qos) in topics(prefix) {
+    for (topic, qos) in loss_topics(prefix) {
         client
             .publish(topic, END.to_be_bytes().to_vec())
             .qos(qos)
@@ -228,7 +207,7 @@ async fn no_loss_while_connections_are_cut() {
     let chaos = chaos_in_front_of(broker.port());
     let prefix = "cuts";
     let (sub, mut tally) = subscribe(chaos.port(), prefix).await;
-    let publisher = Client::connect(options(chaos.port(), &format!("{prefix}-pub")))
+    let publisher = Client::connect(loss_options(chaos.port(), &format!("{prefix}-pub")))
         .await
         .unwrap();
 
@@ -285,7 +264,7 @@ async fn no_loss_when_the_broker_is_killed_mid_stream() {
     let chaos = chaos_in_front_of(broker.port());
     let prefix = "broker-kill";
     let (sub, mut tally) = subscribe(chaos.port(), prefix).await;
-    let publisher = Client::connect(options(chaos.port(), &format!("{prefix}-pub")))
+    let publisher = Client::connect(loss_options(chaos.port(), &format!("{prefix}-pub")))
         .await
         .unwrap();
 
@@ -317,7 +296,7 @@ async fn no_loss_when_the_publishing_actor_panics_under_its_supervisor() {
     let (sub, mut tally) = subscribe(chaos.port(), prefix).await;
     let (recorder, mut events) = recorder();
     let publisher =
-        Client::connect_supervised(options(chaos.port(), &format!("{prefix}-pub")).handler(recorder))
+        Client::connect_supervised(loss_options(chaos.port(), &format!("{prefix}-pub")).handler(recorder))
             .await
             .unwrap();
 

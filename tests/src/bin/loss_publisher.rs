@@ -17,10 +17,10 @@
 use std::collections::VecDeque;
 use std::future::IntoFuture;
 use std::io::Write;
-use std::time::Duration;
 
 use mqttx::store::{FileStore, SessionChange, SessionState, SessionStore, StoreError};
-use mqttx::{Backoff, Client, ConnectOptions, ProtocolVersion, QoS};
+use mqttx::Client;
+use mqttx_tests::support::{loss_options, loss_topics};
 
 const END: u32 = u32::MAX;
 const PIPELINE: usize = 2_000;
@@ -75,23 +75,8 @@ fn main() {
     let count = number(count);
     let from = [number(from_q1), number(from_q2)];
     let store = FileStore::open(store).expect("store");
-    let opts = ConnectOptions::new("127.0.0.1", client_id.as_str())
-        .port(port)
-        .protocol_version(ProtocolVersion::V5)
-        .clean_session(false)
-        .session_expiry_interval(600)
-        .max_inflight(500)
-        .connect_timeout(Duration::from_secs(20))
-        .backoff(
-            Backoff::default()
-                .initial(Duration::from_millis(10))
-                .max(Duration::from_millis(200)),
-        )
-        .session_store(Reporting(store));
-    let topics = [
-        (format!("{prefix}/q1"), QoS::AtLeastOnce),
-        (format!("{prefix}/q2"), QoS::ExactlyOnce),
-    ];
+    let opts = loss_options(port, client_id).session_store(Reporting(store));
+    let topics = loss_topics(prefix);
     actix_rt::System::new().block_on(async move {
         let client = Client::connect(opts).await.expect("connect");
         let mut pending = VecDeque::new();
