@@ -479,7 +479,8 @@ async fn a_connack_naming_another_server_is_followed() {
         properties: ConnAckProperties {
             server_reference: Some(format!("127.0.0.1:{}", broker.port()).into()),
             ..ConnAckProperties::default()
-        },
+        }
+        .into(),
         ..ConnAck::default()
     });
     let (peer, _task) = scripted_peer(vec![refusal]).await;
@@ -504,7 +505,8 @@ async fn a_disconnect_saying_the_server_moved_is_followed() {
         properties: DisconnectProperties {
             server_reference: Some(format!("127.0.0.1:{}", broker.port()).into()),
             ..DisconnectProperties::default()
-        },
+        }
+        .into(),
     });
     let (peer, _task) = scripted_peer(vec![Packet::ConnAck(ConnAck::default()), moved]).await;
     let (recorder, mut events) = recorder();

@@ -56,7 +56,7 @@ impl<'a> PublishBuilder<'a> {
 
     /// All MQTT 5 PUBLISH properties at once.
     pub fn properties(mut self, properties: PublishProperties) -> Self {
-        self.publish.properties = properties;
+        self.publish.properties = properties.into();
         self
     }
 

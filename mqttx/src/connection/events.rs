@@ -29,11 +29,12 @@ impl<H: MqttHandler> Connection<H> {
                 }
                 self.deliver(HandlerEvent::Connected(connack), ctx);
             }
-            Event::ConnectRejected(connack) => {
+            Event::ConnectRejected(mut connack) => {
+                let properties = connack.properties.take();
                 let err = Error::ConnectRejected {
                     reason_code: connack.reason_code,
-                    reason_string: connack.properties.reason_string,
-                    server_reference: connack.properties.server_reference,
+                    reason_string: properties.reason_string,
+                    server_reference: properties.server_reference,
                 };
                 self.drop_link(ctx);
                 self.protocol.connection_lost(Instant::now());

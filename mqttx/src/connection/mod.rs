@@ -393,8 +393,8 @@ impl<H: MqttHandler> Connection<H> {
                 ))),
                 DisconnectReason::Server(d) => Error::ConnectRejected {
                     reason_code: d.reason_code,
-                    reason_string: d.properties.reason_string,
-                    server_reference: d.properties.server_reference,
+                    reason_string: d.properties.reason_string.clone(),
+                    server_reference: d.properties.server_reference.clone(),
                 },
                 DisconnectReason::Client | DisconnectReason::Crashed { .. } => Error::Closed,
             };

@@ -219,7 +219,8 @@ fn answer_with(protocol: &mut Protocol<Reply>, method: Option<ByteString>, answe
                 authentication_method: method,
                 authentication_data: Some(data),
                 ..AuthProperties::default()
-            },
+            }
+            .into(),
         };
         protocol.auth(reply, Instant::now());
     }

@@ -129,7 +129,7 @@ pub(crate) fn publish(version: ProtocolVersion) -> impl Strategy<Value = Publish
                     retain,
                     topic: if aliased { ByteString::new() } else { topic },
                     packet_id: (qos != QoS::AtMostOnce).then_some(id),
-                    properties,
+                    properties: properties.into(),
                     payload,
                 }
             },
@@ -290,7 +290,7 @@ fn connack(version: ProtocolVersion) -> impl Strategy<Value = Packet> {
         Packet::ConnAck(ConnAck {
             session_present,
             reason_code,
-            properties,
+            properties: properties.into(),
         })
     })
 }
@@ -361,7 +361,7 @@ fn suback(version: ProtocolVersion) -> impl Strategy<Value = Packet> {
             Packet::SubAck(SubAck {
                 packet_id,
                 reason_codes,
-                properties,
+                properties: properties.into(),
             })
         },
     )
@@ -397,7 +397,7 @@ fn unsuback(version: ProtocolVersion) -> impl Strategy<Value = Packet> {
         Packet::UnsubAck(UnsubAck {
             packet_id,
             reason_codes,
-            properties,
+            properties: properties.into(),
         })
     })
 }
@@ -420,7 +420,8 @@ fn disconnect(version: ProtocolVersion) -> impl Strategy<Value = Packet> {
                         reason_string: rs,
                         user_properties: up,
                         server_reference: sr,
-                    },
+                    }
+                    .into(),
                 })
             })
             .boxed(),
@@ -442,7 +443,8 @@ fn auth() -> impl Strategy<Value = Packet> {
                     authentication_data: auth.and_then(|a| a.1),
                     reason_string: rs,
                     user_properties: up,
-                },
+                }
+                .into(),
             })
         })
 }
@@ -454,7 +456,7 @@ macro_rules! ack {
                 Packet::$variant($ty {
                     packet_id,
                     reason_code,
-                    properties,
+                    properties: properties.into(),
                 })
             },
         )

@@ -1,15 +1,16 @@
 use bytes::Bytes;
 use bytestring::ByteString;
 
-use super::{ReasonCode, UserProperties};
+use super::lazy_box::empty_properties;
+use super::{LazyBox, ReasonCode, UserProperties};
 
 /// AUTH: a step of MQTT 5 enhanced authentication.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Auth {
     /// Success, Continue authentication or Re-authenticate.
     pub reason_code: ReasonCode,
-    /// AUTH properties.
-    pub properties: AuthProperties,
+    /// AUTH properties; allocated only when one is set.
+    pub properties: LazyBox<AuthProperties>,
 }
 
 /// AUTH properties (MQTT 5, section 3.15.2.2).
@@ -20,6 +21,15 @@ pub struct AuthProperties {
     pub authentication_data: Option<Bytes>,
     pub reason_string: Option<ByteString>,
     pub user_properties: UserProperties,
+}
+
+empty_properties! {
+    AuthProperties {
+        authentication_method: None,
+        authentication_data: None,
+        reason_string: None,
+        user_properties: Vec::new(),
+    }
 }
 
 mod codec {
@@ -43,7 +53,7 @@ mod codec {
             if r.is_empty() {
                 return Ok(auth);
             }
-            let p = &mut auth.properties;
+            let p: &mut AuthProperties = &mut auth.properties;
             de::properties(r, |property, r| match property {
                 id::AUTHENTICATION_METHOD => de::once(&mut p.authentication_method, property, r.string()?),
                 id::AUTHENTICATION_DATA => de::once(&mut p.authentication_data, property, r.binary()?),
@@ -60,7 +70,7 @@ mod codec {
             if S::VALIDATES {
                 ReasonSet::Auth.check(s, self.reason_code, NAME);
             }
-            let empty = self.properties == AuthProperties::default();
+            let empty = *self.properties == AuthProperties::default();
             if !empty || self.reason_code != ReasonCode::Success {
                 s.u8(self.reason_code.as_u8());
             }

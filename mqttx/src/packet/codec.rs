@@ -23,6 +23,23 @@ use super::{
 /// [`EncodeError::NotInVersion`] rather than silently becoming a success. A
 /// CONNECT is written for its own `protocol`, which must equal `version`.
 pub fn encode(packet: &Packet, version: ProtocolVersion, buf: &mut BytesMut) -> Result<(), EncodeError> {
+    if let Packet::Publish(publish) = packet {
+        if let Some(done) = publish.encode_plain(version, buf) {
+            return done;
+        }
+    }
+    encode_measured(packet, version, buf)
+}
+
+/// Every packet but the common PUBLISH: measured and checked by one run of
+/// its writer, then written by a second. Kept out of line so the hot path
+/// stays small.
+#[inline(never)]
+pub(crate) fn encode_measured(
+    packet: &Packet,
+    version: ProtocolVersion,
+    buf: &mut BytesMut,
+) -> Result<(), EncodeError> {
     let first = first_byte(packet, version)?;
     let body = body_len(packet, version)?;
     buf.reserve(1 + varint::len(body) + body);
@@ -78,15 +95,8 @@ pub fn decode(
     }
     let frame = buf.split_to(size).freeze();
     if first >> 4 == 3 {
-        // PUBLISH is the hot path. Its value is large, so it is built in the
-        // slot it is returned in rather than moved there through each frame.
-        let mut decoded = Ok(Some(Packet::Publish(Publish::default())));
-        if let Ok(Some(Packet::Publish(publish))) = &mut decoded {
-            let mut r = Reader::new(frame, header, "PUBLISH");
-            publish.decode_into(first & 0x0F, &mut r, version)?;
-            r.finish()?;
-        }
-        return decoded;
+        // The hot path, kept out of the large function for the other packets.
+        return Publish::decode(first & 0x0F, frame, header, version).map(|p| Some(Packet::Publish(p)));
     }
     decode_frame(first, frame, header, version).map(Some)
 }
@@ -152,15 +162,12 @@ fn body<T>(
     Ok(value)
 }
 
+#[inline(never)]
 fn decode_frame(first: u8, frame: Bytes, start: usize, v: ProtocolVersion) -> Result<Packet, DecodeError> {
     let kind = first >> 4;
     let name = type_name(kind);
     Ok(match kind {
-        3 => Packet::Publish(body(frame, start, name, |r| {
-            let mut publish = Publish::default();
-            publish.decode_into(first & 0x0F, r, v)?;
-            Ok(publish)
-        })?),
+        3 => Packet::Publish(Publish::decode(first & 0x0F, frame, start, v)?),
         1 => Packet::Connect(Box::new(body(frame, start, name, Connect::decode)?)),
         2 => Packet::ConnAck(body(frame, start, name, |r| ConnAck::decode(r, v))?),
         4 => Packet::PubAck(body(frame, start, name, |r| PubAck::decode(r, v))?),
@@ -211,6 +218,23 @@ fn first_byte(packet: &Packet, version: ProtocolVersion) -> Result<u8, EncodeErr
             0xF0
         }
     })
+}
+
+/// The size [`encode`] would give a PUBLISH, or its error: for checks
+/// made before a publish is queued, without wrapping it in a [`Packet`].
+/// `extra` bytes are added to the body (parts the caller will add later).
+pub(crate) fn publish_len(
+    publish: &Publish,
+    version: ProtocolVersion,
+    extra: usize,
+) -> Result<usize, EncodeError> {
+    let mut counter = Counter::default();
+    publish.write(version, &mut counter);
+    let body = counter.finish()? + extra;
+    if body > varint::MAX as usize {
+        return Err(EncodeError::PacketTooLarge(body));
+    }
+    Ok(1 + varint::len(body) + body)
 }
 
 /// Measures and validates the body in one pass.

@@ -1,7 +1,8 @@
 use bytes::Bytes;
 use bytestring::ByteString;
 
-use super::{QoS, ReasonCode, UserProperties};
+use super::lazy_box::empty_properties;
+use super::{LazyBox, QoS, ReasonCode, UserProperties};
 
 /// CONNACK: the server's answer to CONNECT.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -10,8 +11,8 @@ pub struct ConnAck {
     pub session_present: bool,
     /// Connect Reason Code (MQTT 3.1.1 return codes are mapped, see [`ReasonCode`]).
     pub reason_code: ReasonCode,
-    /// CONNACK properties (MQTT 5).
-    pub properties: ConnAckProperties,
+    /// CONNACK properties (MQTT 5); allocated only when one is set.
+    pub properties: LazyBox<ConnAckProperties>,
 }
 
 /// CONNACK properties (MQTT 5, section 3.2.2.3).
@@ -37,12 +38,35 @@ pub struct ConnAckProperties {
     pub authentication_data: Option<Bytes>,
 }
 
+empty_properties! {
+    ConnAckProperties {
+        session_expiry_interval: None,
+        receive_maximum: None,
+        maximum_qos: None,
+        retain_available: None,
+        maximum_packet_size: None,
+        assigned_client_identifier: None,
+        topic_alias_maximum: None,
+        reason_string: None,
+        user_properties: Vec::new(),
+        wildcard_subscription_available: None,
+        subscription_identifiers_available: None,
+        shared_subscription_available: None,
+        server_keep_alive: None,
+        response_information: None,
+        server_reference: None,
+        authentication_method: None,
+        authentication_data: None,
+    }
+}
+
 mod codec {
     use super::{ConnAck, ConnAckProperties};
     use crate::packet::property::{decode as de, encode as en, id};
     use crate::packet::reader::Reader;
     use crate::packet::reason::ReasonSet;
     use crate::packet::writer::{Sink, WriteProperties};
+    use crate::packet::LazyBox;
     use crate::packet::{DecodeError, EncodeError, ProtocolVersion, QoS, ReasonCode};
 
     const NAME: &str = "CONNACK";
@@ -65,7 +89,7 @@ mod codec {
                 ProtocolVersion::V311 => {
                     let reason = ReasonCode::from_v311_connack(code)
                         .ok_or(DecodeError::InvalidReasonCode { code, packet: NAME })?;
-                    (reason, ConnAckProperties::default())
+                    (reason, LazyBox::default())
                 }
                 ProtocolVersion::V5 => (
                     ReasonSet::ConnAck.decode(code, NAME)?,
@@ -101,8 +125,9 @@ mod codec {
     }
 
     impl ConnAckProperties {
-        fn decode(r: &mut Reader) -> Result<Self, DecodeError> {
-            let mut p = ConnAckProperties::default();
+        fn decode(r: &mut Reader) -> Result<LazyBox<Self>, DecodeError> {
+            let mut properties = LazyBox::default();
+            let p: &mut ConnAckProperties = &mut properties;
             de::properties(r, |property, r| match property {
                 id::SESSION_EXPIRY_INTERVAL => de::once(&mut p.session_expiry_interval, property, r.u32()?),
                 id::RECEIVE_MAXIMUM => {
@@ -146,7 +171,7 @@ mod codec {
                 _ => Ok(false),
             })?;
             de::check_auth(&p.authentication_method, &p.authentication_data)?;
-            Ok(p)
+            Ok(properties)
         }
     }
 

@@ -1,6 +1,7 @@
 use bytestring::ByteString;
 
-use super::{ReasonCode, UserProperties};
+use super::lazy_box::empty_properties;
+use super::{LazyBox, ReasonCode, UserProperties};
 
 /// DISCONNECT. In MQTT 3.1.1 it has no body and the reason is always
 /// Normal disconnection.
@@ -8,8 +9,8 @@ use super::{ReasonCode, UserProperties};
 pub struct Disconnect {
     /// Disconnect Reason Code.
     pub reason_code: ReasonCode,
-    /// DISCONNECT properties (MQTT 5).
-    pub properties: DisconnectProperties,
+    /// DISCONNECT properties (MQTT 5); allocated only when one is set.
+    pub properties: LazyBox<DisconnectProperties>,
 }
 
 /// DISCONNECT properties (MQTT 5, section 3.14.2.2).
@@ -20,6 +21,15 @@ pub struct DisconnectProperties {
     pub reason_string: Option<ByteString>,
     pub user_properties: UserProperties,
     pub server_reference: Option<ByteString>,
+}
+
+empty_properties! {
+    DisconnectProperties {
+        session_expiry_interval: None,
+        reason_string: None,
+        user_properties: Vec::new(),
+        server_reference: None,
+    }
 }
 
 mod codec {
@@ -44,7 +54,7 @@ mod codec {
             if r.is_empty() {
                 return Ok(disconnect);
             }
-            let p = &mut disconnect.properties;
+            let p: &mut DisconnectProperties = &mut disconnect.properties;
             de::properties(r, |property, r| match property {
                 id::SESSION_EXPIRY_INTERVAL => de::once(&mut p.session_expiry_interval, property, r.u32()?),
                 id::REASON_STRING => de::once(&mut p.reason_string, property, r.string()?),
@@ -56,7 +66,7 @@ mod codec {
         }
 
         pub(crate) fn write<S: Sink>(&self, version: ProtocolVersion, s: &mut S) {
-            let empty = self.properties == DisconnectProperties::default();
+            let empty = *self.properties == DisconnectProperties::default();
             match version {
                 ProtocolVersion::V311 => {
                     if self.reason_code != ReasonCode::NORMAL_DISCONNECTION {

@@ -31,6 +31,7 @@ mod subscribe;
 mod unsubscribe;
 
 mod codec;
+mod lazy_box;
 pub mod property;
 mod reader;
 pub mod topic;
@@ -42,6 +43,7 @@ pub use connack::{ConnAck, ConnAckProperties};
 pub use connect::{Connect, ConnectProperties, LastWill, WillProperties};
 pub use disconnect::{Disconnect, DisconnectProperties};
 pub use error::{DecodeError, EncodeError};
+pub use lazy_box::{Empty, LazyBox};
 pub use property::UserProperties;
 pub use puback::{AckProperties, PubAck, PubComp, PubRec, PubRel};
 pub use publish::{Publish, PublishProperties};
@@ -51,6 +53,7 @@ pub use subscribe::{RetainHandling, SubAck, Subscribe, SubscribeProperties, Subs
 pub use unsubscribe::{UnsubAck, Unsubscribe, UnsubscribeProperties};
 
 pub use bytestring::ByteString;
+pub(crate) use codec::publish_len;
 pub use codec::{decode, encode, encoded_len};
 
 use std::num::NonZeroU16;

@@ -1,6 +1,7 @@
 use bytestring::ByteString;
 
-use super::{PacketId, ReasonCode, UserProperties};
+use super::lazy_box::empty_properties;
+use super::{LazyBox, PacketId, ReasonCode, UserProperties};
 
 /// The properties every acknowledgement carries in MQTT 5: a Reason String
 /// and User Properties (PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK).
@@ -9,6 +10,13 @@ use super::{PacketId, ReasonCode, UserProperties};
 pub struct AckProperties {
     pub reason_string: Option<ByteString>,
     pub user_properties: UserProperties,
+}
+
+empty_properties! {
+    AckProperties {
+        reason_string: None,
+        user_properties: Vec::new(),
+    }
 }
 
 macro_rules! ack_packet {
@@ -20,14 +28,14 @@ macro_rules! ack_packet {
             pub packet_id: PacketId,
             /// Reason Code (always Success in MQTT 3.1.1).
             pub reason_code: ReasonCode,
-            /// Properties (MQTT 5).
-            pub properties: AckProperties,
+            /// Properties (MQTT 5); allocated only when one is set.
+            pub properties: LazyBox<AckProperties>,
         }
 
         impl $name {
             /// A successful acknowledgement without properties.
             pub fn new(packet_id: PacketId) -> Self {
-                $name { packet_id, reason_code: ReasonCode::Success, properties: AckProperties::default() }
+                $name { packet_id, reason_code: ReasonCode::Success, properties: LazyBox::default() }
             }
         }
     };
@@ -56,25 +64,29 @@ mod codec {
     use crate::packet::reader::Reader;
     use crate::packet::reason::ReasonSet;
     use crate::packet::writer::{Sink, WriteProperties};
-    use crate::packet::{DecodeError, EncodeError, PacketId, ProtocolVersion, ReasonCode};
+    use crate::packet::{DecodeError, EncodeError, LazyBox, PacketId, ProtocolVersion, ReasonCode};
 
     impl AckProperties {
-        pub(crate) fn is_empty(&self) -> bool {
-            self.reason_string.is_none() && self.user_properties.is_empty()
-        }
-
-        pub(crate) fn decode(r: &mut Reader) -> Result<Self, DecodeError> {
-            let mut p = AckProperties::default();
-            de::properties(r, |property, r| match property {
-                id::REASON_STRING => de::once(&mut p.reason_string, property, r.string()?),
-                id::USER_PROPERTY => de::user_property(&mut p.user_properties, r),
-                _ => Ok(false),
+        /// Allocates only if the list holds a property.
+        pub(crate) fn decode(r: &mut Reader) -> Result<LazyBox<Self>, DecodeError> {
+            let mut properties = LazyBox::default();
+            de::properties(r, |property, r| {
+                let p: &mut AckProperties = &mut properties;
+                match property {
+                    id::REASON_STRING => de::once(&mut p.reason_string, property, r.string()?),
+                    id::USER_PROPERTY => de::user_property(&mut p.user_properties, r),
+                    _ => Ok(false),
+                }
             })?;
-            Ok(p)
+            Ok(properties)
         }
     }
 
     impl WriteProperties for AckProperties {
+        fn is_empty(&self) -> bool {
+            self.reason_string.is_none() && self.user_properties.is_empty()
+        }
+
         fn write_to<S: Sink>(&self, s: &mut S) {
             en::string(s, id::REASON_STRING, self.reason_string.as_ref());
             en::user_properties(s, &self.user_properties);
@@ -87,13 +99,13 @@ mod codec {
         r: &mut Reader,
         version: ProtocolVersion,
         set: ReasonSet,
-    ) -> Result<(ReasonCode, AckProperties), DecodeError> {
+    ) -> Result<(ReasonCode, LazyBox<AckProperties>), DecodeError> {
         if version == ProtocolVersion::V311 || r.is_empty() {
-            return Ok((ReasonCode::Success, AckProperties::default()));
+            return Ok((ReasonCode::Success, LazyBox::default()));
         }
         let reason = set.decode(r.u8()?, r.packet())?;
         if r.is_empty() {
-            return Ok((reason, AckProperties::default()));
+            return Ok((reason, LazyBox::default()));
         }
         Ok((reason, AckProperties::decode(r)?))
     }
@@ -104,7 +116,7 @@ mod codec {
         version: ProtocolVersion,
         packet_id: PacketId,
         reason: ReasonCode,
-        properties: &AckProperties,
+        properties: &LazyBox<AckProperties>,
         set: ReasonSet,
         packet: &'static str,
     ) {

@@ -3,7 +3,8 @@ use std::num::NonZeroU16;
 use bytes::Bytes;
 use bytestring::ByteString;
 
-use super::{PacketId, QoS, UserProperties};
+use super::lazy_box::empty_properties;
+use super::{LazyBox, PacketId, QoS, UserProperties};
 
 /// PUBLISH: an application message, in either direction.
 ///
@@ -21,8 +22,8 @@ pub struct Publish {
     pub topic: ByteString,
     /// Packet Identifier: present exactly when `qos` is 1 or 2.
     pub packet_id: Option<PacketId>,
-    /// PUBLISH properties (MQTT 5).
-    pub properties: PublishProperties,
+    /// PUBLISH properties (MQTT 5); allocated only when one is set.
+    pub properties: LazyBox<PublishProperties>,
     /// The application payload.
     pub payload: Bytes,
 }
@@ -76,12 +77,30 @@ pub struct PublishProperties {
     pub content_type: Option<ByteString>,
 }
 
+empty_properties! {
+    PublishProperties {
+        payload_format_indicator: None,
+        message_expiry_interval: None,
+        topic_alias: None,
+        response_topic: None,
+        correlation_data: None,
+        user_properties: Vec::new(),
+        subscription_identifiers: Vec::new(),
+        content_type: None,
+    }
+}
+
 mod codec {
+    use std::num::NonZeroU16;
+
+    use bytes::{Buf, BufMut, Bytes, BytesMut};
+
     use super::{Publish, PublishProperties};
     use crate::packet::property::{decode as de, encode as en, id};
-    use crate::packet::reader::Reader;
+    use crate::packet::reader::{self, Reader};
     use crate::packet::writer::{Sink, WriteProperties};
-    use crate::packet::{topic, DecodeError, EncodeError, ProtocolVersion, QoS};
+    use crate::packet::LazyBox;
+    use crate::packet::{topic, varint, DecodeError, EncodeError, ProtocolVersion, QoS};
 
     const NAME: &str = "PUBLISH";
 
@@ -95,32 +114,69 @@ mod codec {
             (u8::from(self.dup) << 3) | ((self.qos as u8) << 1) | u8::from(self.retain)
         }
 
-        /// Fills a default `Publish` in place: the value is large, and
-        /// building it where it will live saves copying it on the hot path.
+        /// Decodes a PUBLISH body, `frame[start..]`: the hot path. The
+        /// fixed-layout fields are read straight off the slice; only a
+        /// non-empty property list goes through the general [`Reader`].
         #[inline]
-        pub(crate) fn decode_into(
-            &mut self,
+        pub(crate) fn decode(
             flags: u8,
-            r: &mut Reader,
+            mut frame: Bytes,
+            start: usize,
             version: ProtocolVersion,
-        ) -> Result<(), DecodeError> {
+        ) -> Result<Publish, DecodeError> {
+            let short = || DecodeError::LengthMismatch(NAME);
             let qos_bits = (flags >> 1) & 0b11;
-            self.qos = QoS::from_u8(qos_bits).ok_or(DecodeError::InvalidQoS(qos_bits))?;
-            self.dup = flags & 0b1000 != 0;
-            self.retain = flags & 1 != 0;
-            self.topic = r.topic_name()?;
-            if self.qos != QoS::AtMostOnce {
-                self.packet_id = Some(r.packet_id()?);
+            let qos = QoS::from_u8(qos_bits).ok_or(DecodeError::InvalidQoS(qos_bits))?;
+            let body = frame.get(start..).unwrap_or_default();
+            let &[hi, lo, ..] = body else {
+                return Err(short());
+            };
+            let topic_end = 2 + usize::from(u16::from_be_bytes([hi, lo]));
+            if body.len() < topic_end {
+                return Err(short());
             }
+            let topic = reader::topic_name(frame.slice(start + 2..start + topic_end))?;
+            let mut pos = topic_end;
+            let mut packet_id = None;
+            if qos != QoS::AtMostOnce {
+                let id = body
+                    .get(pos..pos + 2)
+                    .and_then(|b| <[u8; 2]>::try_from(b).ok())
+                    .ok_or_else(short)?;
+                packet_id =
+                    Some(NonZeroU16::new(u16::from_be_bytes(id)).ok_or(DecodeError::ZeroPacketId(NAME))?);
+                pos += 2;
+            }
+            let mut properties = LazyBox::default();
             if version == ProtocolVersion::V5 {
-                self.properties.decode_into(r)?;
+                match body.get(pos) {
+                    Some(0) => pos += 1,
+                    Some(_) => {
+                        let mut r = Reader::new(frame.clone(), start + pos, NAME);
+                        PublishProperties::decode_into(&mut properties, &mut r)?;
+                        pos = r.position() - start;
+                    }
+                    None => return Err(short()),
+                }
             }
             // Only a Topic Alias may stand in for the topic (MQTT-4.7.3-1).
-            if self.topic.is_empty() && self.properties.topic_alias.is_none() {
+            if topic.is_empty() && properties.topic_alias.is_none() {
                 return Err(DecodeError::EmptyTopic);
             }
-            self.payload = r.rest();
-            Ok(())
+            if start + pos > frame.len() {
+                return Err(short());
+            }
+            // The frame itself becomes the payload: no reference count to bump.
+            frame.advance(start + pos);
+            Ok(Publish {
+                dup: flags & 0b1000 != 0,
+                qos,
+                retain: flags & 1 != 0,
+                topic,
+                packet_id,
+                properties,
+                payload: frame,
+            })
         }
 
         pub(crate) fn write<S: Sink>(&self, version: ProtocolVersion, s: &mut S) {
@@ -138,53 +194,117 @@ mod codec {
         }
 
         fn validate<S: Sink>(&self, version: ProtocolVersion, s: &mut S) {
+            if let Err(error) = self.check(version) {
+                s.fail(error);
+            }
+        }
+
+        /// The rules a PUBLISH must meet to be sent, the first broken one.
+        #[inline]
+        fn check(&self, version: ProtocolVersion) -> Result<(), EncodeError> {
             match (self.qos, self.packet_id) {
-                (QoS::AtMostOnce, Some(_)) => s.fail(invalid("QoS 0 with a packet identifier")),
+                (QoS::AtMostOnce, Some(_)) => return Err(invalid("QoS 0 with a packet identifier")),
                 (QoS::AtLeastOnce | QoS::ExactlyOnce, None) => {
-                    s.fail(invalid("QoS 1 or 2 without a packet identifier"))
+                    return Err(invalid("QoS 1 or 2 without a packet identifier"))
                 }
                 _ => {}
             }
             if self.dup && self.qos == QoS::AtMostOnce {
-                s.fail(invalid("DUP set on QoS 0"));
+                return Err(invalid("DUP set on QoS 0"));
             }
             let aliased = version == ProtocolVersion::V5 && self.properties.topic_alias.is_some();
             if self.topic.is_empty() {
                 if !aliased {
-                    s.fail(invalid("empty topic name without a Topic Alias"));
+                    return Err(invalid("empty topic name without a Topic Alias"));
                 }
             } else if !topic::valid_topic_name(&self.topic) {
-                s.fail(invalid("wildcard or U+0000 in the topic name"));
+                return Err(invalid("wildcard or U+0000 in the topic name"));
             }
+            Ok(())
+        }
+
+        /// The hot path of [`encode`](crate::packet::encode): a PUBLISH
+        /// without properties (every 3.1.1 one, most MQTT 5 ones) is
+        /// checked, sized and written in one pass with one reservation.
+        /// `None` sends one with properties down the general two-pass path.
+        #[inline]
+        pub(crate) fn encode_plain(
+            &self,
+            version: ProtocolVersion,
+            buf: &mut BytesMut,
+        ) -> Option<Result<(), EncodeError>> {
+            let v5 = version == ProtocolVersion::V5;
+            if v5 && !WriteProperties::is_empty(&self.properties) {
+                return None;
+            }
+            Some(self.encode_without_properties(version, buf))
+        }
+
+        #[inline]
+        fn encode_without_properties(
+            &self,
+            version: ProtocolVersion,
+            buf: &mut BytesMut,
+        ) -> Result<(), EncodeError> {
+            self.check(version)?;
+            let topic = self.topic.as_bytes();
+            // valid_topic_name has bounded it to u16::MAX; an empty aliased one is 0.
+            let topic_len = u16::try_from(topic.len()).map_err(|_| EncodeError::FieldTooLong(topic.len()))?;
+            let v5 = version == ProtocolVersion::V5;
+            let id_len = if self.packet_id.is_some() { 2 } else { 0 };
+            let body = 2 + topic.len() + id_len + usize::from(v5) + self.payload.len();
+            if body > varint::MAX as usize {
+                return Err(EncodeError::PacketTooLarge(body));
+            }
+            buf.reserve(1 + varint::len(body) + body);
+            buf.put_u8(0x30 | self.flags());
+            varint::put(buf, body as u32);
+            buf.put_u16(topic_len);
+            buf.extend_from_slice(topic);
+            if let Some(id) = self.packet_id {
+                buf.put_u16(id.get());
+            }
+            if v5 {
+                // An empty property list.
+                buf.put_u8(0);
+            }
+            buf.extend_from_slice(&self.payload);
+            Ok(())
         }
     }
 
     impl PublishProperties {
-        fn decode_into(&mut self, r: &mut Reader) -> Result<(), DecodeError> {
-            let p = self;
-            de::properties(r, |property, r| match property {
-                id::PAYLOAD_FORMAT_INDICATOR => de::once(
-                    &mut p.payload_format_indicator,
-                    property,
-                    de::boolean(r, property)?,
-                ),
-                id::MESSAGE_EXPIRY_INTERVAL => de::once(&mut p.message_expiry_interval, property, r.u32()?),
-                id::TOPIC_ALIAS => {
-                    let alias = std::num::NonZeroU16::new(r.u16()?)
-                        .ok_or(DecodeError::InvalidPropertyValue(property))?;
-                    de::once(&mut p.topic_alias, property, alias)
-                }
-                id::RESPONSE_TOPIC => de::once(&mut p.response_topic, property, de::response_topic(r)?),
-                id::CORRELATION_DATA => de::once(&mut p.correlation_data, property, r.binary()?),
-                id::USER_PROPERTY => de::user_property(&mut p.user_properties, r),
-                id::SUBSCRIPTION_IDENTIFIER => {
-                    p.subscription_identifiers.push(de::subscription_identifier(r)?);
-                    Ok(true)
-                }
-                id::CONTENT_TYPE => de::once(&mut p.content_type, property, r.string()?),
-                _ => Ok(false),
-            })?;
-            Ok(())
+        /// Allocates the properties only if the list holds one.
+        fn decode_into(properties: &mut LazyBox<Self>, r: &mut Reader) -> Result<(), DecodeError> {
+            de::properties(r, |property, r| {
+                let p = &mut **properties;
+                decode_one(p, property, r)
+            })
+        }
+    }
+
+    fn decode_one(p: &mut PublishProperties, property: u8, r: &mut Reader) -> Result<bool, DecodeError> {
+        match property {
+            id::PAYLOAD_FORMAT_INDICATOR => de::once(
+                &mut p.payload_format_indicator,
+                property,
+                de::boolean(r, property)?,
+            ),
+            id::MESSAGE_EXPIRY_INTERVAL => de::once(&mut p.message_expiry_interval, property, r.u32()?),
+            id::TOPIC_ALIAS => {
+                let alias =
+                    std::num::NonZeroU16::new(r.u16()?).ok_or(DecodeError::InvalidPropertyValue(property))?;
+                de::once(&mut p.topic_alias, property, alias)
+            }
+            id::RESPONSE_TOPIC => de::once(&mut p.response_topic, property, de::response_topic(r)?),
+            id::CORRELATION_DATA => de::once(&mut p.correlation_data, property, r.binary()?),
+            id::USER_PROPERTY => de::user_property(&mut p.user_properties, r),
+            id::SUBSCRIPTION_IDENTIFIER => {
+                p.subscription_identifiers.push(de::subscription_identifier(r)?);
+                Ok(true)
+            }
+            id::CONTENT_TYPE => de::once(&mut p.content_type, property, r.string()?),
+            _ => Ok(false),
         }
     }
 

@@ -2,17 +2,17 @@
 //!
 //! Every read returns an error instead of panicking when the frame is too
 //! short, and every string or binary field comes out as a slice of the frame
-//! (`Bytes::slice` bumps a reference count; nothing is copied). The reader
-//! owns the frame so that the last field, a PUBLISH payload, can take it
-//! over without touching the reference count at all.
+//! (`Bytes::slice` bumps a reference count; nothing is copied). PUBLISH, the
+//! hot path, reads its fixed fields without a reader (see `Publish::decode`).
 //!
 //! Invariant: `pos <= end <= frame.len()`.
 
 use std::num::NonZeroU16;
 
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use bytestring::ByteString;
 
+use super::topic::{self, Scan};
 use super::{varint, DecodeError, PacketId};
 
 /// Reads the fields of one packet body, `pos..end` of `frame`.
@@ -33,6 +33,11 @@ impl Reader {
             end,
             packet,
         }
+    }
+
+    /// Where the next read starts, as an offset into the frame.
+    pub(crate) fn position(&self) -> usize {
+        self.pos
     }
 
     /// The name errors are reported against.
@@ -129,26 +134,10 @@ impl Reader {
         to_string(bytes)
     }
 
-    /// A Topic Name: a string without wildcards (it may be empty here; only
-    /// the caller knows whether a Topic Alias stands in for it).
+    /// A Topic Name (see [`topic_name`]).
     pub(crate) fn topic_name(&mut self) -> Result<ByteString, DecodeError> {
         let bytes = self.binary()?;
-        match scan(&bytes) {
-            Scan::Null => Err(DecodeError::NullCharacter),
-            Scan::Wildcard => Err(DecodeError::WildcardInTopic),
-            Scan::Clean => ByteString::try_from(bytes).map_err(|_| DecodeError::InvalidUtf8),
-        }
-    }
-
-    /// Everything up to the end of the body (a PUBLISH payload). The frame
-    /// itself becomes the payload; the reader is empty afterwards.
-    pub(crate) fn rest(&mut self) -> Bytes {
-        let mut bytes = std::mem::take(&mut self.frame);
-        bytes.truncate(self.end);
-        bytes.advance(self.pos);
-        self.pos = 0;
-        self.end = 0;
-        bytes
+        topic_name(bytes)
     }
 
     /// Runs `read` with the reader limited to the next `len` bytes, so a
@@ -170,24 +159,31 @@ impl Reader {
 
 /// Validates a UTF-8 Encoded String (MQTT-1.5.4-1, MQTT-1.5.4-2).
 pub(crate) fn to_string(bytes: Bytes) -> Result<ByteString, DecodeError> {
-    if scan(&bytes) == Scan::Null {
+    let found = topic::scan(&bytes);
+    checked_string(bytes, found)
+}
+
+/// Validates a Topic Name: a string without wildcards (it may be empty
+/// here; only the caller knows whether a Topic Alias stands in for it).
+#[inline]
+pub(crate) fn topic_name(bytes: Bytes) -> Result<ByteString, DecodeError> {
+    let found = topic::scan(&bytes);
+    if found.wildcard && !found.null {
+        return Err(DecodeError::WildcardInTopic);
+    }
+    checked_string(bytes, found)
+}
+
+/// Finishes the check `scan` began: ASCII needs no UTF-8 decoding.
+#[inline]
+fn checked_string(bytes: Bytes, found: Scan) -> Result<ByteString, DecodeError> {
+    if found.null {
         return Err(DecodeError::NullCharacter);
     }
-    ByteString::try_from(bytes).map_err(|_| DecodeError::InvalidUtf8)
-}
-
-#[derive(PartialEq, Eq)]
-enum Scan {
-    Clean,
-    Wildcard,
-    Null,
-}
-
-#[inline]
-fn scan(bytes: &[u8]) -> Scan {
-    match super::topic::scan(bytes) {
-        (true, _) => Scan::Null,
-        (false, true) => Scan::Wildcard,
-        (false, false) => Scan::Clean,
+    if !found.non_ascii {
+        // SAFETY: `scan` saw no byte above 0x7F, so these bytes are ASCII,
+        // and ASCII is valid UTF-8.
+        return Ok(unsafe { ByteString::from_bytes_unchecked(bytes) });
     }
+    ByteString::try_from(bytes).map_err(|_| DecodeError::InvalidUtf8)
 }

@@ -1,6 +1,6 @@
 use bytestring::ByteString;
 
-use super::{AckProperties, PacketId, QoS, ReasonCode, UserProperties};
+use super::{AckProperties, LazyBox, PacketId, QoS, ReasonCode, UserProperties};
 
 /// SUBSCRIBE: one or more topic filters with their options.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,8 +65,8 @@ pub struct SubAck {
     pub packet_id: PacketId,
     /// Granted QoS or a failure, per filter, in order.
     pub reason_codes: Vec<ReasonCode>,
-    /// SUBACK properties (MQTT 5).
-    pub properties: AckProperties,
+    /// SUBACK properties (MQTT 5); allocated only when one is set.
+    pub properties: LazyBox<AckProperties>,
 }
 
 mod codec {
@@ -213,7 +213,7 @@ mod codec {
             let packet_id = r.packet_id()?;
             let properties = match version {
                 ProtocolVersion::V5 => AckProperties::decode(r)?,
-                ProtocolVersion::V311 => AckProperties::default(),
+                ProtocolVersion::V311 => Default::default(),
             };
             let mut reason_codes = Vec::new();
             while !r.is_empty() {

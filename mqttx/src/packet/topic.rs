@@ -22,34 +22,81 @@ const SHARE_PREFIX: &str = "$share/";
 /// Whether `topic` may be sent as the Topic Name of a PUBLISH: at least one
 /// byte, at most 65,535, no wildcard and no U+0000.
 pub fn valid_topic_name(topic: &str) -> bool {
-    let (null, wildcard) = scan(topic.as_bytes());
-    !topic.is_empty() && topic.len() <= MAX_LEN && !null && !wildcard
+    let found = scan(topic.as_bytes());
+    !topic.is_empty() && topic.len() <= MAX_LEN && !found.null && !found.wildcard
 }
 
-/// Whether `bytes` hold U+0000, and whether they hold `+` or `#`.
+/// What one pass over a topic's bytes found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Scan {
+    /// A zero byte: U+0000, which MQTT forbids in every string.
+    pub(crate) null: bool,
+    /// `+` or `#`, which a Topic Name may not hold.
+    pub(crate) wildcard: bool,
+    /// A byte above 0x7F: the bytes still need a UTF-8 check. Without one
+    /// they are ASCII, which is valid UTF-8 as it stands.
+    pub(crate) non_ascii: bool,
+}
+
+/// Looks for U+0000, wildcards and non-ASCII bytes in one pass.
 ///
 /// This runs on every PUBLISH sent and received, so it looks at eight bytes
-/// per step (the classic "has a zero byte" bit trick) instead of one.
+/// per step (the classic "has a zero byte" bit trick) instead of one; the
+/// last step re-reads an overlapping word rather than looping over a tail.
 #[inline]
-pub(crate) fn scan(bytes: &[u8]) -> (bool, bool) {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // Non-zero exactly when some byte of `x` is zero.
-    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
-    let mut null = 0;
-    let mut wildcard = 0;
+pub(crate) fn scan(bytes: &[u8]) -> Scan {
+    let mut found = Found::default();
     let mut chunks = bytes.chunks_exact(8);
     for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        null |= zero_byte(x);
-        wildcard |= zero_byte(x ^ (ONES * u64::from(b'+'))) | zero_byte(x ^ (ONES * u64::from(b'#')));
+        found.word(chunk.try_into().unwrap_or_default());
     }
-    let (tail_null, tail_wildcard) = chunks.remainder().iter().fold((false, false), |(n, w), &b| {
-        (n | (b == 0), w | (b == b'+') | (b == b'#'))
-    });
-    (null != 0 || tail_null, wildcard != 0 || tail_wildcard)
+    if !chunks.remainder().is_empty() {
+        // The last step re-reads an overlapping word; a topic shorter than a
+        // word is padded with a byte that is none of the things looked for.
+        let mut word = [b'a'; 8];
+        match bytes.len().checked_sub(8).and_then(|start| bytes.get(start..)) {
+            Some(last) => word = last.try_into().unwrap_or(word),
+            None => word.iter_mut().zip(bytes).for_each(|(w, &b)| *w = b),
+        }
+        found.word(word);
+    }
+    found.finish()
+}
+
+/// Flag bits gathered word by word; masked to each byte's top bit once, at
+/// the end, rather than per word.
+#[derive(Default)]
+struct Found {
+    null: u64,
+    wildcard: u64,
+    high: u64,
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+impl Found {
+    #[inline(always)]
+    fn word(&mut self, word: [u8; 8]) {
+        // `(x - ONES) & !x` has a byte's top bit set for a zero byte of `x`
+        // (the classic "has a zero byte" test, unmasked).
+        let x = u64::from_le_bytes(word);
+        self.null |= x.wrapping_sub(ONES) & !x;
+        // '#' (0x23) and '+' (0x2B) differ only in bit 3, and no other byte
+        // becomes 0x2B when that bit is set: one test finds both.
+        let w = (x | (ONES * 0x08)) ^ (ONES * u64::from(b'+'));
+        self.wildcard |= w.wrapping_sub(ONES) & !w;
+        self.high |= x;
+    }
+
+    #[inline(always)]
+    fn finish(self) -> Scan {
+        Scan {
+            null: self.null & HIGHS != 0,
+            wildcard: self.wildcard & HIGHS != 0,
+            non_ascii: self.high & HIGHS != 0,
+        }
+    }
 }
 
 /// Whether `filter` may be subscribed to: `+` fills a whole level, `#` is

@@ -1,6 +1,6 @@
 use bytestring::ByteString;
 
-use super::{AckProperties, PacketId, ReasonCode, UserProperties};
+use super::{AckProperties, LazyBox, PacketId, ReasonCode, UserProperties};
 
 /// UNSUBSCRIBE: one or more topic filters to remove.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,8 +27,8 @@ pub struct UnsubAck {
     pub packet_id: PacketId,
     /// One reason code per filter (MQTT 5); empty in MQTT 3.1.1.
     pub reason_codes: Vec<ReasonCode>,
-    /// UNSUBACK properties (MQTT 5).
-    pub properties: AckProperties,
+    /// UNSUBACK properties (MQTT 5); allocated only when one is set.
+    pub properties: LazyBox<AckProperties>,
 }
 
 mod codec {
@@ -107,7 +107,7 @@ mod codec {
                 return Ok(UnsubAck {
                     packet_id,
                     reason_codes: Vec::new(),
-                    properties: AckProperties::default(),
+                    properties: Default::default(),
                 });
             }
             let properties = AckProperties::decode(r)?;

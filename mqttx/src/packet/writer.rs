@@ -9,7 +9,7 @@
 
 use bytes::{BufMut, BytesMut};
 
-use super::{varint, EncodeError};
+use super::{varint, Empty, EncodeError, LazyBox};
 
 /// A destination for packet fields.
 pub(crate) trait Sink {
@@ -45,6 +45,18 @@ pub(crate) trait WriteProperties {
     /// field-by-field walk.
     fn is_empty(&self) -> bool {
         false
+    }
+}
+
+/// An unset box writes as an empty list without looking inside.
+impl<P: WriteProperties + Empty> WriteProperties for LazyBox<P> {
+    fn write_to<S: Sink>(&self, sink: &mut S) {
+        (**self).write_to(sink)
+    }
+
+    #[inline]
+    fn is_empty(&self) -> bool {
+        self.get().is_none_or(WriteProperties::is_empty)
     }
 }
 

@@ -88,7 +88,9 @@ impl OutboundAliases {
     /// Rewrites a PUBLISH about to be written: the first one on a topic
     /// carries topic and a new alias, later ones the alias and an empty topic.
     pub(crate) fn apply(&mut self, publish: &mut Publish) {
-        publish.properties.topic_alias = None;
+        if let Some(properties) = publish.properties.get_mut() {
+            properties.topic_alias = None;
+        }
         if self.max == 0 {
             return;
         }

@@ -4,8 +4,8 @@
 use std::time::Instant;
 
 use crate::packet::{
-    AckProperties, Disconnect, Packet, PacketId, PubAck, PubComp, PubRec, PubRel, Publish, QoS, ReasonCode,
-    SubAck, UnsubAck,
+    AckProperties, Disconnect, LazyBox, Packet, PacketId, PubAck, PubComp, PubRec, PubRel, Publish, QoS,
+    ReasonCode, SubAck, UnsubAck,
 };
 
 use super::incoming::Qos2;
@@ -195,7 +195,13 @@ impl<T> Protocol<T> {
     }
 
     /// Ends an outgoing flow: frees its id and window slot, reports it.
-    fn finish(&mut self, id: PacketId, code: ReasonCode, properties: AckProperties, now: Instant) {
+    fn finish(
+        &mut self,
+        id: PacketId,
+        code: ReasonCode,
+        mut properties: LazyBox<AckProperties>,
+        now: Instant,
+    ) {
         let Some(slot) = self.outgoing.remove(id) else {
             return;
         };
@@ -205,7 +211,7 @@ impl<T> Protocol<T> {
             self.events.push_back(Event::PublishFailed {
                 packet_id: id,
                 reason_code: code,
-                properties,
+                properties: properties.take(),
             });
             Err(CommandError::Rejected(code))
         } else {

@@ -3,7 +3,7 @@
 
 use std::num::NonZeroU16;
 
-use crate::packet::{encoded_len, ConnAckProperties, Packet, ProtocolVersion, Publish, QoS};
+use crate::packet::{publish_len, ConnAckProperties, ProtocolVersion, Publish, QoS};
 
 use super::CommandError;
 
@@ -67,11 +67,19 @@ impl ServerLimits {
         if placeholder_id {
             publish.packet_id = Some(NonZeroU16::MIN);
         }
+        // The alias is measured without allocating properties for it: after
+        // an empty property list it adds exactly its three bytes.
+        let mut extra = 0;
         if aliasing {
-            publish.properties.topic_alias = Some(NonZeroU16::MIN);
+            match publish.properties.get_mut() {
+                Some(properties) => properties.topic_alias = Some(NonZeroU16::MIN),
+                None => extra = 3,
+            }
         }
-        let size = publish_len(publish, version);
-        publish.properties.topic_alias = None;
+        let size = publish_len(publish, version, extra).map_err(CommandError::Encode);
+        if let Some(properties) = publish.properties.get_mut() {
+            properties.topic_alias = None;
+        }
         if placeholder_id {
             publish.packet_id = None;
         }
@@ -87,15 +95,4 @@ impl ServerLimits {
             _ => Ok(()),
         }
     }
-}
-
-/// `encoded_len` wants a `Packet`: move the publish in and back out rather
-/// than clone it.
-fn publish_len(publish: &mut Publish, version: ProtocolVersion) -> Result<usize, CommandError> {
-    let packet = Packet::Publish(std::mem::take(publish));
-    let len = encoded_len(&packet, version);
-    if let Packet::Publish(taken) = packet {
-        *publish = taken;
-    }
-    len.map_err(CommandError::Encode)
 }

@@ -58,9 +58,11 @@ impl<T> Protocol<T> {
         }
         publish.dup = false;
         publish.packet_id = None;
-        publish.properties.topic_alias = None;
-        // A client must not send Subscription Identifiers [MQTT-3.3.4-6].
-        publish.properties.subscription_identifiers.clear();
+        if let Some(properties) = publish.properties.get_mut() {
+            properties.topic_alias = None;
+            // A client must not send Subscription Identifiers [MQTT-3.3.4-6].
+            properties.subscription_identifiers.clear();
+        }
         if self.state == State::Connected {
             self.check_publish(publish)?;
         }

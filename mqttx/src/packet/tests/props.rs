@@ -5,8 +5,59 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 
 use super::{decode_all, encode_vec, MAX};
-use crate::packet::arbitrary::{packet, versioned_packet};
-use crate::packet::{decode, encoded_len, ProtocolVersion};
+use crate::packet::arbitrary::{packet, publish, versioned_packet};
+use crate::packet::codec::encode_measured;
+use crate::packet::topic;
+use crate::packet::{decode, encoded_len, Packet, ProtocolVersion, Publish, QoS};
+
+/// A PUBLISH that may break the rules: QoS, packet id and DUP picked
+/// independently, and a topic that may hold wildcards, U+0000 or nothing.
+fn any_publish(version: ProtocolVersion) -> impl Strategy<Value = Publish> {
+    (
+        publish(version),
+        prop::option::of(prop_oneof![
+            Just(QoS::AtMostOnce),
+            Just(QoS::AtLeastOnce),
+            Just(QoS::ExactlyOnce)
+        ]),
+        any::<Option<u16>>(),
+        any::<bool>(),
+        prop::option::of("[a+#/\\x00é]{0,20}"),
+        any::<bool>(),
+    )
+        .prop_map(|(mut p, qos, id, dup, topic, plain)| {
+            if plain {
+                // Without properties: the fast path's case.
+                p.properties = Default::default();
+            }
+            if let Some(qos) = qos {
+                p.qos = qos;
+            }
+            if let Some(id) = id {
+                p = p.packet_id(id);
+            }
+            p.dup ^= dup;
+            if let Some(topic) = topic {
+                p.topic = topic.into();
+            }
+            p
+        })
+}
+
+/// Bytes rich in what the topic scan looks for.
+fn scan_input() -> impl Strategy<Value = Vec<u8>> {
+    vec(
+        prop_oneof![
+            Just(0u8),
+            Just(b'+'),
+            Just(b'#'),
+            Just(b'a'),
+            Just(0x2Bu8 ^ 0x08),
+            any::<u8>()
+        ],
+        0..40,
+    )
+}
 
 fn any_version() -> impl Strategy<Value = ProtocolVersion> {
     prop_oneof![Just(ProtocolVersion::V311), Just(ProtocolVersion::V5)]
@@ -38,6 +89,32 @@ proptest! {
         let mut buf = BytesMut::from(&b"prefix"[..]);
         crate::packet::encode(&p, version, &mut buf).unwrap();
         prop_assert_eq!(encoded_len(&p, version).unwrap(), buf.len() - 6);
+    }
+
+    /// The one-pass PUBLISH encoder and the measured two-pass path must
+    /// agree byte for byte, and on every error.
+    #[test]
+    fn publish_fast_path_matches_the_measured_path(
+        (version, p) in any_version().prop_flat_map(|v| (Just(v), any_publish(v)))
+    ) {
+        let packet = Packet::Publish(p.clone());
+        let mut fast = BytesMut::from(&b"x"[..]);
+        let mut measured = fast.clone();
+        let fast_result = match p.encode_plain(version, &mut fast) {
+            Some(result) => result,
+            None => return Ok(()), // has properties: only the measured path exists
+        };
+        let measured_result = encode_measured(&packet, version, &mut measured);
+        prop_assert_eq!(fast_result, measured_result);
+        prop_assert_eq!(fast, measured);
+    }
+
+    #[test]
+    fn topic_scan_agrees_with_a_byte_by_byte_look(bytes in scan_input()) {
+        let found = topic::scan(&bytes);
+        prop_assert_eq!(found.null, bytes.contains(&0));
+        prop_assert_eq!(found.wildcard, bytes.iter().any(|&b| b == b'+' || b == b'#'));
+        prop_assert_eq!(found.non_ascii, !bytes.is_ascii());
     }
 
     #[test]

@@ -166,7 +166,7 @@ fn subscribe_and_suback() {
     let suback = SubAck {
         packet_id: id(1),
         reason_codes: vec![ReasonCode::GrantedQoS1, ReasonCode::UnspecifiedError],
-        properties: AckProperties::default(),
+        properties: AckProperties::default().into(),
     };
     both_ways(b"\x90\x04\x00\x01\x01\x80", V311, Packet::SubAck(suback.clone()));
     both_ways(b"\x90\x05\x00\x01\x00\x01\x80", V5, Packet::SubAck(suback));
@@ -188,13 +188,13 @@ fn unsubscribe_and_unsuback() {
     let v311 = UnsubAck {
         packet_id: id(1),
         reason_codes: Vec::new(),
-        properties: AckProperties::default(),
+        properties: AckProperties::default().into(),
     };
     both_ways(b"\xB0\x02\x00\x01", V311, Packet::UnsubAck(v311));
     let v5 = UnsubAck {
         packet_id: id(1),
         reason_codes: vec![ReasonCode::Success, ReasonCode::NoSubscriptionExisted],
-        properties: AckProperties::default(),
+        properties: AckProperties::default().into(),
     };
     both_ways(b"\xB0\x05\x00\x01\x00\x00\x11", V5, Packet::UnsubAck(v5));
 }

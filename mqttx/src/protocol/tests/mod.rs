@@ -124,6 +124,6 @@ pub(super) fn suback(n: u16, codes: Vec<ReasonCode>) -> Packet {
     Packet::SubAck(SubAck {
         packet_id: id(n),
         reason_codes: codes,
-        properties: AckProperties::default(),
+        properties: AckProperties::default().into(),
     })
 }

@@ -218,7 +218,7 @@ fn unsubscribe_forgets_the_subscription() {
         Packet::UnsubAck(UnsubAck {
             packet_id: id(2),
             reason_codes: vec![ReasonCode::Success],
-            properties: AckProperties::default(),
+            properties: AckProperties::default().into(),
         }),
         now,
     )

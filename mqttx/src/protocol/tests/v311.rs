@@ -150,7 +150,7 @@ fn unsuback_without_codes_removes_every_filter() {
         Packet::UnsubAck(UnsubAck {
             packet_id: id(2),
             reason_codes: Vec::new(),
-            properties: AckProperties::default(),
+            properties: AckProperties::default().into(),
         }),
         now,
     )
