@@ -44,8 +44,32 @@ fn broker() -> mqttx_tests::BrokerBuilder {
         .max_queued_messages(0)
 }
 
-/// Forwards (topic index, number) of every message to the test.
-struct Counter(mpsc::UnboundedSender<(usize, u32)>);
+/// One delivery as the subscriber's handler saw it.
+#[derive(Debug, Clone, Copy)]
+struct Delivery {
+    /// 0 for the QoS 1 topic, 1 for the QoS 2 one.
+    index: usize,
+    number: u32,
+    /// Packet identifier and DUP flag: when a number arrives twice, these
+    /// tell a resend the client failed to recognise (same id, DUP set) from
+    /// two distinct messages (the publisher's or the broker's doing).
+    packet_id: Option<u16>,
+    dup: bool,
+}
+
+impl Delivery {
+    fn describe(&self) -> String {
+        format!(
+            "#{} id {:?}{}",
+            self.number,
+            self.packet_id,
+            if self.dup { " DUP" } else { "" }
+        )
+    }
+}
+
+/// Forwards every delivery to the test.
+struct Counter(mpsc::UnboundedSender<Delivery>);
 
 impl MqttHandler for Counter {
     fn message(&mut self, msg: &Publish, _ctx: &mut HandlerContext<'_>) {
@@ -55,7 +79,12 @@ impl MqttHandler for Counter {
             .get(..4)
             .and_then(|b| b.try_into().ok())
             .map_or(END - 1, u32::from_be_bytes);
-        let _ = self.0.send((index, number));
+        let _ = self.0.send(Delivery {
+            index,
+            number,
+            packet_id: msg.packet_id.map(|id| id.get()),
+            dup: msg.dup,
+        });
     }
 }
 
@@ -65,17 +94,31 @@ struct Tally {
     /// Numbers seen at least once.
     distinct: [usize; 2],
     ended: [bool; 2],
-    rx: mpsc::UnboundedReceiver<(usize, u32)>,
+    /// The first delivery of each number, and the first few QoS 2 numbers
+    /// delivered again, for the report.
+    first: [Vec<Option<Delivery>>; 2],
+    repeats: Vec<(Delivery, Delivery)>,
+    rx: mpsc::UnboundedReceiver<Delivery>,
 }
 
 impl Tally {
-    fn record(&mut self, (index, number): (usize, u32)) {
+    fn record(&mut self, delivery: Delivery) {
+        let Delivery { index, number, .. } = delivery;
         if number == END {
             self.ended[index] = true;
         } else if let Some(count) = self.seen[index].get_mut(number as usize) {
             *count += 1;
-            if *count == 1 {
-                self.distinct[index] += 1;
+            let first = &mut self.first[index][number as usize];
+            match first {
+                None => {
+                    self.distinct[index] += 1;
+                    *first = Some(delivery);
+                }
+                // QoS 1 may repeat; a QoS 2 repeat is the failure to explain.
+                Some(earlier) if index == 1 && self.repeats.len() < 10 => {
+                    self.repeats.push((*earlier, delivery))
+                }
+                Some(_) => {}
             }
         } else {
             panic!("a number never published arrived: {number}");
@@ -112,6 +155,14 @@ impl Tally {
                 &twice[..twice.len().min(10)],
             ));
         }
+        if !self.repeats.is_empty() {
+            let pairs: Vec<String> = self
+                .repeats
+                .iter()
+                .map(|(first, again)| format!("{} then {}", first.describe(), again.describe()))
+                .collect();
+            out.push_str(&format!("repeated deliveries: {}", pairs.join("; ")));
+        }
         out
     }
 
@@ -138,6 +189,8 @@ async fn subscribe(port: u16, prefix: &str) -> (Client, Tally) {
         seen: [vec![0; COUNT as usize], vec![0; COUNT as usize]],
         distinct: [0; 2],
         ended: [false; 2],
+        first: [vec![None; COUNT as usize], vec![None; COUNT as usize]],
+        repeats: Vec::new(),
         rx,
     };
     (client, tally)
