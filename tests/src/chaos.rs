@@ -25,6 +25,8 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
 
+use crate::wirelog::{Watcher, WireLog};
+
 /// The cutting schedule: a random pause in `[min, max]` between two cuts.
 #[derive(Debug, Clone, Copy)]
 struct Schedule {
@@ -42,6 +44,7 @@ struct Shared {
     connections: AtomicU64,
     stopping: AtomicBool,
     seed: u64,
+    log: WireLog,
 }
 
 /// A chaos proxy on a free loopback port in front of `127.0.0.1:upstream`.
@@ -88,6 +91,7 @@ impl Chaos {
             connections: AtomicU64::new(0),
             stopping: AtomicBool::new(false),
             seed,
+            log: WireLog::default(),
         });
         let (stop, stopped) = oneshot::channel();
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -160,6 +164,11 @@ impl Chaos {
         self.shared.cuts.load(Ordering::Relaxed)
     }
 
+    /// Every packet relayed so far, decoded (as MQTT 5).
+    pub fn wire_log(&self) -> WireLog {
+        self.shared.log.clone()
+    }
+
     /// How many client connections were accepted.
     pub fn connections(&self) -> u64 {
         self.shared.connections.load(Ordering::Relaxed)
@@ -197,16 +206,20 @@ async fn accept(listener: TcpListener, upstream: u16, shared: Arc<Shared>) {
                 continue;
             }
         };
-        shared.connections.fetch_add(1, Ordering::Relaxed);
+        let connection = shared.connections.fetch_add(1, Ordering::Relaxed) + 1;
         let generation = shared.generation.subscribe();
         let held = shared.held.subscribe();
+        let watchers = (
+            shared.log.watch(connection, true),
+            shared.log.watch(connection, false),
+        );
         tokio::spawn(async move {
             let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)).await else {
                 return; // the broker is down: the client sees its connection close
             };
             let _ = client.set_nodelay(true);
             let _ = server.set_nodelay(true);
-            relay(client, server, generation, held).await;
+            relay(client, server, generation, held, watchers).await;
         });
     }
 }
@@ -217,6 +230,7 @@ async fn relay(
     server: TcpStream,
     mut generation: watch::Receiver<u64>,
     held: watch::Receiver<bool>,
+    (up, down): (Watcher, Watcher),
 ) {
     let born = *generation.borrow_and_update();
     let (client_read, client_write) = client.into_split();
@@ -225,13 +239,18 @@ async fn relay(
     tokio::select! {
         biased;
         _ = generation.wait_for(|&g| g != born) => {}
-        _ = pipe(client_read, server_write, held.clone()) => {}
-        _ = pipe(server_read, client_write, held) => {}
+        _ = pipe(client_read, server_write, held.clone(), up) => {}
+        _ = pipe(server_read, client_write, held, down) => {}
     }
     // Dropping both sockets here closes them with whatever was in flight lost.
 }
 
-async fn pipe(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, mut held: watch::Receiver<bool>) {
+async fn pipe(
+    mut from: OwnedReadHalf,
+    mut to: OwnedWriteHalf,
+    mut held: watch::Receiver<bool>,
+    mut watcher: Watcher,
+) {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         if held.wait_for(|&h| !h).await.is_err() {
@@ -247,9 +266,12 @@ async fn pipe(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, mut held: watch::
                 Ok(n) => n,
             },
         };
-        if to.write_all(buf.get(..n).unwrap_or_default()).await.is_err() {
+        let bytes = buf.get(..n).unwrap_or_default();
+        if to.write_all(bytes).await.is_err() {
             return;
         }
+        // Recorded once written: what the log shows did cross.
+        watcher.saw(bytes);
     }
 }
 

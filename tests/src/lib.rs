@@ -19,6 +19,7 @@ mod passwd;
 pub mod proxy;
 pub mod support;
 pub mod tap;
+pub mod wirelog;
 
 pub use broker::{find_mosquitto, Broker, BrokerBuilder, HarnessError, PasswordHashing};
 

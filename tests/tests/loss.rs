@@ -236,6 +236,9 @@ async fn finish(tally: &mut Tally, deadline: Instant, started: Instant, chaos: &
             t.ended == [true, true] && t.seen[0].iter().all(|&n| n > 0) && t.seen[1].iter().all(|&n| n > 0)
         })
         .await;
+    if !tally.repeats.is_empty() {
+        explain_repeats(tally, chaos);
+    }
     tally.assert_no_loss();
     eprintln!(
         "{} messages in {:.1} s through {} cuts ({} connections)",
@@ -244,6 +247,27 @@ async fn finish(tally: &mut Tally, deadline: Instant, started: Instant, chaos: &
         chaos.cuts(),
         chaos.connections()
     );
+}
+
+/// Prints what crossed the proxy for the first QoS 2 number delivered twice:
+/// every packet with its packet id on the subscriber's connections.
+fn explain_repeats(tally: &Tally, chaos: &Chaos) {
+    let Some((first, _)) = tally.repeats.first() else {
+        return;
+    };
+    let Some(id) = first.packet_id else {
+        return;
+    };
+    let log = chaos.wire_log();
+    let subscriber = log.client_ending_with("-sub").unwrap_or_default();
+    let history = log.of_client(&subscriber, |e| e.packet_id == Some(id));
+    eprintln!(
+        "wire history of packet id {id} on {subscriber} (number {}):",
+        first.number
+    );
+    for entry in history {
+        eprintln!("  {entry}");
+    }
 }
 
 fn chaos_in_front_of(port: u16) -> Chaos {

@@ -46,16 +46,17 @@ pub(crate) struct Scan {
 #[inline]
 pub(crate) fn scan(bytes: &[u8]) -> Scan {
     let mut found = Found::default();
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        found.word(chunk.try_into().unwrap_or_default());
+    let mut rest = bytes;
+    while let Some((word, tail)) = rest.split_first_chunk::<8>() {
+        found.word(*word);
+        rest = tail;
     }
-    if !chunks.remainder().is_empty() {
+    if !rest.is_empty() {
         // The last step re-reads an overlapping word; a topic shorter than a
         // word is padded with a byte that is none of the things looked for.
         let mut word = [b'a'; 8];
-        match bytes.len().checked_sub(8).and_then(|start| bytes.get(start..)) {
-            Some(last) => word = last.try_into().unwrap_or(word),
+        match bytes.last_chunk::<8>() {
+            Some(last) => word = *last,
             None => word.iter_mut().zip(bytes).for_each(|(w, &b)| *w = b),
         }
         found.word(word);
