@@ -99,7 +99,11 @@ impl<T> Protocol<T> {
             self.send(Packet::PubAck(PubAck::new(id)));
             return Ok(());
         }
-        if self.incoming.on_publish(id, self.config.receive_maximum())? == Qos2::Deliver {
+        if self
+            .incoming
+            .on_publish(id, &publish, self.config.receive_maximum())?
+            == Qos2::Deliver
+        {
             self.events.push_back(Event::Message(publish));
             if self.manual_acks {
                 self.incoming.hold(id);

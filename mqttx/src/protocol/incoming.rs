@@ -2,15 +2,33 @@
 //! until the server's PUBREL releases them — remembering them is what makes
 //! delivery exactly-once [MQTT-4.3.3-10] — and, when the shell acknowledges
 //! by hand, the ids delivered but not yet acknowledged.
+//!
+//! A server must never resend a PUBLISH once it has sent PUBREL
+//! [MQTT-4.3.3-5], but mosquitto 2.0 does after two reconnects in quick
+//! succession (the second turns its "resend PUBREL" state back into "send
+//! PUBLISH"). So the last messages released are remembered by packet id
+//! and a fingerprint of topic and payload: such a replay (DUP set, same
+//! id, same message) is answered but not delivered again. A PUBLISH without
+//! DUP, or with other content, is a new message, as the specification says.
 
-use crate::packet::{PacketId, ReasonCode};
+use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
+
+use crate::packet::{PacketId, Publish, ReasonCode};
 
 use super::packet_ids::IdSet;
 use super::ProtocolError;
 
+/// How many released QoS 2 messages are remembered against replays.
+const REMEMBERED: usize = 1024;
+
 #[derive(Debug, Default)]
 pub(crate) struct Incoming {
     awaiting_rel: IdSet,
+    /// Fingerprints of the messages awaiting PUBREL (those delivered here;
+    /// ids restored from a store have none).
+    prints: HashMap<PacketId, u64>,
+    released: Released,
     /// Delivered, acknowledgement held until the shell has handled them.
     /// The server cannot reuse these ids meanwhile, so a PUBLISH with one
     /// of them is a resend of the same message.
@@ -29,7 +47,12 @@ pub(crate) enum Qos2 {
 impl Incoming {
     /// `receive_maximum` is ours: the server may not have more QoS 2 flows
     /// awaiting PUBREL than that [MQTT-3.3.4-9].
-    pub(crate) fn on_publish(&mut self, id: PacketId, receive_maximum: u16) -> Result<Qos2, ProtocolError> {
+    pub(crate) fn on_publish(
+        &mut self,
+        id: PacketId,
+        publish: &Publish,
+        receive_maximum: u16,
+    ) -> Result<Qos2, ProtocolError> {
         if self.awaiting_rel.contains(id) {
             return Ok(Qos2::Duplicate);
         }
@@ -39,19 +62,37 @@ impl Incoming {
                 "more QoS 2 PUBLISHes awaiting PUBREL than our Receive Maximum",
             ));
         }
+        let print = fingerprint(publish);
+        let replay = publish.dup && self.released.take(id) == Some(print);
         self.awaiting_rel.insert(id);
+        self.prints.insert(id, print);
+        if replay {
+            tracing::debug!(
+                packet_id = id.get(),
+                "the server resent a QoS 2 PUBLISH after releasing it; not delivered again"
+            );
+            return Ok(Qos2::Duplicate);
+        }
         Ok(Qos2::Deliver)
     }
 
     /// Whether `id` was awaiting this PUBREL.
     pub(crate) fn on_pubrel(&mut self, id: PacketId) -> bool {
-        self.awaiting_rel.remove(id)
+        if !self.awaiting_rel.remove(id) {
+            return false;
+        }
+        if let Some(print) = self.prints.remove(&id) {
+            self.released.remember(id, print);
+        }
+        true
     }
 
     /// The session is gone [MQTT-3.2.2-5].
     pub(crate) fn clear(&mut self) {
         self.awaiting_rel.clear();
         self.unacked.clear();
+        self.prints.clear();
+        self.released = Released::default();
     }
 
     /// Holds the acknowledgement of a delivered message; `false` when one
@@ -92,4 +133,46 @@ impl Incoming {
     pub(crate) fn awaiting(&self) -> usize {
         self.awaiting_rel.len()
     }
+}
+
+/// The last messages released by PUBREL, oldest first.
+#[derive(Debug, Default)]
+struct Released {
+    order: VecDeque<PacketId>,
+    prints: HashMap<PacketId, u64>,
+}
+
+impl Released {
+    fn remember(&mut self, id: PacketId, print: u64) {
+        if self.prints.insert(id, print).is_none() {
+            self.order.push_back(id);
+        }
+        while self.order.len() > REMEMBERED {
+            if let Some(old) = self.order.pop_front() {
+                self.prints.remove(&old);
+            }
+        }
+    }
+
+    /// Forgets `id` (a PUBLISH with it arrived), returning its fingerprint.
+    fn take(&mut self, id: PacketId) -> Option<u64> {
+        let print = self.prints.remove(&id)?;
+        self.order.retain(|&other| other != id);
+        Some(print)
+    }
+}
+
+/// Topic, payload length and the payload's ends: enough to tell a replay
+/// of one message from another message, without hashing a large payload.
+fn fingerprint(publish: &Publish) -> u64 {
+    let payload: &[u8] = publish.payload.as_ref();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    publish.topic.hash(&mut hasher);
+    payload.len().hash(&mut hasher);
+    payload.get(..64).unwrap_or(payload).hash(&mut hasher);
+    payload
+        .get(payload.len().saturating_sub(64)..)
+        .unwrap_or_default()
+        .hash(&mut hasher);
+    hasher.finish()
 }

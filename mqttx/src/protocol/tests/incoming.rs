@@ -51,6 +51,70 @@ fn qos2_is_delivered_exactly_once_until_pubrel() {
     assert_eq!(events(&mut p).len(), 1);
 }
 
+fn qos2(payload: &'static str, n: u16, dup: bool) -> Packet {
+    let mut publish = Publish::new("t", payload).qos(QoS::ExactlyOnce).packet_id(n);
+    publish.dup = dup;
+    Packet::Publish(publish)
+}
+
+/// Delivers a QoS 2 message on id `n` and completes its flow.
+fn complete_qos2(p: &mut P, payload: &'static str, n: u16, now: Instant) {
+    p.handle_packet(qos2(payload, n, false), now).unwrap();
+    assert_eq!(events(p).len(), 1);
+    p.handle_packet(Packet::PubRel(PubRel::new(id(n))), now).unwrap();
+    assert_eq!(
+        drain(p, now),
+        [
+            Packet::PubRec(PubRec::new(id(n))),
+            Packet::PubComp(PubComp::new(id(n)))
+        ]
+    );
+}
+
+#[test]
+fn a_released_message_replayed_by_the_server_is_answered_not_delivered() {
+    // mosquitto 2.0 resends the PUBLISH, DUP set, after two quick
+    // reconnects even though it had sent PUBREL.
+    let now = Instant::now();
+    let mut p = connect_with(config_persistent(), connack(), now);
+    complete_qos2(&mut p, "reading", 7, now);
+    assert!(reconnect(
+        &mut p,
+        ConnAck {
+            session_present: true,
+            ..connack()
+        },
+        now
+    )
+    .is_empty());
+    events(&mut p);
+
+    p.handle_packet(qos2("reading", 7, true), now).unwrap();
+    assert!(
+        events(&mut p).is_empty(),
+        "the replay must not be delivered again"
+    );
+    assert_eq!(drain(&mut p, now), [Packet::PubRec(PubRec::new(id(7)))]);
+    p.handle_packet(Packet::PubRel(PubRel::new(id(7))), now).unwrap();
+    assert_eq!(drain(&mut p, now), [Packet::PubComp(PubComp::new(id(7)))]);
+}
+
+#[test]
+fn a_new_message_on_a_released_id_is_delivered() {
+    let now = Instant::now();
+    let mut p = connect_v5(now);
+    complete_qos2(&mut p, "first", 7, now);
+    // No DUP: a new message by definition [MQTT-4.3.3-12].
+    p.handle_packet(qos2("first", 7, false), now).unwrap();
+    assert_eq!(events(&mut p).len(), 1);
+    p.handle_packet(Packet::PubRel(PubRel::new(id(7))), now).unwrap();
+    drain(&mut p, now);
+    // DUP, but another message: a resend of a new message whose first copy
+    // was lost, which must be delivered.
+    p.handle_packet(qos2("second", 7, true), now).unwrap();
+    assert_eq!(events(&mut p).len(), 1);
+}
+
 #[test]
 fn pubrel_for_an_unknown_id_gets_pubcomp_packet_identifier_not_found() {
     let now = Instant::now();

@@ -37,6 +37,14 @@ pub(super) fn config_v311() -> Config {
     }
 }
 
+/// MQTT 5 with a session that outlives the connection.
+pub(super) fn config_persistent() -> Config {
+    let mut config = config_v5();
+    config.clean_start = false;
+    config.connect_properties.session_expiry_interval = Some(3600);
+    config
+}
+
 pub(super) fn connack() -> ConnAck {
     ConnAck::default()
 }

@@ -6,13 +6,6 @@ use std::time::Instant;
 
 use super::*;
 
-fn config_persistent() -> Config {
-    let mut config = config_v5();
-    config.clean_start = false;
-    config.connect_properties.session_expiry_interval = Some(3600);
-    config
-}
-
 /// In flight: id 1 QoS 1 (tag 1), id 2 QoS 2 PUBREC'd (tag 2), id 3 QoS 2 unacked (tag 3).
 fn with_three_in_flight(now: Instant) -> P {
     let mut p = connect_with(config_persistent(), connack(), now);
