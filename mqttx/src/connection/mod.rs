@@ -9,6 +9,7 @@ mod events;
 mod io;
 mod link;
 mod persist;
+mod pool;
 mod supervision;
 
 use std::cell::RefCell;
