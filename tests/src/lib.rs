@@ -47,4 +47,7 @@ pub mod book {
 
     #[doc = include_str!("../../book/src/transports.md")]
     pub struct Transports;
+
+    #[doc = include_str!("../../book/src/performance.md")]
+    pub struct Performance;
 }

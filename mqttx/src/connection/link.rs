@@ -13,14 +13,22 @@ use futures_core::Stream;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
-use super::Command;
+use super::{pool, Command};
 use crate::packet::{encode, Packet, ProtocolVersion};
 use crate::transport::{AckHint, WriteHalf};
 
+/// Room made in an empty write buffer before the first packet goes in, so
+/// a burst does not grow it packet by packet.
+const WRITE_RESERVE: usize = 8 * 1024;
+
 /// A connected transport. Packets are encoded into `out`; a write takes
 /// all of `out` at once while the next packets fill the spare buffer, so
-/// the steady state allocates nothing and every write carries everything
-/// that was ready.
+/// a busy link reuses two buffers and every write carries everything that
+/// was ready.
+///
+/// Both buffers are taken from the thread's [`pool`] on first use and
+/// given back when a write finishes with nothing queued behind it: an idle
+/// connection holds no write buffer.
 pub(super) struct Link {
     id: u64,
     /// `None` while a write is in flight (the write future owns it).
@@ -39,7 +47,7 @@ impl Link {
         Link {
             id,
             io: Some(io),
-            out: BytesMut::with_capacity(8 * 1024),
+            out: BytesMut::new(),
             spare: BytesMut::new(),
             reader,
             ack_hint,
@@ -61,6 +69,9 @@ impl Link {
 
     /// Encodes a packet behind whatever is already queued.
     pub(super) fn queue(&mut self, packet: &Packet, version: ProtocolVersion) {
+        if self.out.capacity() == 0 {
+            self.out = pool::take(WRITE_RESERVE);
+        }
         if let Err(err) = encode(packet, version, &mut self.out) {
             // The state machine validates what it emits; reaching this is a bug, not bad input.
             tracing::error!(packet = packet.name(), %err, "cannot encode an outgoing packet; dropped");
@@ -89,10 +100,17 @@ impl Link {
         })
     }
 
-    /// A write finished: take the write half and the buffer back.
+    /// A write finished: take the write half back, and the buffer too
+    /// unless the burst is over.
     pub(super) fn write_done(&mut self, io: WriteHalf, mut buf: BytesMut) {
-        buf.clear();
         self.io = Some(io);
+        if self.out.is_empty() {
+            // Nothing queued meanwhile: idle until the next packet.
+            pool::give(buf);
+            pool::give(std::mem::take(&mut self.out));
+            return;
+        }
+        buf.clear();
         self.spare = buf;
     }
 }

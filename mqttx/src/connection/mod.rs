@@ -9,6 +9,7 @@ mod events;
 mod io;
 mod link;
 mod persist;
+mod pool;
 mod supervision;
 
 use std::cell::RefCell;
@@ -257,8 +258,9 @@ impl<H: MqttHandler> Connection<H> {
         self.next_link_id += 1;
         self.link = Some(Link::new(self.next_link_id, write, reader, ack_hint));
         self.phase = Phase::Handshake;
-        self.protocol.connect(Instant::now());
-        self.pump(ctx);
+        let now = Instant::now();
+        self.protocol.connect(now);
+        self.pump_at(now, ctx);
     }
 
     /// Drains the state machine: events to their owners, packets into the
@@ -268,6 +270,13 @@ impl<H: MqttHandler> Connection<H> {
     /// the end of the actor's turn, so that one store write (one fsync)
     /// covers every packet the turn handled rather than each one alone.
     fn pump(&mut self, ctx: &mut Context<Self>) {
+        self.pump_at(Instant::now(), ctx);
+    }
+
+    /// [`pump`](Self::pump) with the clock already read for this input:
+    /// a message costs one clock read, not one per step (reading the clock
+    /// was 5 % of a QoS 0 profile).
+    fn pump_at(&mut self, now: Instant, ctx: &mut Context<Self>) {
         if self.store.is_some() {
             while let Some(event) = self.protocol.poll_event() {
                 self.on_event(event, ctx);
@@ -275,12 +284,11 @@ impl<H: MqttHandler> Connection<H> {
             self.write_later(ctx);
             return;
         }
-        self.pump_now(ctx);
+        self.pump_now(now, ctx);
     }
 
     /// [`pump`](Self::pump), writing now.
-    fn pump_now(&mut self, ctx: &mut Context<Self>) {
-        let now = Instant::now();
+    fn pump_now(&mut self, now: Instant, ctx: &mut Context<Self>) {
         loop {
             let mut progressed = false;
             while let Some(event) = self.protocol.poll_event() {
@@ -300,7 +308,7 @@ impl<H: MqttHandler> Connection<H> {
             }
         }
         self.flush(ctx);
-        self.arm_timer(ctx);
+        self.arm_timer(now, ctx);
     }
 
     /// Starts a write of everything queued, unless one is in flight (its
@@ -333,7 +341,7 @@ impl<H: MqttHandler> Connection<H> {
 
     /// Arms the timer for the protocol's next deadline if it is earlier
     /// than the one armed; a timer firing early is harmless.
-    fn arm_timer(&mut self, ctx: &mut Context<Self>) {
+    fn arm_timer(&mut self, now: Instant, ctx: &mut Context<Self>) {
         let Some(deadline) = self.protocol.poll_timeout() else {
             return;
         };
@@ -343,12 +351,13 @@ impl<H: MqttHandler> Connection<H> {
             }
             ctx.cancel_future(handle);
         }
-        let delay = deadline.saturating_duration_since(Instant::now());
+        let delay = deadline.saturating_duration_since(now);
         let handle = ctx.run_later(delay, |act, ctx| {
             act.guarded(ctx, |act, ctx| {
                 act.timer = None;
-                act.protocol.handle_timeout(Instant::now());
-                act.pump(ctx);
+                let now = Instant::now();
+                act.protocol.handle_timeout(now);
+                act.pump_at(now, ctx);
             })
         });
         self.timer = Some((deadline, handle));
@@ -512,7 +521,7 @@ impl<H: MqttHandler> Connection<H> {
             Command::Disconnect(packet, reply) => return self.disconnect(packet, reply, ctx),
             Command::Panic => panic!("fault injection: Client::inject_panic"),
         }
-        self.pump(ctx);
+        self.pump_at(now, ctx);
     }
 
     /// `Client::disconnect`: DISCONNECT out, then stop; no reconnect.
@@ -607,9 +616,10 @@ impl<H: MqttHandler> Connection<H> {
         match item {
             Ok(packet) => {
                 let ends_a_flow = ends_a_flow(&packet);
-                match self.protocol.handle_packet(packet, Instant::now()) {
+                let now = Instant::now();
+                match self.protocol.handle_packet(packet, now) {
                     Ok(()) => {
-                        self.pump(ctx);
+                        self.pump_at(now, ctx);
                         if ends_a_flow {
                             self.ack_promptly_if_idle();
                         }
@@ -618,7 +628,7 @@ impl<H: MqttHandler> Connection<H> {
                         tracing::error!(client_id = %self.client.client_id(), %violation, "MQTT protocol violation by the server");
                         // The state machine queued a DISCONNECT (MQTT 5): the write
                         // started here outlives the link and closes the socket after it.
-                        self.pump_now(ctx);
+                        self.pump_now(now, ctx);
                         self.link_lost(violation.into(), ctx);
                     }
                 }

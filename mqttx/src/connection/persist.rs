@@ -1,6 +1,8 @@
 //! The connection's side of a session store: load or clear it at start,
 //! and persist each turn's session changes before the turn's packets.
 
+use std::time::Instant;
+
 use actix::{ActorFutureExt, AsyncContext, Context};
 use bytestring::ByteString;
 
@@ -47,7 +49,7 @@ impl<H: MqttHandler> Connection<H> {
         self.write_scheduled = true;
         ctx.spawn(actix::fut::ready(()).map(|(), act: &mut Self, ctx| {
             act.write_scheduled = false;
-            act.guarded(ctx, Self::pump_now);
+            act.guarded(ctx, |act, ctx| act.pump_now(Instant::now(), ctx));
         }));
     }
 
