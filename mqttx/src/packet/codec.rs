@@ -222,15 +222,10 @@ fn first_byte(packet: &Packet, version: ProtocolVersion) -> Result<u8, EncodeErr
 
 /// The size [`encode`] would give a PUBLISH, or its error: for checks
 /// made before a publish is queued, without wrapping it in a [`Packet`].
-/// `extra` bytes are added to the body (parts the caller will add later).
-pub(crate) fn publish_len(
-    publish: &Publish,
-    version: ProtocolVersion,
-    extra: usize,
-) -> Result<usize, EncodeError> {
+pub(crate) fn publish_len(publish: &Publish, version: ProtocolVersion) -> Result<usize, EncodeError> {
     let mut counter = Counter::default();
     publish.write(version, &mut counter);
-    let body = counter.finish()? + extra;
+    let body = counter.finish()?;
     if body > varint::MAX as usize {
         return Err(EncodeError::PacketTooLarge(body));
     }

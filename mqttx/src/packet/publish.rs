@@ -223,27 +223,51 @@ mod codec {
             Ok(())
         }
 
+        /// The encoded size of a PUBLISH without properties, with `extra`
+        /// more body bytes, by arithmetic alone: for a publish whose topic
+        /// and flags were already checked. `None` when it has properties.
+        pub(crate) fn plain_len(
+            &self,
+            version: ProtocolVersion,
+            extra: usize,
+        ) -> Option<Result<usize, EncodeError>> {
+            if self.properties.get().is_some() {
+                return None;
+            }
+            let id_len = if self.qos == QoS::AtMostOnce { 0 } else { 2 };
+            let properties_len = usize::from(version == ProtocolVersion::V5);
+            let body = 2 + self.topic.len() + id_len + properties_len + extra + self.payload.len();
+            if body > varint::MAX as usize {
+                return Some(Err(EncodeError::PacketTooLarge(body)));
+            }
+            Some(Ok(1 + varint::len(body) + body))
+        }
+
         /// The hot path of [`encode`](crate::packet::encode): a PUBLISH
-        /// without properties (every 3.1.1 one, most MQTT 5 ones) is
-        /// checked, sized and written in one pass with one reservation.
-        /// `None` sends one with properties down the general two-pass path.
+        /// without properties, or with only the Topic Alias that outgoing
+        /// aliasing adds (every 3.1.1 one, most MQTT 5 ones), is checked,
+        /// sized and written in one pass with one reservation. `None` sends
+        /// one with other properties down the general two-pass path.
         #[inline]
         pub(crate) fn encode_plain(
             &self,
             version: ProtocolVersion,
             buf: &mut BytesMut,
         ) -> Option<Result<(), EncodeError>> {
-            let v5 = version == ProtocolVersion::V5;
-            if v5 && !WriteProperties::is_empty(&self.properties) {
-                return None;
-            }
-            Some(self.encode_without_properties(version, buf))
+            let alias = match (version, self.properties.get()) {
+                (ProtocolVersion::V311, _) | (_, None) => None,
+                (ProtocolVersion::V5, Some(properties)) => properties.alias_only()?,
+            };
+            Some(self.encode_without_properties(version, alias, buf))
         }
 
+        /// Writes a PUBLISH whose only property, if any, is `alias` (what
+        /// outgoing topic aliasing adds to most messages).
         #[inline]
         fn encode_without_properties(
             &self,
             version: ProtocolVersion,
+            alias: Option<NonZeroU16>,
             buf: &mut BytesMut,
         ) -> Result<(), EncodeError> {
             self.check(version)?;
@@ -252,7 +276,13 @@ mod codec {
             let topic_len = u16::try_from(topic.len()).map_err(|_| EncodeError::FieldTooLong(topic.len()))?;
             let v5 = version == ProtocolVersion::V5;
             let id_len = if self.packet_id.is_some() { 2 } else { 0 };
-            let body = 2 + topic.len() + id_len + usize::from(v5) + self.payload.len();
+            // Property Length, then Topic Alias (identifier and two bytes).
+            let properties_len = match (v5, alias) {
+                (false, _) => 0,
+                (true, None) => 1,
+                (true, Some(_)) => 4,
+            };
+            let body = 2 + topic.len() + id_len + properties_len + self.payload.len();
             if body > varint::MAX as usize {
                 return Err(EncodeError::PacketTooLarge(body));
             }
@@ -265,8 +295,14 @@ mod codec {
                 buf.put_u16(id.get());
             }
             if v5 {
-                // An empty property list.
-                buf.put_u8(0);
+                match alias {
+                    None => buf.put_u8(0),
+                    Some(alias) => {
+                        buf.put_u8(3);
+                        buf.put_u8(id::TOPIC_ALIAS);
+                        buf.put_u16(alias.get());
+                    }
+                }
             }
             buf.extend_from_slice(&self.payload);
             Ok(())
@@ -274,6 +310,20 @@ mod codec {
     }
 
     impl PublishProperties {
+        /// `Some(alias)` when nothing but (at most) a Topic Alias is set.
+        #[inline]
+        fn alias_only(&self) -> Option<Option<NonZeroU16>> {
+            let p = self;
+            let rest_empty = p.payload_format_indicator.is_none()
+                && p.message_expiry_interval.is_none()
+                && p.response_topic.is_none()
+                && p.correlation_data.is_none()
+                && p.user_properties.is_empty()
+                && p.subscription_identifiers.is_empty()
+                && p.content_type.is_none();
+            rest_empty.then_some(p.topic_alias)
+        }
+
         /// Allocates the properties only if the list holds one.
         fn decode_into(properties: &mut LazyBox<Self>, r: &mut Reader) -> Result<(), DecodeError> {
             de::properties(r, |property, r| {

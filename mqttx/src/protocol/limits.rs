@@ -62,21 +62,22 @@ impl ServerLimits {
         if publish.retain && !self.retain_available {
             return Err(CommandError::RetainNotSupported);
         }
+        // Most publishes carry no properties: their size is arithmetic (a
+        // Topic Alias would add exactly its three bytes).
+        if let Some(size) = publish.plain_len(version, if aliasing { 3 } else { 0 }) {
+            return self.check_size(size.map_err(CommandError::Encode)?);
+        }
         // Measure with the two bytes the packet id will take.
         let placeholder_id = publish.qos != QoS::AtMostOnce && publish.packet_id.is_none();
         if placeholder_id {
             publish.packet_id = Some(NonZeroU16::MIN);
         }
-        // The alias is measured without allocating properties for it: after
-        // an empty property list it adds exactly its three bytes.
-        let mut extra = 0;
         if aliasing {
-            match publish.properties.get_mut() {
-                Some(properties) => properties.topic_alias = Some(NonZeroU16::MIN),
-                None => extra = 3,
+            if let Some(properties) = publish.properties.get_mut() {
+                properties.topic_alias = Some(NonZeroU16::MIN);
             }
         }
-        let size = publish_len(publish, version, extra).map_err(CommandError::Encode);
+        let size = publish_len(publish, version).map_err(CommandError::Encode);
         if let Some(properties) = publish.properties.get_mut() {
             properties.topic_alias = None;
         }

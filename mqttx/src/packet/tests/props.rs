@@ -24,11 +24,16 @@ fn any_publish(version: ProtocolVersion) -> impl Strategy<Value = Publish> {
         any::<bool>(),
         prop::option::of("[a+#/\\x00é]{0,20}"),
         any::<bool>(),
+        any::<Option<u16>>(),
     )
-        .prop_map(|(mut p, qos, id, dup, topic, plain)| {
+        .prop_map(|(mut p, qos, id, dup, topic, plain, alias)| {
             if plain {
-                // Without properties: the fast path's case.
+                // Without properties, or with a Topic Alias only: the fast
+                // path's cases.
                 p.properties = Default::default();
+                if let Some(alias) = alias.and_then(std::num::NonZeroU16::new) {
+                    p.properties.topic_alias = Some(alias);
+                }
             }
             if let Some(qos) = qos {
                 p.qos = qos;
@@ -107,6 +112,24 @@ proptest! {
         let measured_result = encode_measured(&packet, version, &mut measured);
         prop_assert_eq!(fast_result, measured_result);
         prop_assert_eq!(fast, measured);
+    }
+
+    /// The size check before queueing measures a plain PUBLISH by
+    /// arithmetic; it must be what encoding writes, alias included.
+    #[test]
+    fn plain_publish_size_is_what_encode_writes(
+        (version, mut p) in any_version().prop_flat_map(|v| (Just(v), publish(v))),
+        alias in any::<bool>(),
+    ) {
+        p.properties = Default::default();
+        prop_assume!(!p.topic.is_empty());
+        let expected = p.plain_len(version, if alias { 3 } else { 0 }).unwrap().unwrap();
+        if alias && version == ProtocolVersion::V5 {
+            p.properties.topic_alias = std::num::NonZeroU16::new(9);
+        }
+        let written = encode_vec(&Packet::Publish(p), version).len();
+        let alias_bytes = if alias && version == ProtocolVersion::V311 { 3 } else { 0 };
+        prop_assert_eq!(expected, written + alias_bytes);
     }
 
     #[test]
