@@ -360,7 +360,10 @@ impl<'a> HandlerContext<'a> {
             return false;
         };
         let mut response = Publish::new(topic, payload).qos(crate::QoS::AtLeastOnce);
-        response.properties.correlation_data = request.properties.correlation_data.clone();
+        if let Some(data) = &request.properties.correlation_data {
+            // Only then: setting a property allocates the response's properties.
+            response.properties.correlation_data = Some(data.clone());
+        }
         self.publish(response);
         true
     }

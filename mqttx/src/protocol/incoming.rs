@@ -135,30 +135,33 @@ impl Incoming {
     }
 }
 
-/// The last messages released by PUBREL, oldest first.
+/// The last messages released by PUBREL. `order` may hold ids already
+/// taken back out (their entry's sequence number no longer matches), so
+/// that taking one is O(1) even when the server reuses ids at once.
 #[derive(Debug, Default)]
 struct Released {
-    order: VecDeque<PacketId>,
-    prints: HashMap<PacketId, u64>,
+    order: VecDeque<(PacketId, u64)>,
+    prints: HashMap<PacketId, (u64, u64)>,
+    seq: u64,
 }
 
 impl Released {
     fn remember(&mut self, id: PacketId, print: u64) {
-        if self.prints.insert(id, print).is_none() {
-            self.order.push_back(id);
-        }
+        self.seq += 1;
+        self.prints.insert(id, (print, self.seq));
+        self.order.push_back((id, self.seq));
         while self.order.len() > REMEMBERED {
-            if let Some(old) = self.order.pop_front() {
-                self.prints.remove(&old);
+            if let Some((old, seq)) = self.order.pop_front() {
+                if self.prints.get(&old).is_some_and(|&(_, current)| current == seq) {
+                    self.prints.remove(&old);
+                }
             }
         }
     }
 
     /// Forgets `id` (a PUBLISH with it arrived), returning its fingerprint.
     fn take(&mut self, id: PacketId) -> Option<u64> {
-        let print = self.prints.remove(&id)?;
-        self.order.retain(|&other| other != id);
-        Some(print)
+        self.prints.remove(&id).map(|(print, _)| print)
     }
 }
 
@@ -175,4 +178,30 @@ fn fingerprint(publish: &Publish) -> u64 {
         .unwrap_or_default()
         .hash(&mut hasher);
     hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u16) -> PacketId {
+        PacketId::new(n).unwrap()
+    }
+
+    #[test]
+    fn released_remembers_the_last_ones_within_its_bound() {
+        let mut released = Released::default();
+        for n in 1..=3000u16 {
+            released.remember(id(n), u64::from(n));
+            // An id reused at once (taken back) must not pin memory.
+            if n % 2 == 0 {
+                assert_eq!(released.take(id(n)), Some(u64::from(n)));
+            }
+        }
+        assert!(released.order.len() <= REMEMBERED);
+        assert!(released.prints.len() <= REMEMBERED);
+        assert_eq!(released.take(id(2999)), Some(2999), "a recent one is remembered");
+        assert_eq!(released.take(id(1)), None, "the oldest were forgotten");
+        assert_eq!(released.take(id(2999)), None, "taking forgets");
+    }
 }
