@@ -167,6 +167,9 @@ pub(crate) fn to_string(bytes: Bytes) -> Result<ByteString, DecodeError> {
 /// here; only the caller knows whether a Topic Alias stands in for it).
 #[inline]
 pub(crate) fn topic_name(bytes: Bytes) -> Result<ByteString, DecodeError> {
+    if topic::plain(&bytes) {
+        return Ok(ascii_string(bytes));
+    }
     let found = topic::scan(&bytes);
     if found.wildcard && !found.null {
         return Err(DecodeError::WildcardInTopic);
@@ -181,9 +184,16 @@ fn checked_string(bytes: Bytes, found: Scan) -> Result<ByteString, DecodeError> 
         return Err(DecodeError::NullCharacter);
     }
     if !found.non_ascii {
-        // SAFETY: `scan` saw no byte above 0x7F, so these bytes are ASCII,
-        // and ASCII is valid UTF-8.
-        return Ok(unsafe { ByteString::from_bytes_unchecked(bytes) });
+        return Ok(ascii_string(bytes));
     }
     ByteString::try_from(bytes).map_err(|_| DecodeError::InvalidUtf8)
+}
+
+/// Bytes that a scan found to be ASCII (no byte above 0x7F).
+#[inline]
+fn ascii_string(bytes: Bytes) -> ByteString {
+    debug_assert!(bytes.is_ascii());
+    // SAFETY: the callers' scans (`topic::plain`, `topic::scan`) saw no
+    // byte above 0x7F, so these bytes are ASCII, and ASCII is valid UTF-8.
+    unsafe { ByteString::from_bytes_unchecked(bytes) }
 }

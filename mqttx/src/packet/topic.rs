@@ -22,8 +22,12 @@ const SHARE_PREFIX: &str = "$share/";
 /// Whether `topic` may be sent as the Topic Name of a PUBLISH: at least one
 /// byte, at most 65,535, no wildcard and no U+0000.
 pub fn valid_topic_name(topic: &str) -> bool {
-    let found = scan(topic.as_bytes());
-    !topic.is_empty() && topic.len() <= MAX_LEN && !found.null && !found.wildcard
+    let bytes = topic.as_bytes();
+    let clean = plain(bytes) || {
+        let found = scan(bytes);
+        !found.null && !found.wildcard
+    };
+    !topic.is_empty() && topic.len() <= MAX_LEN && clean
 }
 
 /// What one pass over a topic's bytes found.
@@ -38,66 +42,72 @@ pub(crate) struct Scan {
     pub(crate) non_ascii: bool,
 }
 
-/// Looks for U+0000, wildcards and non-ASCII bytes in one pass.
-///
-/// This runs on every PUBLISH sent and received, so it looks at eight bytes
-/// per step (the classic "has a zero byte" bit trick) instead of one; the
-/// last step re-reads an overlapping word rather than looping over a tail.
+/// Whether `bytes` are ASCII without U+0000 or a wildcard: the common
+/// topic, recognised with one accumulator so the hot paths (every PUBLISH
+/// sent and received) do the least work; anything else goes to [`scan`].
 #[inline]
-pub(crate) fn scan(bytes: &[u8]) -> Scan {
-    let mut found = Found::default();
-    let mut rest = bytes;
-    while let Some((word, tail)) = rest.split_first_chunk::<8>() {
-        found.word(*word);
-        rest = tail;
-    }
-    if !rest.is_empty() {
-        // The last step re-reads an overlapping word; a topic shorter than a
-        // word is padded with a byte that is none of the things looked for.
-        let mut word = [b'a'; 8];
-        match bytes.last_chunk::<8>() {
-            Some(last) => word = *last,
-            None => word.iter_mut().zip(bytes).for_each(|(w, &b)| *w = b),
-        }
-        found.word(word);
-    }
-    found.finish()
+pub(crate) fn plain(bytes: &[u8]) -> bool {
+    let mut suspect = 0;
+    each_word(bytes, |x| {
+        let w = wildcard_probe(x);
+        suspect |= zero_bytes(x) | zero_bytes(w) | x;
+    });
+    suspect & HIGHS == 0
 }
 
-/// Flag bits gathered word by word; masked to each byte's top bit once, at
-/// the end, rather than per word.
-#[derive(Default)]
-struct Found {
-    null: u64,
-    wildcard: u64,
-    high: u64,
+/// Looks for U+0000, wildcards and non-ASCII bytes, telling them apart.
+/// Off the hot path: only a topic that is not [`plain`] gets here.
+#[inline(never)]
+pub(crate) fn scan(bytes: &[u8]) -> Scan {
+    let (mut null, mut wildcard, mut high) = (0, 0, 0);
+    each_word(bytes, |x| {
+        null |= zero_bytes(x);
+        wildcard |= zero_bytes(wildcard_probe(x));
+        high |= x;
+    });
+    Scan {
+        null: null & HIGHS != 0,
+        wildcard: wildcard & HIGHS != 0,
+        non_ascii: high & HIGHS != 0,
+    }
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-impl Found {
-    #[inline(always)]
-    fn word(&mut self, word: [u8; 8]) {
-        // `(x - ONES) & !x` has a byte's top bit set for a zero byte of `x`
-        // (the classic "has a zero byte" test, unmasked).
-        let x = u64::from_le_bytes(word);
-        self.null |= x.wrapping_sub(ONES) & !x;
-        // '#' (0x23) and '+' (0x2B) differ only in bit 3, and no other byte
-        // becomes 0x2B when that bit is set: one test finds both.
-        let w = (x | (ONES * 0x08)) ^ (ONES * u64::from(b'+'));
-        self.wildcard |= w.wrapping_sub(ONES) & !w;
-        self.high |= x;
+/// Calls `f` with `bytes` eight at a time, as little-endian words. The last
+/// step re-reads an overlapping word rather than looping over a tail; a
+/// slice shorter than a word is padded with `a`, which no check looks for.
+#[inline(always)]
+fn each_word(bytes: &[u8], mut f: impl FnMut(u64)) {
+    let mut rest = bytes;
+    while let Some((word, tail)) = rest.split_first_chunk::<8>() {
+        f(u64::from_le_bytes(*word));
+        rest = tail;
     }
-
-    #[inline(always)]
-    fn finish(self) -> Scan {
-        Scan {
-            null: self.null & HIGHS != 0,
-            wildcard: self.wildcard & HIGHS != 0,
-            non_ascii: self.high & HIGHS != 0,
+    if !rest.is_empty() {
+        let mut word = [b'a'; 8];
+        match bytes.last_chunk::<8>() {
+            Some(last) => word = *last,
+            None => word.iter_mut().zip(bytes).for_each(|(w, &b)| *w = b),
         }
+        f(u64::from_le_bytes(word));
     }
+}
+
+/// The top bit of each byte of the result is set where `x` has a zero byte
+/// (the classic "has a zero byte" test, left unmasked: callers mask once
+/// with `HIGHS` at the end). Exact for "is there one".
+#[inline(always)]
+fn zero_bytes(x: u64) -> u64 {
+    x.wrapping_sub(ONES) & !x
+}
+
+/// Maps '#' (0x23) and '+' (0x2B), and nothing else, to zero bytes: they
+/// differ only in bit 3, and no other byte becomes 0x2B when it is set.
+#[inline(always)]
+fn wildcard_probe(x: u64) -> u64 {
+    (x | (ONES * 0x08)) ^ (ONES * u64::from(b'+'))
 }
 
 /// Whether `filter` may be subscribed to: `+` fills a whole level, `#` is

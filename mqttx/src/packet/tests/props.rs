@@ -138,6 +138,8 @@ proptest! {
         prop_assert_eq!(found.null, bytes.contains(&0));
         prop_assert_eq!(found.wildcard, bytes.iter().any(|&b| b == b'+' || b == b'#'));
         prop_assert_eq!(found.non_ascii, !bytes.is_ascii());
+        let plain = bytes.is_ascii() && !bytes.iter().any(|&b| b == 0 || b == b'+' || b == b'#');
+        prop_assert_eq!(topic::plain(&bytes), plain);
     }
 
     #[test]
