@@ -28,13 +28,20 @@ use std::ops::{Deref, DerefMut};
 /// ```
 pub struct LazyBox<T>(Option<Box<T>>);
 
-/// A type with a shared empty value that an unset [`LazyBox`] reads as.
+/// A type whose default value also exists as a `static`, so an unset
+/// [`LazyBox`] can lend it out without allocating.
 ///
-/// Implemented for every properties type; the empty value must equal
+/// Implemented for every properties type; the value must equal
 /// `T::default()`.
-pub trait Empty: Default + 'static {
-    /// The empty value.
-    fn empty() -> &'static Self;
+///
+/// ```
+/// use mqttx::packet::{AckProperties, StaticDefault};
+///
+/// assert_eq!(*AckProperties::static_default(), AckProperties::default());
+/// ```
+pub trait StaticDefault: Default + 'static {
+    /// The default value, shared.
+    fn static_default() -> &'static Self;
 }
 
 impl<T> LazyBox<T> {
@@ -63,19 +70,19 @@ impl<T> LazyBox<T> {
     }
 }
 
-impl<T: Empty> Deref for LazyBox<T> {
+impl<T: StaticDefault> Deref for LazyBox<T> {
     type Target = T;
 
     #[inline]
     fn deref(&self) -> &T {
         match &self.0 {
             Some(value) => value,
-            None => T::empty(),
+            None => T::static_default(),
         }
     }
 }
 
-impl<T: Empty> DerefMut for LazyBox<T> {
+impl<T: StaticDefault> DerefMut for LazyBox<T> {
     fn deref_mut(&mut self) -> &mut T {
         self.0.get_or_insert_with(Box::default)
     }
@@ -101,26 +108,26 @@ impl<T: Clone> Clone for LazyBox<T> {
 }
 
 /// Unset and set-to-empty compare equal: both say "no properties".
-impl<T: Empty + PartialEq> PartialEq for LazyBox<T> {
+impl<T: StaticDefault + PartialEq> PartialEq for LazyBox<T> {
     fn eq(&self, other: &Self) -> bool {
         **self == **other
     }
 }
 
-impl<T: Empty + Eq> Eq for LazyBox<T> {}
+impl<T: StaticDefault + Eq> Eq for LazyBox<T> {}
 
-impl<T: Empty + fmt::Debug> fmt::Debug for LazyBox<T> {
+impl<T: StaticDefault + fmt::Debug> fmt::Debug for LazyBox<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         (**self).fmt(f)
     }
 }
 
-/// Implements [`Empty`] for property structs whose fields are all `Option`s
+/// Implements [`StaticDefault`] for property structs whose fields are all `Option`s
 /// or `Vec`s.
 macro_rules! empty_properties {
     ($($name:ident { $($field:ident: $value:expr),* $(,)? })*) => {$(
-        impl $crate::packet::lazy_box::Empty for $name {
-            fn empty() -> &'static Self {
+        impl $crate::packet::lazy_box::StaticDefault for $name {
+            fn static_default() -> &'static Self {
                 static EMPTY: $name = $name { $($field: $value),* };
                 &EMPTY
             }
@@ -136,7 +143,7 @@ mod tests {
 
     #[test]
     fn the_empty_value_is_the_default() {
-        assert_eq!(*PublishProperties::empty(), PublishProperties::default());
+        assert_eq!(*PublishProperties::static_default(), PublishProperties::default());
     }
 
     #[test]

@@ -43,7 +43,7 @@ pub use connack::{ConnAck, ConnAckProperties};
 pub use connect::{Connect, ConnectProperties, LastWill, WillProperties};
 pub use disconnect::{Disconnect, DisconnectProperties};
 pub use error::{DecodeError, EncodeError};
-pub use lazy_box::{Empty, LazyBox};
+pub use lazy_box::{LazyBox, StaticDefault};
 pub use property::UserProperties;
 pub use puback::{AckProperties, PubAck, PubComp, PubRec, PubRel};
 pub use publish::{Publish, PublishProperties};

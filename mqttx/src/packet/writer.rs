@@ -9,7 +9,7 @@
 
 use bytes::{BufMut, BytesMut};
 
-use super::{varint, Empty, EncodeError, LazyBox};
+use super::{varint, EncodeError, LazyBox, StaticDefault};
 
 /// A destination for packet fields.
 pub(crate) trait Sink {
@@ -49,7 +49,7 @@ pub(crate) trait WriteProperties {
 }
 
 /// An unset box writes as an empty list without looking inside.
-impl<P: WriteProperties + Empty> WriteProperties for LazyBox<P> {
+impl<P: WriteProperties + StaticDefault> WriteProperties for LazyBox<P> {
     fn write_to<S: Sink>(&self, sink: &mut S) {
         (**self).write_to(sink)
     }
