@@ -223,24 +223,41 @@ mod codec {
             Ok(())
         }
 
-        /// The encoded size of a PUBLISH without properties, with `extra`
-        /// more body bytes, by arithmetic alone: for a publish whose topic
-        /// and flags were already checked. `None` when it has properties.
+        /// The encoded size of a PUBLISH without properties, or with only
+        /// a Topic Alias if `alias`, by arithmetic alone: for a publish whose
+        /// topic and flags were already checked. `None` when it has
+        /// properties.
         pub(crate) fn plain_len(
             &self,
             version: ProtocolVersion,
-            extra: usize,
+            alias: bool,
         ) -> Option<Result<usize, EncodeError>> {
             if self.properties.get().is_some() {
                 return None;
             }
+            Some(
+                self.plain_body_len(version, alias)
+                    .map(|body| 1 + varint::len(body) + body),
+            )
+        }
+
+        /// The body size of a PUBLISH whose only property, if any, is a
+        /// Topic Alias: what both the size check and the one-pass encoder
+        /// rely on.
+        #[inline]
+        fn plain_body_len(&self, version: ProtocolVersion, alias: bool) -> Result<usize, EncodeError> {
             let id_len = if self.qos == QoS::AtMostOnce { 0 } else { 2 };
-            let properties_len = usize::from(version == ProtocolVersion::V5);
-            let body = 2 + self.topic.len() + id_len + properties_len + extra + self.payload.len();
+            // Property Length, then Topic Alias (identifier and two bytes).
+            let properties_len = match (version, alias) {
+                (ProtocolVersion::V311, _) => 0,
+                (ProtocolVersion::V5, false) => 1,
+                (ProtocolVersion::V5, true) => 4,
+            };
+            let body = 2 + self.topic.len() + id_len + properties_len + self.payload.len();
             if body > varint::MAX as usize {
-                return Some(Err(EncodeError::PacketTooLarge(body)));
+                return Err(EncodeError::PacketTooLarge(body));
             }
-            Some(Ok(1 + varint::len(body) + body))
+            Ok(body)
         }
 
         /// The hot path of [`encode`](crate::packet::encode): a PUBLISH
@@ -275,17 +292,8 @@ mod codec {
             // valid_topic_name has bounded it to u16::MAX; an empty aliased one is 0.
             let topic_len = u16::try_from(topic.len()).map_err(|_| EncodeError::FieldTooLong(topic.len()))?;
             let v5 = version == ProtocolVersion::V5;
-            let id_len = if self.packet_id.is_some() { 2 } else { 0 };
-            // Property Length, then Topic Alias (identifier and two bytes).
-            let properties_len = match (v5, alias) {
-                (false, _) => 0,
-                (true, None) => 1,
-                (true, Some(_)) => 4,
-            };
-            let body = 2 + topic.len() + id_len + properties_len + self.payload.len();
-            if body > varint::MAX as usize {
-                return Err(EncodeError::PacketTooLarge(body));
-            }
+            // check() has made the packet id agree with the QoS.
+            let body = self.plain_body_len(version, alias.is_some())?;
             buf.reserve(1 + varint::len(body) + body);
             buf.put_u8(0x30 | self.flags());
             varint::put(buf, body as u32);

@@ -63,8 +63,8 @@ impl ServerLimits {
             return Err(CommandError::RetainNotSupported);
         }
         // Most publishes carry no properties: their size is arithmetic (a
-        // Topic Alias would add exactly its three bytes).
-        if let Some(size) = publish.plain_len(version, if aliasing { 3 } else { 0 }) {
+        // Topic Alias is counted when aliasing is on).
+        if let Some(size) = publish.plain_len(version, aliasing) {
             return self.check_size(size.map_err(CommandError::Encode)?);
         }
         // Measure with the two bytes the packet id will take.
