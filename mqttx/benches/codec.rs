@@ -13,6 +13,8 @@ use mqttx::packet::{decode, encode, Packet, ProtocolVersion, Publish, QoS};
 use rumqttc::mqttbytes::v4;
 use rumqttc::v5::mqttbytes::v5;
 
+mod floors;
+
 const TOPIC: &str = "sensors/room-42/temperature";
 const MAX: u32 = 1 << 20;
 
@@ -68,6 +70,21 @@ fn encode_group(c: &mut Criterion) {
             black_box(&buf);
         })
     });
+    // The appends alone, nothing checked: below any encoder that
+    // validates what it sends.
+    let payload = payload();
+    g.bench_function("floor_unchecked_writes", |b| {
+        b.iter(|| {
+            buf.clear();
+            floors::unchecked_encode(&mut buf, black_box(TOPIC.as_bytes()), 42, black_box(&payload));
+            black_box(&buf);
+        })
+    });
+    // The topic check every mqttx encode and decode makes (no wildcard,
+    // no U+0000, valid UTF-8).
+    g.bench_function("topic_check_alone", |b| {
+        b.iter(|| mqttx::packet::topic::valid_topic_name(black_box(TOPIC)))
+    });
     g.finish();
 }
 
@@ -113,6 +130,12 @@ fn decode_group(c: &mut Criterion) {
             buf.extend_from_slice(&v5_bytes);
             black_box(v5::Packet::read(&mut buf, Some(MAX)).unwrap())
         })
+    });
+    // The baseline plus the topic and payload handed out as two slices:
+    // the least a zero-copy decoder pays, before it parses anything.
+    let topic = 4..4 + TOPIC.len();
+    g.bench_function("floor_zero_copy", |b| {
+        b.iter(|| black_box(floors::zero_copy_decode(&mut buf, &v4_bytes, topic.clone())))
     });
     g.finish();
 }

@@ -47,10 +47,15 @@ pub(crate) struct Scan {
 /// sent and received) do the least work; anything else goes to [`scan`].
 #[inline]
 pub(crate) fn plain(bytes: &[u8]) -> bool {
+    // `v - ONES` sets a byte's top bit where `v`'s byte is zero or above
+    // 0x80: a zero in `x` is U+0000, a zero in the probe a wildcard. A
+    // non-ASCII byte is above 0x80 in `x` or in the probe (which keeps the
+    // top bit and turns only 0xA3 and 0xAB into 0x80). Borrows start only
+    // at a zero byte, which is flagged already, so the usual `& !v` of the
+    // zero-byte test is not needed.
     let mut suspect = 0;
     each_word(bytes, |x| {
-        let w = wildcard_probe(x);
-        suspect |= zero_bytes(x) | zero_bytes(w) | x;
+        suspect |= x.wrapping_sub(ONES) | wildcard_probe(x).wrapping_sub(ONES);
     });
     suspect & HIGHS == 0
 }
@@ -188,6 +193,31 @@ pub fn matches(filter: &str, topic: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The word checks rest on where borrows can start; every value at
+    /// every position of a word, and every pair of values one or two
+    /// positions apart (where a borrow would carry), against the
+    /// definition.
+    #[test]
+    fn plain_agrees_with_the_definition_for_every_byte_and_neighbour() {
+        let expected = |w: &[u8]| w.is_ascii() && !w.iter().any(|&b| b == 0 || b == b'+' || b == b'#');
+        const LEN: usize = 9;
+        let mut word = [b'a'; LEN];
+        for i in 0..LEN {
+            for b in 0..=255u8 {
+                word[i] = b;
+                assert_eq!(plain(&word), expected(&word), "{word:?}");
+                for j in (i + 1..=i + 2).filter(|&j| j < LEN) {
+                    for c in 0..=255u8 {
+                        word[j] = c;
+                        assert_eq!(plain(&word), expected(&word), "{word:?}");
+                    }
+                    word[j] = b'a';
+                }
+            }
+            word[i] = b'a';
+        }
+    }
 
     #[test]
     fn names() {
