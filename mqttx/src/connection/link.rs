@@ -13,6 +13,7 @@ use futures_core::Stream;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
+use super::pacing::Publishing;
 use super::{pool, Command};
 use crate::packet::{encode, Packet, ProtocolVersion};
 use crate::transport::{AckHint, WriteHalf};
@@ -37,13 +38,20 @@ pub(super) struct Link {
     spare: BytesMut,
     reader: SpawnHandle,
     ack_hint: AckHint,
+    publishing: Publishing,
 }
 
 /// What a finished write hands back: the write half, the emptied buffer, the outcome.
 pub(super) type Written = (WriteHalf, BytesMut, std::io::Result<()>);
 
 impl Link {
-    pub(super) fn new(id: u64, io: WriteHalf, reader: SpawnHandle, ack_hint: AckHint) -> Self {
+    pub(super) fn new(
+        id: u64,
+        io: WriteHalf,
+        reader: SpawnHandle,
+        ack_hint: AckHint,
+        publishing: Publishing,
+    ) -> Self {
         Link {
             id,
             io: Some(io),
@@ -51,6 +59,7 @@ impl Link {
             spare: BytesMut::new(),
             reader,
             ack_hint,
+            publishing,
         }
     }
 
@@ -71,6 +80,9 @@ impl Link {
     pub(super) fn queue(&mut self, packet: &Packet, version: ProtocolVersion) {
         if self.out.capacity() == 0 {
             self.out = pool::take(WRITE_RESERVE);
+        }
+        if let Packet::Publish(_) = packet {
+            self.publishing.mark();
         }
         if let Err(err) = encode(packet, version, &mut self.out) {
             // The state machine validates what it emits; reaching this is a bug, not bad input.

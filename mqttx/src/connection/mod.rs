@@ -8,6 +8,7 @@ mod dispatch;
 mod events;
 mod io;
 mod link;
+mod pacing;
 mod persist;
 mod pool;
 mod supervision;
@@ -69,6 +70,7 @@ pub(crate) struct Connection<H: MqttHandler> {
     servers: Servers,
     version: ProtocolVersion,
     max_packet_size: u32,
+    coalesce_reads: bool,
     backoff: Backoff,
     connect_timeout: Duration,
     handler: Slot<H>,
@@ -139,6 +141,7 @@ impl<H: MqttHandler> Connection<H> {
                 servers: Servers::new(opts.endpoints()),
                 version: opts.protocol_version,
                 max_packet_size: opts.max_packet_size,
+                coalesce_reads: opts.coalesce_reads,
                 backoff: opts.backoff.clone(),
                 connect_timeout: opts.connect_timeout,
                 handler: Slot::new(opts.handler),
@@ -254,9 +257,16 @@ impl<H: MqttHandler> Connection<H> {
         ack_hint: AckHint,
         ctx: &mut Context<Self>,
     ) {
-        let reader = ctx.add_stream(PacketStream::new(read, self.version, self.max_packet_size));
+        let publishing = pacing::Publishing::default();
+        let pacing = pacing::ReadPacing::new(self.coalesce_reads, publishing.clone());
+        let reader = ctx.add_stream(PacketStream::new(
+            read,
+            self.version,
+            self.max_packet_size,
+            pacing,
+        ));
         self.next_link_id += 1;
-        self.link = Some(Link::new(self.next_link_id, write, reader, ack_hint));
+        self.link = Some(Link::new(self.next_link_id, write, reader, ack_hint, publishing));
         self.phase = Phase::Handshake;
         let now = Instant::now();
         self.protocol.connect(now);

@@ -1,0 +1,274 @@
+//! When to read the socket: at once, or after a pause that lets a dense
+//! QoS 0 stream arrive in large TCP segments (see
+//! [`ConnectOptions::coalesce_reads`](crate::ConnectOptions::coalesce_reads)).
+//!
+//! A broker that leaves Nagle's algorithm on (mosquitto does) sends its
+//! next message as soon as our ACK of the last one arrives, and Linux sends
+//! that ACK as soon as we drain the socket. A client that reads everything
+//! the moment it lands therefore gets one TCP segment per message, and
+//! both processes pay the kernel's per-segment cost for every message.
+//! Pausing between reads lets the broker's writes pile up behind the
+//! unacknowledged segment and arrive a few hundred at a time.
+//!
+//! The decision is made here, without sockets or timers: the reader
+//! reports the packets it decodes and each time it finds the socket empty,
+//! and asks whether to pause before the next read.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use crate::packet::{Packet, QoS};
+
+/// How long the reader pauses between reads of a dense stream.
+pub(super) const PAUSE: Duration = Duration::from_millis(1);
+
+/// Pausing starts once the socket has been drained this many times...
+const DENSE_DRAINS: u32 = 16;
+/// ...within this long: about 16,000 messages a second or more.
+const DENSE_WINDOW: Duration = Duration::from_millis(1);
+/// A pause that collected fewer QoS 0 messages than this ends pausing: the
+/// stream has thinned out and each message may as well come at once.
+const STILL_DENSE: u32 = 8;
+
+/// Raised by the link whenever it writes a PUBLISH. A connection that
+/// publishes may be answering what it reads (request/response), where a
+/// pause would add to every round trip, so it always reads at once.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Publishing(Rc<Cell<bool>>);
+
+impl Publishing {
+    pub(super) fn mark(&self) {
+        self.0.set(true);
+    }
+
+    fn take(&self) -> bool {
+        self.0.replace(false)
+    }
+}
+
+/// The read pacing of one connection.
+#[derive(Debug)]
+pub(super) struct ReadPacing {
+    enabled: bool,
+    publishing: Publishing,
+    paused: bool,
+    /// When the current count of drains began, while reading at once.
+    window_start: Option<Instant>,
+    drains: u32,
+    /// QoS 0 messages decoded since the socket was last found empty.
+    qos0: u32,
+    /// Anything else decoded since then: a QoS 1 or 2 message, whose
+    /// acknowledgement a pause would delay (and with it a broker's small
+    /// in-flight window), or a control packet.
+    other: bool,
+}
+
+impl ReadPacing {
+    pub(super) fn new(enabled: bool, publishing: Publishing) -> Self {
+        ReadPacing {
+            enabled,
+            publishing,
+            paused: false,
+            window_start: None,
+            drains: 0,
+            qos0: 0,
+            other: false,
+        }
+    }
+
+    /// Notes a packet the reader decoded.
+    #[inline]
+    pub(super) fn packet(&mut self, packet: &Packet) {
+        match packet {
+            Packet::Publish(p) if p.qos == QoS::AtMostOnce => self.qos0 += 1,
+            _ => self.other = true,
+        }
+    }
+
+    /// Whether the reader should be told when the socket is found empty
+    /// without having read anything: only after a pause, which then ends.
+    pub(super) fn is_pausing(&self) -> bool {
+        self.paused
+    }
+
+    /// The socket was found empty. Returns whether to pause for [`PAUSE`]
+    /// before reading again. `now` is read only while counting drains.
+    pub(super) fn drained(&mut self, now: impl FnOnce() -> Instant) -> bool {
+        let qos0 = std::mem::take(&mut self.qos0);
+        let other = std::mem::take(&mut self.other);
+        let published = self.publishing.take();
+        if !self.enabled || other || published {
+            self.read_at_once();
+            return false;
+        }
+        if self.paused {
+            if qos0 >= STILL_DENSE {
+                return true;
+            }
+            self.read_at_once();
+            return false;
+        }
+        let now = now();
+        match self.window_start {
+            Some(start) if now.saturating_duration_since(start) <= DENSE_WINDOW => {
+                self.drains += 1;
+                if self.drains >= DENSE_DRAINS {
+                    self.paused = true;
+                    self.window_start = None;
+                }
+            }
+            _ => {
+                self.window_start = Some(now);
+                self.drains = 1;
+            }
+        }
+        self.paused
+    }
+
+    fn read_at_once(&mut self) {
+        self.paused = false;
+        self.window_start = None;
+        self.drains = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::packet::Publish;
+
+    fn qos0() -> Packet {
+        Packet::Publish(Publish::new("t", Bytes::from_static(b"x")))
+    }
+
+    fn qos1() -> Packet {
+        Packet::Publish(
+            Publish::new("t", Bytes::from_static(b"x"))
+                .qos(QoS::AtLeastOnce)
+                .packet_id(1),
+        )
+    }
+
+    /// Drains `n` times, one packet each, `gap` apart from `start`;
+    /// returns whether the last drain asked for a pause.
+    fn stream(p: &mut ReadPacing, start: Instant, n: u32, gap: Duration, packet: fn() -> Packet) -> bool {
+        let mut pause = false;
+        for i in 0..n {
+            p.packet(&packet());
+            pause = p.drained(|| start + gap * i);
+        }
+        pause
+    }
+
+    fn pacing() -> (ReadPacing, Publishing) {
+        let publishing = Publishing::default();
+        (ReadPacing::new(true, publishing.clone()), publishing)
+    }
+
+    #[test]
+    fn a_dense_qos0_stream_pauses_after_sixteen_drains_in_a_millisecond() {
+        let (mut p, _) = pacing();
+        let start = Instant::now();
+        assert!(!stream(
+            &mut p,
+            start,
+            DENSE_DRAINS - 1,
+            Duration::from_micros(10),
+            qos0
+        ));
+        assert!(!p.is_pausing());
+        p.packet(&qos0());
+        assert!(p.drained(|| start + Duration::from_micros(200)));
+        assert!(p.is_pausing());
+    }
+
+    #[test]
+    fn a_sparse_stream_is_read_at_once() {
+        let (mut p, _) = pacing();
+        // 1,000 messages a second: one drain per millisecond window.
+        assert!(!stream(
+            &mut p,
+            Instant::now(),
+            100,
+            Duration::from_millis(1),
+            qos0
+        ));
+        // 10,000 a second: 10 drains per window, under the threshold.
+        assert!(!stream(
+            &mut p,
+            Instant::now(),
+            100,
+            Duration::from_micros(101),
+            qos0
+        ));
+    }
+
+    #[test]
+    fn pausing_goes_on_while_each_pause_collects_enough_and_ends_when_it_does_not() {
+        let (mut p, _) = pacing();
+        assert!(stream(&mut p, Instant::now(), DENSE_DRAINS, Duration::ZERO, qos0));
+        for _ in 0..STILL_DENSE {
+            p.packet(&qos0());
+        }
+        assert!(p.drained(|| unreachable!("no clock is read while pausing")));
+        for _ in 0..STILL_DENSE - 1 {
+            p.packet(&qos0());
+        }
+        assert!(!p.drained(Instant::now));
+        assert!(!p.is_pausing());
+        // And counting starts again from nothing.
+        assert!(!stream(
+            &mut p,
+            Instant::now(),
+            DENSE_DRAINS - 1,
+            Duration::ZERO,
+            qos0
+        ));
+    }
+
+    #[test]
+    fn a_pause_that_found_nothing_ends_pausing() {
+        let (mut p, _) = pacing();
+        assert!(stream(&mut p, Instant::now(), DENSE_DRAINS, Duration::ZERO, qos0));
+        assert!(!p.drained(Instant::now));
+        assert!(!p.is_pausing());
+    }
+
+    #[test]
+    fn qos1_and_control_packets_are_read_at_once() {
+        let (mut p, _) = pacing();
+        assert!(!stream(&mut p, Instant::now(), 100, Duration::ZERO, qos1));
+        assert!(stream(&mut p, Instant::now(), DENSE_DRAINS, Duration::ZERO, qos0));
+        p.packet(&qos0());
+        p.packet(&Packet::PingResp);
+        assert!(!p.drained(Instant::now));
+        assert!(!p.is_pausing());
+    }
+
+    #[test]
+    fn a_connection_that_publishes_reads_at_once() {
+        let (mut p, publishing) = pacing();
+        let start = Instant::now();
+        for i in 0..100 {
+            p.packet(&qos0());
+            publishing.mark();
+            assert!(!p.drained(|| start + Duration::from_micros(i)));
+        }
+        // One PUBLISH of ours also ends a pause under way.
+        assert!(stream(&mut p, start, DENSE_DRAINS, Duration::ZERO, qos0));
+        for _ in 0..STILL_DENSE {
+            p.packet(&qos0());
+        }
+        publishing.mark();
+        assert!(!p.drained(Instant::now));
+    }
+
+    #[test]
+    fn turned_off_it_never_pauses() {
+        let mut p = ReadPacing::new(false, Publishing::default());
+        assert!(!stream(&mut p, Instant::now(), 1_000, Duration::ZERO, qos0));
+    }
+}
