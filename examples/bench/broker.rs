@@ -23,6 +23,22 @@ impl BenchBroker {
         self.broker.port()
     }
 
+    /// Waits (up to 20 s) until the broker has been idle for 100 ms, so a
+    /// row does not start while it still tears down the previous row's
+    /// connections (10,000 of them take it seconds).
+    pub fn settle(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let mut last = self.cpu_seconds();
+        while std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            let now = self.cpu_seconds();
+            if now - last < 0.002 {
+                return;
+            }
+            last = now;
+        }
+    }
+
     pub fn cpu_seconds(&self) -> f64 {
         self.broker.pid().map_or(0.0, measure::pid_cpu_seconds)
     }

@@ -14,6 +14,7 @@ use crate::Subject;
 
 /// Runs `current_exe --child SUBJECT PORT WHAT..` and reads its row back.
 pub fn measure(broker: &BenchBroker, what: &str, subject: Subject) -> Row {
+    broker.settle();
     let broker_cpu = broker.cpu_seconds();
     let exe = std::env::current_exe().unwrap_or_default();
     let output = Command::new(exe)

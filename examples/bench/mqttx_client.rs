@@ -219,23 +219,31 @@ pub async fn fan_in(port: u16, version: ProtocolVersion, connections: u32, count
 pub async fn scale(port: u16, version: ProtocolVersion, n: u32) -> Row {
     let rss_before = rss_bytes();
     let start = Instant::now();
+    // At most 256 handshakes in flight, each slot refilled as soon as its
+    // handshake ends. Batches of 256 awaited one after another made every
+    // batch wait out its slowest handshake (a SYN-ACK that the broker's
+    // full accept queue retransmits a second later): 20-30 s for 10,000.
+    // All 10,000 at once put their handshake buffers in use together, and
+    // the heap's high-water mark then shows in the resident figure.
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(256));
+    let (done, mut results) = tokio::sync::mpsc::unbounded_channel();
+    for i in 0..n {
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            break;
+        };
+        let opts = options(port, format!("mqttx-idle-{version:?}-{i}"), version);
+        let done = done.clone();
+        actix::spawn(async move {
+            let _ = done.send(Client::connect(opts).await);
+            drop(slot);
+        });
+    }
+    drop(done);
     let mut clients = Vec::with_capacity(n as usize);
-    let batch = 256;
-    let mut next = 0;
-    while next < n {
-        let upto = (next + batch).min(n);
-        let connecting: Vec<_> = (next..upto)
-            .map(|i| {
-                let opts = options(port, format!("mqttx-idle-{version:?}-{i}"), version);
-                actix::spawn(Client::connect(opts))
-            })
-            .collect();
-        for c in connecting {
-            if let Ok(Ok(client)) = c.await {
-                clients.push(client);
-            }
+    while let Some(result) = results.recv().await {
+        if let Ok(client) = result {
+            clients.push(client);
         }
-        next = upto;
     }
     let elapsed = start.elapsed();
     let connected = clients.len() as u32;

@@ -27,6 +27,13 @@ impl Row {
             .then(|| self.messages as f64 / self.elapsed.as_secs_f64())
     }
 
+    /// The broker's CPU time over the row's wall time: near 100 % the
+    /// broker, not the client, sets the rate.
+    fn broker_busy(&self) -> Option<f64> {
+        self.rate()
+            .map(|_| 100.0 * self.broker_cpu / self.elapsed.as_secs_f64())
+    }
+
     fn cpu_per_100k(&self) -> Option<f64> {
         (self.messages > 0).then(|| self.client_cpu * 100_000.0 / self.messages as f64)
     }
@@ -100,9 +107,9 @@ impl Report {
     pub fn print(&self) {
         println!();
         println!(
-            "| scenario | client | result | lost | dup | client CPU s/100k msgs | broker CPU s | vs best rumqttc | CPU vs best rumqttc |"
+            "| scenario | client | result | lost | dup | client CPU s/100k msgs | broker CPU s | broker busy | vs best rumqttc | CPU vs best rumqttc |"
         );
-        println!("|---|---|---|---:|---:|---:|---:|---:|---:|");
+        println!("|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
         for row in &self.rows {
             let peers: Vec<&Row> = self
                 .rows
@@ -115,7 +122,7 @@ impl Report {
                 (String::new(), String::new())
             };
             println!(
-                "| {} | {} | {} | {} | {} | {} | {:.2} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {:.2} | {} | {} | {} |",
                 row.scenario,
                 row.subject,
                 row.headline(),
@@ -125,6 +132,9 @@ impl Report {
                     .map(|c| format!("{c:.2}"))
                     .unwrap_or_else(|| "-".into()),
                 row.broker_cpu,
+                row.broker_busy()
+                    .map(|b| format!("{b:.0} %"))
+                    .unwrap_or_else(|| "-".into()),
                 ratio,
                 cpu_ratio,
             );
