@@ -188,7 +188,6 @@ pub fn detached_context<R>(f: impl FnOnce(&mut HandlerContext<'_>) -> R) -> R {
     let mut cx = HandlerContext {
         client: &client,
         protocol: &mut protocol,
-        now: std::time::Instant::now(),
     };
     f(&mut cx)
 }

@@ -332,7 +332,6 @@ pub enum AuthResponse {
 pub struct HandlerContext<'a> {
     pub(crate) client: &'a Client,
     pub(crate) protocol: &'a mut Protocol<Reply>,
-    pub(crate) now: Instant,
 }
 
 impl<'a> HandlerContext<'a> {
@@ -341,7 +340,9 @@ impl<'a> HandlerContext<'a> {
     /// else ready, ahead of anything published later. A failure is logged.
     /// Use [`client`](Self::client) instead to learn the outcome.
     pub fn publish(&mut self, publish: Publish) {
-        self.protocol.publish(publish, Reply::Detached, self.now);
+        // The clock is read here rather than for every event: most
+        // handlers never publish from `message`.
+        self.protocol.publish(publish, Reply::Detached, Instant::now());
     }
 
     /// A handle to this connection, for publishing and subscribing. Its

@@ -108,11 +108,7 @@ impl<H: MqttHandler> Slot<H> {
             acknowledge(protocol, ack);
             return;
         };
-        let mut cx = HandlerContext {
-            client,
-            protocol,
-            now: Instant::now(),
-        };
+        let mut cx = HandlerContext { client, protocol };
         let handled = contain(self.type_name, || handler.handle(&event, &mut cx));
         match handled {
             // A panic is contained and logged: the message counts as handled.
