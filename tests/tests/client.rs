@@ -534,57 +534,67 @@ fn connect_outside_an_actix_system_is_a_clear_error() {
     assert!(matches!(result, Err(Error::NoSystem)), "got {result:?}");
 }
 
-/// A burst of QoS 0 messages dense enough that the subscriber reads it a
-/// millisecond's worth at a time arrives whole and in order, as it does
-/// with coalescing off; and a lone message after it arrives at once, as a
-/// pause that ends with nothing to read hands the connection back to
-/// reading on arrival.
+/// A burst of QoS 0 or QoS 1 messages dense enough that the subscriber
+/// reads it a millisecond's worth at a time arrives whole and in order, as
+/// it does with coalescing off; and a lone message after it arrives at
+/// once, as a pause that ends with nothing to read hands the connection
+/// back to reading on arrival.
 #[actix_rt::test]
-async fn a_dense_qos0_stream_arrives_whole_and_in_order_with_reads_coalesced_or_not() {
+async fn a_dense_stream_arrives_whole_and_in_order_with_reads_coalesced_or_not() {
     const COUNT: u32 = 20_000;
-    // Without a queue limit mosquitto never drops a QoS 0 message for an
-    // online subscriber that falls behind.
+    // Without a queue limit mosquitto never drops a message for an online
+    // subscriber that falls behind.
     let broker = Broker::builder().max_queued_messages(0).start().unwrap();
     for version in VERSIONS {
-        for coalesce in [true, false] {
-            let (recorder, mut events) = recorder();
-            let name = format!("dense-{coalesce}");
-            let sub = Client::connect(
-                options(broker.port(), &name, version)
-                    .coalesce_reads(coalesce)
-                    .handler(recorder),
-            )
-            .await
-            .unwrap();
-            let topic = format!("dense/{}/{coalesce}", tag(version));
-            sub.subscribe(topic.clone(), QoS::AtMostOnce).await.unwrap();
-            let publisher = Client::connect(options(broker.port(), &format!("{name}-pub"), version))
+        for qos in [QoS::AtMostOnce, QoS::AtLeastOnce] {
+            for coalesce in [true, false] {
+                let (recorder, mut events) = recorder();
+                let name = format!("dense-{}-{coalesce}", qos as u8);
+                let sub = Client::connect(
+                    options(broker.port(), &name, version)
+                        .coalesce_reads(coalesce)
+                        .handler(recorder),
+                )
                 .await
                 .unwrap();
-            let sends: Vec<_> = (0..COUNT)
-                .map(|n| {
-                    publisher
-                        .publish(topic.clone(), n.to_be_bytes().to_vec())
-                        .into_future()
-                })
-                .collect();
-            for send in sends {
-                send.await.unwrap();
-            }
-            for expected in 0..COUNT {
-                let msg = events.message(WAIT).await;
-                assert_eq!(seq(&msg), expected, "coalesce_reads({coalesce}), {version:?}");
-            }
-            publisher
-                .publish(topic.clone(), COUNT.to_be_bytes().to_vec())
+                let topic = format!("dense/{}/{}/{coalesce}", tag(version), qos as u8);
+                sub.subscribe(topic.clone(), qos).await.unwrap();
+                let publisher = Client::connect(
+                    options(broker.port(), &format!("{name}-pub"), version).max_queued(COUNT as usize),
+                )
                 .await
                 .unwrap();
-            let sent = Instant::now();
-            assert_eq!(seq(&events.message(WAIT).await), COUNT);
-            let after = sent.elapsed();
-            assert!(after < Duration::from_secs(1), "the lone message took {after:?}");
-            publisher.disconnect().await.unwrap();
-            sub.disconnect().await.unwrap();
+                let sends: Vec<_> = (0..COUNT)
+                    .map(|n| {
+                        publisher
+                            .publish(topic.clone(), n.to_be_bytes().to_vec())
+                            .qos(qos)
+                            .into_future()
+                    })
+                    .collect();
+                for send in sends {
+                    send.await.unwrap();
+                }
+                let case = format!("QoS {}, coalesce_reads({coalesce}), {version:?}", qos as u8);
+                for expected in 0..COUNT {
+                    let msg = events.message(WAIT).await;
+                    assert_eq!(seq(&msg), expected, "{case}");
+                }
+                publisher
+                    .publish(topic.clone(), COUNT.to_be_bytes().to_vec())
+                    .qos(qos)
+                    .await
+                    .unwrap();
+                let sent = Instant::now();
+                assert_eq!(seq(&events.message(WAIT).await), COUNT, "{case}");
+                let after = sent.elapsed();
+                assert!(
+                    after < Duration::from_secs(1),
+                    "{case}: the lone message took {after:?}"
+                );
+                publisher.disconnect().await.unwrap();
+                sub.disconnect().await.unwrap();
+            }
         }
     }
 }

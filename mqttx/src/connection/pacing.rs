@@ -1,5 +1,5 @@
 //! When to read the socket: at once, or after a pause that lets a dense
-//! QoS 0 stream arrive in large TCP segments (see
+//! stream of QoS 0 or QoS 1 messages arrive in large TCP segments (see
 //! [`ConnectOptions::coalesce_reads`](crate::ConnectOptions::coalesce_reads)).
 //!
 //! A broker that leaves Nagle's algorithm on (mosquitto does) sends its
@@ -9,6 +9,13 @@
 //! both processes pay the kernel's per-segment cost for every message.
 //! Pausing between reads lets the broker's writes pile up behind the
 //! unacknowledged segment and arrive a few hundred at a time.
+//!
+//! A pause must not throttle a QoS 1 stream: a broker sends at most its
+//! in-flight window of unacknowledged messages (mosquitto's default is 20),
+//! and a paused reader acknowledges nothing new until it reads. A window-
+//! bound stream gives itself away by bringing exactly the same number of
+//! messages pause after pause; such a connection goes back to reading at
+//! once for good.
 //!
 //! The decision is made here, without sockets or timers: the reader
 //! reports the packets it decodes and each time it finds the socket empty,
@@ -27,9 +34,12 @@ pub(super) const PAUSE: Duration = Duration::from_millis(1);
 const DENSE_DRAINS: u32 = 16;
 /// ...within this long: about 16,000 messages a second or more.
 const DENSE_WINDOW: Duration = Duration::from_millis(1);
-/// A pause that collected fewer QoS 0 messages than this ends pausing: the
+/// A pause that collected fewer messages than this ends pausing: the
 /// stream has thinned out and each message may as well come at once.
 const STILL_DENSE: u32 = 8;
+/// Pauses in a row that brought the same number of QoS 1 messages before
+/// the stream counts as held back by the broker's in-flight window.
+const WINDOW_BOUND_PAUSES: u32 = 3;
 
 /// Raised by the link whenever it writes a PUBLISH. A connection that
 /// publishes may be answering what it reads (request/response), where a
@@ -56,12 +66,19 @@ pub(super) struct ReadPacing {
     /// When the current count of drains began, while reading at once.
     window_start: Option<Instant>,
     drains: u32,
-    /// QoS 0 messages decoded since the socket was last found empty.
-    qos0: u32,
-    /// Anything else decoded since then: a QoS 1 or 2 message, whose
-    /// acknowledgement a pause would delay (and with it a broker's small
-    /// in-flight window), or a control packet.
+    /// QoS 0 and QoS 1 messages decoded since the socket was last found
+    /// empty, and how many of them were QoS 1.
+    messages: u32,
+    qos1: u32,
+    /// Anything else decoded since then: a QoS 2 message (its flow has
+    /// two more round trips a pause would stretch) or a control packet.
     other: bool,
+    /// The QoS 1 count of the last pause, and how many pauses in a row
+    /// brought exactly that many.
+    last_qos1: u32,
+    same_qos1: u32,
+    /// Set once a QoS 1 stream looked bound by the broker's window.
+    window_bound: bool,
 }
 
 impl ReadPacing {
@@ -72,8 +89,12 @@ impl ReadPacing {
             paused: false,
             window_start: None,
             drains: 0,
-            qos0: 0,
+            messages: 0,
+            qos1: 0,
             other: false,
+            last_qos1: 0,
+            same_qos1: 0,
+            window_bound: false,
         }
     }
 
@@ -81,7 +102,11 @@ impl ReadPacing {
     #[inline]
     pub(super) fn packet(&mut self, packet: &Packet) {
         match packet {
-            Packet::Publish(p) if p.qos == QoS::AtMostOnce => self.qos0 += 1,
+            Packet::Publish(p) if p.qos == QoS::AtMostOnce => self.messages += 1,
+            Packet::Publish(p) if p.qos == QoS::AtLeastOnce => {
+                self.messages += 1;
+                self.qos1 += 1;
+            }
             _ => self.other = true,
         }
     }
@@ -95,15 +120,21 @@ impl ReadPacing {
     /// The socket was found empty. Returns whether to pause for [`PAUSE`]
     /// before reading again. `now` is read only while counting drains.
     pub(super) fn drained(&mut self, now: impl FnOnce() -> Instant) -> bool {
-        let qos0 = std::mem::take(&mut self.qos0);
+        let messages = std::mem::take(&mut self.messages);
+        let qos1 = std::mem::take(&mut self.qos1);
         let other = std::mem::take(&mut self.other);
         let published = self.publishing.take();
-        if !self.enabled || other || published {
+        if !self.enabled || self.window_bound || other || published {
             self.read_at_once();
             return false;
         }
         if self.paused {
-            if qos0 >= STILL_DENSE {
+            if self.looks_window_bound(qos1) {
+                self.window_bound = true;
+                self.read_at_once();
+                return false;
+            }
+            if messages >= STILL_DENSE {
                 return true;
             }
             self.read_at_once();
@@ -126,10 +157,24 @@ impl ReadPacing {
         self.paused
     }
 
+    /// Whether this pause brought as many QoS 1 messages as each of the
+    /// pauses just before it.
+    fn looks_window_bound(&mut self, qos1: u32) -> bool {
+        if qos1 > 0 && qos1 == self.last_qos1 {
+            self.same_qos1 += 1;
+        } else {
+            self.same_qos1 = 1;
+        }
+        self.last_qos1 = qos1;
+        self.same_qos1 >= WINDOW_BOUND_PAUSES
+    }
+
     fn read_at_once(&mut self) {
         self.paused = false;
         self.window_start = None;
         self.drains = 0;
+        self.last_qos1 = 0;
+        self.same_qos1 = 0;
     }
 }
 
@@ -140,16 +185,21 @@ mod tests {
     use super::*;
     use crate::packet::Publish;
 
+    fn publish(qos: QoS) -> Packet {
+        let p = Publish::new("t", Bytes::from_static(b"x")).qos(qos);
+        Packet::Publish(if qos == QoS::AtMostOnce { p } else { p.packet_id(1) })
+    }
+
     fn qos0() -> Packet {
-        Packet::Publish(Publish::new("t", Bytes::from_static(b"x")))
+        publish(QoS::AtMostOnce)
     }
 
     fn qos1() -> Packet {
-        Packet::Publish(
-            Publish::new("t", Bytes::from_static(b"x"))
-                .qos(QoS::AtLeastOnce)
-                .packet_id(1),
-        )
+        publish(QoS::AtLeastOnce)
+    }
+
+    fn qos2() -> Packet {
+        publish(QoS::ExactlyOnce)
     }
 
     /// Drains `n` times, one packet each, `gap` apart from `start`;
@@ -161,6 +211,14 @@ mod tests {
             pause = p.drained(|| start + gap * i);
         }
         pause
+    }
+
+    /// One pause that brought `n` of `packet`; returns whether pausing goes on.
+    fn pause_bringing(p: &mut ReadPacing, n: u32, packet: fn() -> Packet) -> bool {
+        for _ in 0..n {
+            p.packet(&packet());
+        }
+        p.drained(|| unreachable!("no clock is read while pausing"))
     }
 
     fn pacing() -> (ReadPacing, Publishing) {
@@ -210,10 +268,7 @@ mod tests {
     fn pausing_goes_on_while_each_pause_collects_enough_and_ends_when_it_does_not() {
         let (mut p, _) = pacing();
         assert!(stream(&mut p, Instant::now(), DENSE_DRAINS, Duration::ZERO, qos0));
-        for _ in 0..STILL_DENSE {
-            p.packet(&qos0());
-        }
-        assert!(p.drained(|| unreachable!("no clock is read while pausing")));
+        assert!(pause_bringing(&mut p, STILL_DENSE, qos0));
         for _ in 0..STILL_DENSE - 1 {
             p.packet(&qos0());
         }
@@ -238,9 +293,42 @@ mod tests {
     }
 
     #[test]
-    fn qos1_and_control_packets_are_read_at_once() {
+    fn a_dense_qos1_stream_pauses_while_its_counts_vary() {
         let (mut p, _) = pacing();
-        assert!(!stream(&mut p, Instant::now(), 100, Duration::ZERO, qos1));
+        assert!(stream(&mut p, Instant::now(), DENSE_DRAINS, Duration::ZERO, qos1));
+        for n in [120, 131, 131, 118, 140, 140, 125] {
+            assert!(pause_bringing(&mut p, n, qos1), "{n}");
+        }
+    }
+
+    #[test]
+    fn a_qos1_stream_held_by_the_brokers_window_is_read_at_once_for_good() {
+        let (mut p, _) = pacing();
+        assert!(stream(&mut p, Instant::now(), DENSE_DRAINS, Duration::ZERO, qos1));
+        // mosquitto's default window: 20 unacknowledged messages, every pause.
+        for _ in 1..WINDOW_BOUND_PAUSES {
+            assert!(pause_bringing(&mut p, 20, qos1));
+        }
+        assert!(!pause_bringing(&mut p, 20, qos1));
+        assert!(!p.is_pausing());
+        // However dense the stream gets from now on.
+        assert!(!stream(&mut p, Instant::now(), 1_000, Duration::ZERO, qos1));
+        assert!(!stream(&mut p, Instant::now(), 1_000, Duration::ZERO, qos0));
+    }
+
+    #[test]
+    fn equal_qos0_counts_are_no_sign_of_a_window() {
+        let (mut p, _) = pacing();
+        assert!(stream(&mut p, Instant::now(), DENSE_DRAINS, Duration::ZERO, qos0));
+        for _ in 0..10 {
+            assert!(pause_bringing(&mut p, 20, qos0));
+        }
+    }
+
+    #[test]
+    fn qos2_and_control_packets_are_read_at_once() {
+        let (mut p, _) = pacing();
+        assert!(!stream(&mut p, Instant::now(), 100, Duration::ZERO, qos2));
         assert!(stream(&mut p, Instant::now(), DENSE_DRAINS, Duration::ZERO, qos0));
         p.packet(&qos0());
         p.packet(&Packet::PingResp);
