@@ -3,7 +3,6 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 use bytes::BytesMut;
 use futures_core::Stream;
@@ -122,7 +121,9 @@ impl Stream for PacketStream {
             match tokio_util::io::poll_read_buf(Pin::new(&mut this.io), cx, &mut this.buf) {
                 Poll::Pending => {
                     let drained = std::mem::take(&mut this.read_any) || this.pacing.is_pausing();
-                    if drained && this.pacing.drained(Instant::now) {
+                    // tokio's clock, so that tests can stop it.
+                    let now = || tokio::time::Instant::now().into_std();
+                    if drained && this.pacing.drained(now) {
                         this.start_pause(cx);
                     }
                     if this.buf.is_empty() {
@@ -146,6 +147,80 @@ impl Stream for PacketStream {
                     return Poll::Ready(Some(Err(err.into())));
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::poll_fn;
+
+    use bytes::Bytes;
+    use tokio::io::AsyncWriteExt;
+
+    use super::*;
+    use crate::connection::pacing::Publishing;
+    use crate::packet::{encode, Publish};
+
+    fn frame(n: u8) -> BytesMut {
+        let mut buf = BytesMut::new();
+        let packet = Packet::Publish(Publish::new("t", Bytes::from(vec![n])));
+        encode(&packet, ProtocolVersion::V5, &mut buf).unwrap();
+        buf
+    }
+
+    /// Polls once: `Some` with what the stream had ready, `None` if pending.
+    async fn poll_once(stream: &mut PacketStream) -> Option<Packet> {
+        poll_fn(|cx| {
+            Poll::Ready(match Pin::new(&mut *stream).poll_next(cx) {
+                Poll::Ready(Some(Ok(packet))) => Some(packet),
+                Poll::Ready(other) => panic!("stream ended: {other:?}"),
+                Poll::Pending => None,
+            })
+        })
+        .await
+    }
+
+    /// Sixteen messages, each drained on its own within a millisecond, put
+    /// the stream into pausing; a message arriving then waits for the end
+    /// of the pause, and is read as soon as it ends.
+    #[tokio::test(start_paused = true)]
+    async fn a_dense_stream_pauses_between_reads_and_reads_again_after_the_pause() {
+        let (reader, mut peer) = tokio::io::duplex(64 * 1024);
+        let pacing = ReadPacing::new(true, Publishing::default());
+        let mut stream = PacketStream::new(Box::new(reader), ProtocolVersion::V5, 1 << 20, pacing);
+        for n in 0..16 {
+            peer.write_all(&frame(n)).await.unwrap();
+            assert!(
+                poll_once(&mut stream).await.is_some(),
+                "message {n} is read at once"
+            );
+            assert!(poll_once(&mut stream).await.is_none(), "then the socket is empty");
+        }
+        peer.write_all(&frame(16)).await.unwrap();
+        assert!(
+            poll_once(&mut stream).await.is_none(),
+            "the pause holds the read back"
+        );
+        tokio::time::advance(PAUSE / 2).await;
+        assert!(poll_once(&mut stream).await.is_none(), "still pausing");
+        tokio::time::advance(PAUSE).await;
+        assert!(
+            poll_once(&mut stream).await.is_some(),
+            "read once the pause is over"
+        );
+    }
+
+    /// With pacing off the same stream is read as it arrives.
+    #[tokio::test(start_paused = true)]
+    async fn with_pacing_off_every_message_is_read_at_once() {
+        let (reader, mut peer) = tokio::io::duplex(64 * 1024);
+        let pacing = ReadPacing::new(false, Publishing::default());
+        let mut stream = PacketStream::new(Box::new(reader), ProtocolVersion::V5, 1 << 20, pacing);
+        for n in 0..40 {
+            peer.write_all(&frame(n)).await.unwrap();
+            assert!(poll_once(&mut stream).await.is_some(), "message {n}");
+            assert!(poll_once(&mut stream).await.is_none());
         }
     }
 }

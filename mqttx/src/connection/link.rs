@@ -139,3 +139,31 @@ impl Stream for CommandStream {
         self.0.borrow_mut().poll_recv(cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::packet::{PubAck, Publish};
+
+    /// The reader's pacing learns from here that the connection publishes.
+    #[test]
+    fn queueing_a_publish_marks_the_connection_as_publishing() {
+        let publishing = Publishing::default();
+        let (writer, _peer) = tokio::io::duplex(1024);
+        let mut link = Link::new(
+            1,
+            Box::new(writer),
+            SpawnHandle::default(),
+            AckHint::default(),
+            publishing.clone(),
+        );
+        let id = std::num::NonZeroU16::MIN;
+        link.queue(&Packet::PubAck(PubAck::new(id)), ProtocolVersion::V5);
+        assert!(!publishing.is_marked(), "an acknowledgement is not a publish");
+        let publish = Publish::new("t", Bytes::from_static(b"x"));
+        link.queue(&Packet::Publish(publish), ProtocolVersion::V5);
+        assert!(publishing.is_marked());
+    }
+}

@@ -55,6 +55,11 @@ impl Publishing {
     fn take(&self) -> bool {
         self.0.replace(false)
     }
+
+    #[cfg(test)]
+    pub(super) fn is_marked(&self) -> bool {
+        self.0.get()
+    }
 }
 
 /// The read pacing of one connection.
