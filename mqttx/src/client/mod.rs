@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 pub(crate) use messages::Recipients;
 pub use messages::{ClientRequest, DisconnectRequest, PublishRequest, SubscribeRequest, UnsubscribeRequest};
 pub use publish::PublishBuilder;
+pub(crate) use response::Outcome;
 pub use response::Response;
 pub use subscribe::{SubscribeBuilder, UnsubscribeBuilder};
 

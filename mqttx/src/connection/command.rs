@@ -3,6 +3,7 @@
 use bytestring::ByteString;
 use tokio::sync::oneshot;
 
+use crate::client::Outcome;
 use crate::packet::{
     Disconnect, Publish, QoS, SubscribeProperties, SubscriptionOptions, UnsubscribeProperties,
 };
@@ -24,8 +25,8 @@ pub(crate) enum Command {
 pub(crate) enum Reply {
     /// Nobody: a handler's fire-and-forget publish, or a handler's subscription.
     Detached,
-    Publish(oneshot::Sender<Result<(), Error>>),
+    Publish(oneshot::Sender<Outcome<()>>),
     /// The filter names the refusal in the error.
-    Subscribe(ByteString, oneshot::Sender<Result<QoS, Error>>),
-    Unsubscribe(ByteString, oneshot::Sender<Result<(), Error>>),
+    Subscribe(ByteString, oneshot::Sender<Outcome<QoS>>),
+    Unsubscribe(ByteString, oneshot::Sender<Outcome<()>>),
 }

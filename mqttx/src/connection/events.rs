@@ -108,7 +108,7 @@ fn answer_publish(tag: Reply, result: Result<ReasonCode, CommandError>) {
     let result = result.map(|_| ()).map_err(Error::from);
     match tag {
         Reply::Publish(tx) => {
-            let _ = tx.send(result);
+            let _ = tx.send(result.map_err(Box::new));
         }
         Reply::Detached => {
             if let Err(err) = result {
@@ -135,7 +135,7 @@ fn answer_subscribe(tag: Reply, result: Result<SubAck, CommandError>) {
                     reason_code => Err(Error::SubscribeRejected { filter, reason_code }),
                 }
             });
-            let _ = tx.send(granted);
+            let _ = tx.send(granted.map_err(Box::new));
         }
         Reply::Detached => match result {
             Ok(suback) => {
@@ -162,6 +162,6 @@ fn answer_unsubscribe(tag: Reply, result: Result<UnsubAck, CommandError>) {
                 None => Ok(()),
             }
         });
-        let _ = tx.send(outcome);
+        let _ = tx.send(outcome.map_err(Box::new));
     }
 }

@@ -724,6 +724,6 @@ impl<H: MqttHandler> Handler<DisconnectRequest> for Connection<H> {
         let (tx, rx) = oneshot::channel();
         let command = Command::Disconnect(request.0, tx);
         self.guarded(ctx, |act, ctx| act.on_command(command, ctx));
-        Box::pin(Response::new(Ok(()), rx))
+        Box::pin(async move { rx.await.unwrap_or(Err(Error::Closed)) })
     }
 }

@@ -80,7 +80,7 @@ impl<H: MqttHandler> Connection<H> {
 fn answer_failed(tag: Reply, err: Error) {
     match tag {
         Reply::Publish(tx) => {
-            let _ = tx.send(Err(err));
+            let _ = tx.send(Err(Box::new(err)));
         }
         Reply::Detached => {
             tracing::warn!(%err, "a publish from a handler or a restored session was not sent")
