@@ -13,6 +13,7 @@ use mqttx::packet::{decode, encode, Packet, ProtocolVersion, Publish, QoS};
 use rumqttc::mqttbytes::v4;
 use rumqttc::v5::mqttbytes::v5;
 
+#[path = "support/floors.rs"]
 mod floors;
 
 const TOPIC: &str = "sensors/room-42/temperature";

@@ -9,8 +9,8 @@
 //!
 //! Operations: `{encode,decode}-{v5,v311}`, `rumqttc-{encode,decode}-{v4,v5}`,
 //! `baseline` (copy a frame in and split it off), `floor-decode` and
-//! `floor-encode` (see `benches/floors.rs`), `topic-check`. Divide the total
-//! by the count.
+//! `floor-encode` (see `benches/support/floors.rs`), `topic-check`.
+//! Divide the total by the count.
 
 use std::hint::black_box;
 
@@ -19,7 +19,7 @@ use mqttx::packet::{decode, encode, Packet, ProtocolVersion, Publish, QoS};
 use rumqttc::mqttbytes::v4;
 use rumqttc::v5::mqttbytes::v5;
 
-#[path = "../benches/floors.rs"]
+#[path = "../benches/support/floors.rs"]
 mod floors;
 
 const TOPIC: &str = "sensors/room-42/temperature";
