@@ -95,6 +95,12 @@ impl Link {
         !self.out.is_empty() || self.io.is_none()
     }
 
+    /// Whether bytes are queued and no write is in flight (one in flight
+    /// takes what was queued meanwhile when it finishes).
+    pub(super) fn can_write(&self) -> bool {
+        !self.out.is_empty() && self.io.is_some()
+    }
+
     /// Takes everything queued into one write, unless a write is in flight.
     pub(super) fn start_write(&mut self) -> Option<impl Future<Output = Written> + 'static> {
         if self.out.is_empty() {

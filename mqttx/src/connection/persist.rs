@@ -42,14 +42,15 @@ pub(super) fn open_session(
 impl<H: MqttHandler> Connection<H> {
     /// Persists and writes once the actor's current turn is over: a future
     /// spawned now is polled after the stream that is being handled yields.
-    pub(super) fn write_later(&mut self, ctx: &mut Context<Self>) {
+    /// `now` is the clock read for this turn's input; the turn is short.
+    pub(super) fn write_later(&mut self, now: Instant, ctx: &mut Context<Self>) {
         if self.write_scheduled {
             return;
         }
         self.write_scheduled = true;
-        ctx.spawn(actix::fut::ready(()).map(|(), act: &mut Self, ctx| {
+        ctx.spawn(actix::fut::ready(()).map(move |(), act: &mut Self, ctx| {
             act.write_scheduled = false;
-            act.guarded(ctx, |act, ctx| act.pump_now(Instant::now(), ctx));
+            act.guarded(ctx, |act, ctx| act.pump_now(now, ctx));
         }));
     }
 
