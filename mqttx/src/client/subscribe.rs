@@ -79,7 +79,7 @@ impl IntoFuture for SubscribeBuilder<'_> {
     /// Sends the SUBSCRIBE; the future resolves with the granted QoS.
     fn into_future(self) -> Response<QoS> {
         let (tx, rx) = oneshot::channel();
-        let reply = Reply::Subscribe(self.filter.clone(), tx);
+        let reply = Reply::subscribe(self.filter.clone(), tx);
         let command = Command::Subscribe(vec![(self.filter, self.options)], self.properties, reply);
         Response::new(self.client.send(command), rx)
     }
@@ -117,7 +117,7 @@ impl IntoFuture for UnsubscribeBuilder<'_> {
     /// Sends the UNSUBSCRIBE; the future resolves once UNSUBACK arrives.
     fn into_future(self) -> Response<()> {
         let (tx, rx) = oneshot::channel();
-        let reply = Reply::Unsubscribe(self.filter.clone(), tx);
+        let reply = Reply::unsubscribe(self.filter.clone(), tx);
         let command = Command::Unsubscribe(vec![self.filter], self.properties, reply);
         Response::new(self.client.send(command), rx)
     }

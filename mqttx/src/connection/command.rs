@@ -26,7 +26,25 @@ pub(crate) enum Reply {
     /// Nobody: a handler's fire-and-forget publish, or a handler's subscription.
     Detached,
     Publish(oneshot::Sender<Outcome<()>>),
-    /// The filter names the refusal in the error.
-    Subscribe(ByteString, oneshot::Sender<Outcome<QoS>>),
-    Unsubscribe(ByteString, oneshot::Sender<Outcome<()>>),
+    /// Boxed, as is `Unsubscribe`: every queued publish carries a `Reply`,
+    /// and this keeps it at 16 bytes rather than 48.
+    Subscribe(Box<FilterReply<QoS>>),
+    Unsubscribe(Box<FilterReply<()>>),
+}
+
+/// A subscribe or unsubscribe caller; the filter names a refusal in the error.
+#[derive(Debug)]
+pub(crate) struct FilterReply<T> {
+    pub(crate) filter: ByteString,
+    pub(crate) tx: oneshot::Sender<Outcome<T>>,
+}
+
+impl Reply {
+    pub(crate) fn subscribe(filter: ByteString, tx: oneshot::Sender<Outcome<QoS>>) -> Self {
+        Reply::Subscribe(Box::new(FilterReply { filter, tx }))
+    }
+
+    pub(crate) fn unsubscribe(filter: ByteString, tx: oneshot::Sender<Outcome<()>>) -> Self {
+        Reply::Unsubscribe(Box::new(FilterReply { filter, tx }))
+    }
 }

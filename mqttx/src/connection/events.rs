@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use actix::Context;
 
-use super::{Connection, Phase, Reply};
+use super::{Connection, FilterReply, Phase, Reply};
 use crate::handler::{DisconnectReason, HandlerEvent, MqttHandler, PublishError};
 use crate::packet::{ReasonCode, SubAck, SubscribeProperties, UnsubAck};
 use crate::protocol::{CommandError, Event};
@@ -121,7 +121,8 @@ fn answer_publish(tag: Reply, result: Result<ReasonCode, CommandError>) {
 
 fn answer_subscribe(tag: Reply, result: Result<SubAck, CommandError>) {
     match tag {
-        Reply::Subscribe(filter, tx) => {
+        Reply::Subscribe(pending) => {
+            let FilterReply { filter, tx } = *pending;
             let granted = result.map_err(Error::from).and_then(|suback| {
                 let code = suback
                     .reason_codes
@@ -150,7 +151,8 @@ fn answer_subscribe(tag: Reply, result: Result<SubAck, CommandError>) {
 }
 
 fn answer_unsubscribe(tag: Reply, result: Result<UnsubAck, CommandError>) {
-    if let Reply::Unsubscribe(filter, tx) = tag {
+    if let Reply::Unsubscribe(pending) = tag {
+        let FilterReply { filter, tx } = *pending;
         let outcome = result.map_err(Error::from).and_then(|unsuback| {
             match unsuback
                 .reason_codes

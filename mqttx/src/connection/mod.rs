@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use tokio::sync::{mpsc, oneshot};
 
-pub(crate) use command::{Command, Reply};
+pub(crate) use command::{Command, FilterReply, Reply};
 
 use crate::client::{
     DisconnectRequest, PublishRequest, Recipients, Response, SubscribeRequest, UnsubscribeRequest,
@@ -721,7 +721,7 @@ impl<H: MqttHandler> Handler<SubscribeRequest> for Connection<H> {
 
     fn handle(&mut self, request: SubscribeRequest, ctx: &mut Self::Context) -> Self::Result {
         let (tx, rx) = oneshot::channel();
-        let reply = Reply::Subscribe(request.filter.clone(), tx);
+        let reply = Reply::subscribe(request.filter.clone(), tx);
         let command = Command::Subscribe(vec![(request.filter, request.options)], request.properties, reply);
         self.guarded(ctx, |act, ctx| act.on_command(command, ctx));
         Box::pin(Response::new(Ok(()), rx))
@@ -733,7 +733,7 @@ impl<H: MqttHandler> Handler<UnsubscribeRequest> for Connection<H> {
 
     fn handle(&mut self, request: UnsubscribeRequest, ctx: &mut Self::Context) -> Self::Result {
         let (tx, rx) = oneshot::channel();
-        let reply = Reply::Unsubscribe(request.filter.clone(), tx);
+        let reply = Reply::unsubscribe(request.filter.clone(), tx);
         let command = Command::Unsubscribe(vec![request.filter], request.properties, reply);
         self.guarded(ctx, |act, ctx| act.on_command(command, ctx));
         Box::pin(Response::new(Ok(()), rx))
