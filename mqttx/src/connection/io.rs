@@ -25,8 +25,9 @@ const READ_RESERVE: usize = 8 * 1024;
 /// socket empty with no partial packet left, so an idle connection holds
 /// no read buffer.
 ///
-/// Reads happen as soon as the socket has bytes, except in a dense QoS 0
-/// stream, where [`ReadPacing`] has the stream pause between reads.
+/// Reads happen as soon as the socket has bytes, except in a dense stream
+/// of QoS 0 or 1 messages, where [`ReadPacing`] has the stream pause
+/// between reads.
 pub(crate) struct PacketStream {
     io: ReadHalf,
     buf: BytesMut,
