@@ -106,11 +106,13 @@ impl ReadPacing {
     /// Notes a packet the reader decoded.
     #[inline]
     pub(super) fn packet(&mut self, packet: &Packet) {
+        // Saturating: a server that never lets the socket empty keeps one
+        // drain going for as long as it likes.
         match packet {
-            Packet::Publish(p) if p.qos == QoS::AtMostOnce => self.messages += 1,
+            Packet::Publish(p) if p.qos == QoS::AtMostOnce => self.messages = self.messages.saturating_add(1),
             Packet::Publish(p) if p.qos == QoS::AtLeastOnce => {
-                self.messages += 1;
-                self.qos1 += 1;
+                self.messages = self.messages.saturating_add(1);
+                self.qos1 = self.qos1.saturating_add(1);
             }
             _ => self.other = true,
         }
