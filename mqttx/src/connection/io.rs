@@ -170,6 +170,14 @@ mod tests {
         buf
     }
 
+    /// A stream over an in-memory pipe, and the pipe's other end.
+    fn over_a_pipe(pacing: bool) -> (PacketStream, tokio::io::DuplexStream) {
+        let (reader, peer) = tokio::io::duplex(64 * 1024);
+        let pacing = ReadPacing::new(pacing, Publishing::default());
+        let stream = PacketStream::new(Box::new(reader), ProtocolVersion::V5, 1 << 20, pacing);
+        (stream, peer)
+    }
+
     /// Polls once: `Some` with what the stream had ready, `None` if pending.
     async fn poll_once(stream: &mut PacketStream) -> Option<Packet> {
         poll_fn(|cx| {
@@ -187,9 +195,7 @@ mod tests {
     /// of the pause, and is read as soon as it ends.
     #[tokio::test(start_paused = true)]
     async fn a_dense_stream_pauses_between_reads_and_reads_again_after_the_pause() {
-        let (reader, mut peer) = tokio::io::duplex(64 * 1024);
-        let pacing = ReadPacing::new(true, Publishing::default());
-        let mut stream = PacketStream::new(Box::new(reader), ProtocolVersion::V5, 1 << 20, pacing);
+        let (mut stream, mut peer) = over_a_pipe(true);
         for n in 0..16 {
             peer.write_all(&frame(n)).await.unwrap();
             assert!(
@@ -215,9 +221,7 @@ mod tests {
     /// With pacing off the same stream is read as it arrives.
     #[tokio::test(start_paused = true)]
     async fn with_pacing_off_every_message_is_read_at_once() {
-        let (reader, mut peer) = tokio::io::duplex(64 * 1024);
-        let pacing = ReadPacing::new(false, Publishing::default());
-        let mut stream = PacketStream::new(Box::new(reader), ProtocolVersion::V5, 1 << 20, pacing);
+        let (mut stream, mut peer) = over_a_pipe(false);
         for n in 0..40 {
             peer.write_all(&frame(n)).await.unwrap();
             assert!(poll_once(&mut stream).await.is_some(), "message {n}");
