@@ -1,7 +1,9 @@
 //! A stream of decoded packets over a transport's read half.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use bytes::BytesMut;
@@ -9,12 +11,32 @@ use futures_core::Stream;
 
 use super::pacing::{ReadPacing, PAUSE};
 use super::pool;
-use crate::packet::{decode, Packet, ProtocolVersion};
+use crate::packet::{decode, has_frame, Packet, ProtocolVersion};
 use crate::transport::ReadHalf;
 use crate::Error;
 
 /// Room made in the read buffer before each read.
 const READ_RESERVE: usize = 8 * 1024;
+
+/// Raised by the reader while the packet it just handed out has another
+/// whole one behind it in the buffer.
+///
+/// actix hands a stream's items to the actor sixteen at a time, so one read
+/// of fifty packets spans four turns. The connection writes what a read
+/// makes ready only once the backlog is gone: one write for the read, not
+/// one per sixteen packets.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Backlog(Rc<Cell<bool>>);
+
+impl Backlog {
+    pub(super) fn is_raised(&self) -> bool {
+        self.0.get()
+    }
+
+    pub(super) fn set(&self, raised: bool) {
+        self.0.set(raised);
+    }
+}
 
 /// Decoded packets from the wire, read into one reusable buffer. The last
 /// item of a connection is always an `Err`: end of stream, a read error or
@@ -40,6 +62,7 @@ pub(crate) struct PacketStream {
     /// The pause under way, if any; kept to be re-armed.
     pause: Option<Pin<Box<tokio::time::Sleep>>>,
     pausing: bool,
+    backlog: Backlog,
 }
 
 impl PacketStream {
@@ -48,6 +71,7 @@ impl PacketStream {
         version: ProtocolVersion,
         max_packet_size: u32,
         pacing: ReadPacing,
+        backlog: Backlog,
     ) -> Self {
         PacketStream {
             io,
@@ -59,6 +83,7 @@ impl PacketStream {
             read_any: false,
             pause: None,
             pausing: false,
+            backlog,
         }
     }
 
@@ -103,10 +128,12 @@ impl Stream for PacketStream {
             match decode(&mut this.buf, this.version, this.max_packet_size) {
                 Ok(Some(packet)) => {
                     this.pacing.packet(&packet);
+                    this.backlog.set(has_frame(&this.buf));
                     return Poll::Ready(Some(Ok(packet)));
                 }
                 Ok(None) => {}
                 Err(err) => {
+                    this.backlog.set(false);
                     this.done = true;
                     return Poll::Ready(Some(Err(Error::Decode(err))));
                 }
@@ -172,10 +199,46 @@ mod tests {
 
     /// A stream over an in-memory pipe, and the pipe's other end.
     fn over_a_pipe(pacing: bool) -> (PacketStream, tokio::io::DuplexStream) {
+        let (stream, peer, _) = with_backlog(pacing);
+        (stream, peer)
+    }
+
+    fn with_backlog(pacing: bool) -> (PacketStream, tokio::io::DuplexStream, Backlog) {
         let (reader, peer) = tokio::io::duplex(64 * 1024);
         let pacing = ReadPacing::new(pacing, Publishing::default());
-        let stream = PacketStream::new(Box::new(reader), ProtocolVersion::V5, 1 << 20, pacing);
-        (stream, peer)
+        let backlog = Backlog::default();
+        let stream = PacketStream::new(
+            Box::new(reader),
+            ProtocolVersion::V5,
+            1 << 20,
+            pacing,
+            backlog.clone(),
+        );
+        (stream, peer, backlog)
+    }
+
+    /// The backlog stays raised while the read buffer holds another whole
+    /// packet, and is lowered with the last one, even when part of the next
+    /// is already buffered: waiting for the rest could take any time.
+    #[tokio::test]
+    async fn the_backlog_is_raised_while_a_whole_packet_waits_in_the_buffer() {
+        let (mut stream, mut peer, backlog) = with_backlog(false);
+        let mut burst = BytesMut::new();
+        for n in 0..3 {
+            burst.extend_from_slice(&frame(n));
+        }
+        let next = frame(3);
+        burst.extend_from_slice(&next[..next.len() - 1]);
+        peer.write_all(&burst).await.unwrap();
+        for n in 0..3u8 {
+            let packet = poll_once(&mut stream).await.expect("a packet");
+            assert!(matches!(&packet, Packet::Publish(p) if p.payload[..] == [n]));
+            assert_eq!(backlog.is_raised(), n < 2, "after packet {n}");
+        }
+        assert!(poll_once(&mut stream).await.is_none(), "the fourth is incomplete");
+        peer.write_all(&next[next.len() - 1..]).await.unwrap();
+        assert!(poll_once(&mut stream).await.is_some());
+        assert!(!backlog.is_raised());
     }
 
     /// Polls once: `Some` with what the stream had ready, `None` if pending.

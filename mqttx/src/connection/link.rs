@@ -13,6 +13,7 @@ use futures_core::Stream;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
+use super::io::Backlog;
 use super::pacing::Publishing;
 use super::{pool, Command};
 use crate::packet::{encode, Packet, ProtocolVersion};
@@ -21,6 +22,9 @@ use crate::transport::{AckHint, WriteHalf};
 /// Room made in an empty write buffer before the first packet goes in, so
 /// a burst does not grow it packet by packet.
 const WRITE_RESERVE: usize = 8 * 1024;
+
+/// How much a write may be put off for input still to be handled.
+const DEFER_LIMIT: usize = 64 * 1024;
 
 /// A connected transport. Packets are encoded into `out`; a write takes
 /// all of `out` at once while the next packets fill the spare buffer, so
@@ -39,6 +43,7 @@ pub(super) struct Link {
     reader: SpawnHandle,
     ack_hint: AckHint,
     publishing: Publishing,
+    backlog: Backlog,
 }
 
 /// What a finished write hands back: the write half, the emptied buffer, the outcome.
@@ -51,6 +56,7 @@ impl Link {
         reader: SpawnHandle,
         ack_hint: AckHint,
         publishing: Publishing,
+        backlog: Backlog,
     ) -> Self {
         Link {
             id,
@@ -60,6 +66,7 @@ impl Link {
             reader,
             ack_hint,
             publishing,
+            backlog,
         }
     }
 
@@ -88,6 +95,17 @@ impl Link {
             // The state machine validates what it emits; reaching this is a bug, not bad input.
             tracing::error!(packet = packet.name(), %err, "cannot encode an outgoing packet; dropped");
         }
+    }
+
+    /// Whether the reader holds another whole packet for the next turn, and
+    /// the queue is still small enough to wait for it.
+    pub(super) fn more_input_buffered(&self) -> bool {
+        self.backlog.is_raised() && self.has_room_to_wait()
+    }
+
+    /// Whether the queue is small enough to wait for more before writing.
+    pub(super) fn has_room_to_wait(&self) -> bool {
+        self.out.len() < DEFER_LIMIT
     }
 
     /// Whether bytes are queued or being written.
@@ -164,6 +182,7 @@ mod tests {
             SpawnHandle::default(),
             AckHint::default(),
             publishing.clone(),
+            Backlog::default(),
         );
         let id = std::num::NonZeroU16::MIN;
         link.queue(&Packet::PubAck(PubAck::new(id)), ProtocolVersion::V5);
@@ -171,5 +190,30 @@ mod tests {
         let publish = Publish::new("t", Bytes::from_static(b"x"));
         link.queue(&Packet::Publish(publish), ProtocolVersion::V5);
         assert!(publishing.is_marked());
+    }
+
+    /// What a read made ready waits for the rest of the read's packets,
+    /// but never beyond the deferral limit.
+    #[test]
+    fn a_write_waits_for_buffered_input_only_while_the_queue_is_small() {
+        let (writer, _peer) = tokio::io::duplex(1024);
+        let backlog = Backlog::default();
+        let mut link = Link::new(
+            1,
+            Box::new(writer),
+            SpawnHandle::default(),
+            AckHint::default(),
+            Publishing::default(),
+            backlog.clone(),
+        );
+        let ack = Packet::PubAck(PubAck::new(std::num::NonZeroU16::MIN));
+        link.queue(&ack, ProtocolVersion::V5);
+        assert!(!link.more_input_buffered(), "nothing buffered: write now");
+        backlog.set(true);
+        assert!(link.more_input_buffered());
+        let payload = Bytes::from(vec![0u8; DEFER_LIMIT]);
+        link.queue(&Packet::Publish(Publish::new("t", payload)), ProtocolVersion::V5);
+        assert!(!link.more_input_buffered(), "a full queue is written anyway");
+        assert!(!link.has_room_to_wait());
     }
 }

@@ -259,14 +259,23 @@ impl<H: MqttHandler> Connection<H> {
     ) {
         let publishing = pacing::Publishing::default();
         let pacing = pacing::ReadPacing::new(self.coalesce_reads, publishing.clone());
+        let backlog = io::Backlog::default();
         let reader = ctx.add_stream(PacketStream::new(
             read,
             self.version,
             self.max_packet_size,
             pacing,
+            backlog.clone(),
         ));
         self.next_link_id += 1;
-        self.link = Some(Link::new(self.next_link_id, write, reader, ack_hint, publishing));
+        self.link = Some(Link::new(
+            self.next_link_id,
+            write,
+            reader,
+            ack_hint,
+            publishing,
+            backlog,
+        ));
         self.phase = Phase::Handshake;
         let now = Instant::now();
         self.protocol.connect(now);

@@ -101,6 +101,16 @@ pub fn decode(
     decode_frame(first, frame, header, version).map(Some)
 }
 
+/// Whether `buf` starts with a whole frame: one [`decode`] call away from a
+/// packet (or from the error that frame holds). A malformed header is
+/// `false`, like a partial frame: nothing more will be decoded from it.
+pub(crate) fn has_frame(buf: &[u8]) -> bool {
+    match varint::parse(buf.get(1..).unwrap_or_default()) {
+        Ok(Some((remaining, len_len))) => buf.len() >= 1 + len_len + remaining as usize,
+        _ => false,
+    }
+}
+
 /// The name of a packet type, for errors raised before a body exists.
 fn type_name(kind: u8) -> &'static str {
     match kind {

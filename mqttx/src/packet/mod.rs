@@ -53,8 +53,8 @@ pub use subscribe::{RetainHandling, SubAck, Subscribe, SubscribeProperties, Subs
 pub use unsubscribe::{UnsubAck, Unsubscribe, UnsubscribeProperties};
 
 pub use bytestring::ByteString;
-pub(crate) use codec::publish_len;
 pub use codec::{decode, encode, encoded_len};
+pub(crate) use codec::{has_frame, publish_len};
 
 use std::num::NonZeroU16;
 

@@ -8,7 +8,7 @@ use super::{decode_all, encode_vec, MAX};
 use crate::packet::arbitrary::{packet, publish, versioned_packet};
 use crate::packet::codec::encode_measured;
 use crate::packet::topic;
-use crate::packet::{decode, encoded_len, Packet, ProtocolVersion, Publish, QoS};
+use crate::packet::{decode, encoded_len, has_frame, Packet, ProtocolVersion, Publish, QoS};
 
 /// A PUBLISH that may break the rules: QoS, packet id and DUP picked
 /// independently, and a topic that may hold wildcards, U+0000 or nothing.
@@ -169,9 +169,11 @@ proptest! {
         let bytes = encode_vec(&p, version);
         for split in 0..bytes.len() {
             let mut buf = BytesMut::from(&bytes[..split]);
+            prop_assert!(!has_frame(&buf), "{} of {} bytes is no whole frame", split, bytes.len());
             prop_assert_eq!(decode(&mut buf, version, MAX), Ok(None));
             prop_assert_eq!(buf.len(), split, "a partial frame must not be consumed");
             buf.extend_from_slice(&bytes[split..]);
+            prop_assert!(has_frame(&buf));
             prop_assert_eq!(decode(&mut buf, version, MAX), Ok(Some(p.clone())));
             prop_assert!(buf.is_empty());
         }
