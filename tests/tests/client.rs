@@ -534,7 +534,7 @@ fn connect_outside_an_actix_system_is_a_clear_error() {
     assert!(matches!(result, Err(Error::NoSystem)), "got {result:?}");
 }
 
-/// A dense burst of QoS 0 or QoS 1 messages arrives whole and in order
+/// A dense burst of QoS 0, 1 or 2 messages arrives whole and in order
 /// with read coalescing on, as it does with it off, and a lone message
 /// after it arrives at once. Whether the reader pauses here depends on how
 /// fast this machine drains the socket; the pausing itself is tested with
@@ -546,7 +546,7 @@ async fn a_dense_stream_arrives_whole_and_in_order_with_reads_coalesced_or_not()
     // subscriber that falls behind.
     let broker = Broker::builder().max_queued_messages(0).start().unwrap();
     for version in VERSIONS {
-        for qos in [QoS::AtMostOnce, QoS::AtLeastOnce] {
+        for qos in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce] {
             for coalesce in [true, false] {
                 let (recorder, mut events) = recorder();
                 let name = format!("dense-{}-{coalesce}", qos as u8);
