@@ -104,7 +104,7 @@ impl Link {
     }
 
     /// Whether the queue is small enough to wait for more before writing.
-    pub(super) fn has_room_to_wait(&self) -> bool {
+    fn has_room_to_wait(&self) -> bool {
         self.out.len() < DEFER_LIMIT
     }
 

@@ -6,6 +6,7 @@ use std::time::Instant;
 use actix::{ActorFutureExt, AsyncContext, Context};
 use bytestring::ByteString;
 
+use super::link::Link;
 use super::{Connection, Reply};
 use crate::handler::MqttHandler;
 use crate::protocol::{Protocol, SessionChange};
@@ -58,14 +59,14 @@ impl<H: MqttHandler> Connection<H> {
         }));
     }
 
-    /// Whether input the actor is about to handle is already here: packets
-    /// left from the read (actix hands them over sixteen a turn) or client
-    /// commands. Their turns add to the same write, so a read or a burst
-    /// of publishes costs one write instead of one per sixteen.
+    /// Whether packets left from the read are about to be handled (actix
+    /// hands them over sixteen a turn). Their turns add to the same write,
+    /// so a read costs one write instead of one per sixteen packets.
+    ///
+    /// Client commands waiting in the queue do not hold a write back: an
+    /// application that keeps the queue full would hold it back for good.
     fn more_input_this_turn(&self) -> bool {
-        self.link.as_ref().is_some_and(|link| {
-            link.more_input_buffered() || (link.has_room_to_wait() && !self.commands.borrow().is_empty())
-        })
+        self.link.as_ref().is_some_and(Link::more_input_buffered)
     }
 
     /// Hands this turn's session changes to the store. A publish whose
