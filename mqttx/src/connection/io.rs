@@ -9,6 +9,8 @@ use std::task::{Context, Poll};
 use bytes::BytesMut;
 use futures_core::Stream;
 
+use super::fine_timer::FineTimer;
+use super::hold::AckHold;
 use super::pacing::{ReadPacing, PAUSE};
 use super::pool;
 use crate::packet::{decode, has_frame, Packet, ProtocolVersion};
@@ -38,6 +40,14 @@ impl Backlog {
     }
 }
 
+/// When the reader reads: [`ReadPacing`] for a stream of messages coming
+/// in, [`AckHold`] for acknowledgements of a full window going out.
+#[derive(Debug)]
+pub(super) struct Pacing {
+    pub(super) reads: ReadPacing,
+    pub(super) acks: AckHold,
+}
+
 /// Decoded packets from the wire, read into one reusable buffer. The last
 /// item of a connection is always an `Err`: end of stream, a read error or
 /// a malformed packet.
@@ -56,13 +66,17 @@ pub(crate) struct PacketStream {
     version: ProtocolVersion,
     max_packet_size: u32,
     done: bool,
-    pacing: ReadPacing,
+    pacing: Pacing,
     /// Whether a read returned bytes since the socket was last found empty.
     read_any: bool,
     /// The pause under way, if any; kept to be re-armed.
     pause: Option<Pin<Box<tokio::time::Sleep>>>,
     pausing: bool,
     backlog: Backlog,
+    /// The hold of the next read, taken on the first hold and kept; `None`
+    /// also where none can be had.
+    hold: Option<FineTimer>,
+    no_hold_timer: bool,
 }
 
 impl PacketStream {
@@ -70,7 +84,7 @@ impl PacketStream {
         io: ReadHalf,
         version: ProtocolVersion,
         max_packet_size: u32,
-        pacing: ReadPacing,
+        pacing: Pacing,
         backlog: Backlog,
     ) -> Self {
         PacketStream {
@@ -84,7 +98,30 @@ impl PacketStream {
             pause: None,
             pausing: false,
             backlog,
+            hold: None,
+            no_hold_timer: false,
         }
+    }
+
+    /// Holds the next read back for `hold`; a read is then due at its end
+    /// whether or not the socket has become readable meanwhile.
+    fn start_hold(&mut self, hold: std::time::Duration, cx: &mut Context<'_>) {
+        if self.hold.is_none() && !self.no_hold_timer {
+            self.hold = FineTimer::new();
+            self.no_hold_timer = self.hold.is_none();
+        }
+        if let Some(timer) = self.hold.as_mut() {
+            timer.arm(hold);
+            // Registers the waker; a hold cannot be over already.
+            let _ = timer.poll_expired(cx);
+        }
+    }
+
+    /// Whether a hold is still under way (its waker then registered).
+    fn held(&mut self, cx: &mut Context<'_>) -> bool {
+        self.hold
+            .as_mut()
+            .is_some_and(|timer| timer.is_armed() && timer.poll_expired(cx).is_pending())
     }
 
     /// Starts a pause, registering for its end; the socket's readiness is
@@ -127,7 +164,8 @@ impl Stream for PacketStream {
             }
             match decode(&mut this.buf, this.version, this.max_packet_size) {
                 Ok(Some(packet)) => {
-                    this.pacing.packet(&packet);
+                    this.pacing.reads.packet(&packet);
+                    this.pacing.acks.packet(&packet);
                     this.backlog.set(has_frame(&this.buf));
                     return Poll::Ready(Some(Ok(packet)));
                 }
@@ -138,7 +176,7 @@ impl Stream for PacketStream {
                     return Poll::Ready(Some(Err(Error::Decode(err))));
                 }
             }
-            if this.paused(cx) {
+            if this.paused(cx) || this.held(cx) {
                 return Poll::Pending;
             }
             if this.buf.capacity() == 0 {
@@ -148,11 +186,15 @@ impl Stream for PacketStream {
             }
             match tokio_util::io::poll_read_buf(Pin::new(&mut this.io), cx, &mut this.buf) {
                 Poll::Pending => {
-                    let drained = std::mem::take(&mut this.read_any) || this.pacing.is_pausing();
+                    let read_any = std::mem::take(&mut this.read_any);
+                    let drained = read_any || this.pacing.reads.is_pausing();
                     // tokio's clock, so that tests can stop it.
                     let now = || tokio::time::Instant::now().into_std();
-                    if drained && this.pacing.drained(now) {
+                    if drained && this.pacing.reads.drained(now) {
                         this.start_pause(cx);
+                    }
+                    if let Some(hold) = read_any.then(|| this.pacing.acks.drained()).flatten() {
+                        this.start_hold(hold, cx);
                     }
                     if this.buf.is_empty() {
                         // Decoded payloads may still point into the storage:
@@ -187,8 +229,9 @@ mod tests {
     use tokio::io::AsyncWriteExt;
 
     use super::*;
+    use crate::connection::hold::{WindowBound, MAX_HOLD};
     use crate::connection::pacing::Publishing;
-    use crate::packet::{encode, Publish};
+    use crate::packet::{encode, PubAck, Publish};
 
     fn frame(n: u8) -> BytesMut {
         let mut buf = BytesMut::new();
@@ -199,13 +242,24 @@ mod tests {
 
     /// A stream over an in-memory pipe, and the pipe's other end.
     fn over_a_pipe(pacing: bool) -> (PacketStream, tokio::io::DuplexStream) {
-        let (stream, peer, _) = with_backlog(pacing);
-        (stream, peer)
+        let pipe = pipe(pacing);
+        (pipe.stream, pipe.peer)
     }
 
-    fn with_backlog(pacing: bool) -> (PacketStream, tokio::io::DuplexStream, Backlog) {
+    struct Pipe {
+        stream: PacketStream,
+        peer: tokio::io::DuplexStream,
+        backlog: Backlog,
+        window_bound: WindowBound,
+    }
+
+    fn pipe(pacing: bool) -> Pipe {
         let (reader, peer) = tokio::io::duplex(64 * 1024);
-        let pacing = ReadPacing::new(pacing, Publishing::default());
+        let window_bound = WindowBound::default();
+        let pacing = Pacing {
+            reads: ReadPacing::new(pacing, Publishing::default()),
+            acks: AckHold::new(pacing, window_bound.clone()),
+        };
         let backlog = Backlog::default();
         let stream = PacketStream::new(
             Box::new(reader),
@@ -214,7 +268,71 @@ mod tests {
             pacing,
             backlog.clone(),
         );
-        (stream, peer, backlog)
+        Pipe {
+            stream,
+            peer,
+            backlog,
+            window_bound,
+        }
+    }
+
+    fn puback() -> BytesMut {
+        let mut buf = BytesMut::new();
+        let ack = Packet::PubAck(PubAck::new(std::num::NonZeroU16::MIN));
+        encode(&ack, ProtocolVersion::V5, &mut buf).unwrap();
+        buf
+    }
+
+    /// A publisher whose window is full reads its next acknowledgements
+    /// only once the hold is over, however soon they arrive; one with room
+    /// reads them at once.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[tokio::test]
+    async fn a_full_window_holds_the_next_read_back() {
+        let Pipe {
+            mut stream,
+            mut peer,
+            window_bound,
+            ..
+        } = pipe(true);
+        window_bound.update(100, 100, 1);
+        peer.write_all(&puback()).await.unwrap();
+        assert!(
+            poll_once(&mut stream).await.is_some(),
+            "the first is read at once"
+        );
+        let drained = std::time::Instant::now();
+        assert!(poll_once(&mut stream).await.is_none(), "drained: the hold starts");
+        peer.write_all(&puback()).await.unwrap();
+        assert!(poll_once(&mut stream).await.is_none(), "held, though readable");
+        let next_packet = poll_fn(|cx| Pin::new(&mut stream).poll_next(cx));
+        let next = tokio::time::timeout(std::time::Duration::from_secs(5), next_packet).await;
+        assert!(matches!(next, Ok(Some(Ok(Packet::PubAck(_))))), "{next:?}");
+        assert!(drained.elapsed() >= MAX_HOLD);
+
+        // A hold that brought most of the window's acknowledgements is halved.
+        window_bound.update(4, 4, 1);
+        assert!(poll_once(&mut stream).await.is_none());
+        for _ in 0..3 {
+            peer.write_all(&puback()).await.unwrap();
+        }
+        let next_packet = poll_fn(|cx| Pin::new(&mut stream).poll_next(cx));
+        tokio::time::timeout(std::time::Duration::from_secs(5), next_packet)
+            .await
+            .expect("read after the hold");
+        while poll_once(&mut stream).await.is_some() {}
+        assert_eq!(stream.pacing.acks.current(), MAX_HOLD / 2);
+
+        // Room in the window: once the hold under way is over, read at once.
+        window_bound.update(0, 100, 0);
+        peer.write_all(&puback()).await.unwrap();
+        let next_packet = poll_fn(|cx| Pin::new(&mut stream).poll_next(cx));
+        tokio::time::timeout(std::time::Duration::from_secs(5), next_packet)
+            .await
+            .expect("read once the hold under way is over");
+        assert!(poll_once(&mut stream).await.is_none(), "drained; no hold now");
+        peer.write_all(&puback()).await.unwrap();
+        assert!(poll_once(&mut stream).await.is_some(), "read at once");
     }
 
     /// The backlog stays raised while the read buffer holds another whole
@@ -222,7 +340,12 @@ mod tests {
     /// is already buffered: waiting for the rest could take any time.
     #[tokio::test]
     async fn the_backlog_is_raised_while_a_whole_packet_waits_in_the_buffer() {
-        let (mut stream, mut peer, backlog) = with_backlog(false);
+        let Pipe {
+            mut stream,
+            mut peer,
+            backlog,
+            ..
+        } = pipe(false);
         let mut burst = BytesMut::new();
         for n in 0..3 {
             burst.extend_from_slice(&frame(n));

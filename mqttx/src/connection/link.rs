@@ -13,6 +13,7 @@ use futures_core::Stream;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
+use super::hold::WindowBound;
 use super::io::Backlog;
 use super::pacing::Publishing;
 use super::{pool, Command};
@@ -42,8 +43,17 @@ pub(super) struct Link {
     spare: BytesMut,
     reader: SpawnHandle,
     ack_hint: AckHint,
-    publishing: Publishing,
-    backlog: Backlog,
+    shared: Shared,
+}
+
+/// What the link shares with the reader: the reader learns from it that
+/// the connection publishes and whether its window is full, and tells it
+/// whether more packets of the last read are buffered.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Shared {
+    pub(super) publishing: Publishing,
+    pub(super) backlog: Backlog,
+    pub(super) window_bound: WindowBound,
 }
 
 /// What a finished write hands back: the write half, the emptied buffer, the outcome.
@@ -55,8 +65,7 @@ impl Link {
         io: WriteHalf,
         reader: SpawnHandle,
         ack_hint: AckHint,
-        publishing: Publishing,
-        backlog: Backlog,
+        shared: Shared,
     ) -> Self {
         Link {
             id,
@@ -65,8 +74,7 @@ impl Link {
             spare: BytesMut::new(),
             reader,
             ack_hint,
-            publishing,
-            backlog,
+            shared,
         }
     }
 
@@ -89,7 +97,7 @@ impl Link {
             self.out = pool::take(WRITE_RESERVE);
         }
         if let Packet::Publish(_) = packet {
-            self.publishing.mark();
+            self.shared.publishing.mark();
         }
         if let Err(err) = encode(packet, version, &mut self.out) {
             // The state machine validates what it emits; reaching this is a bug, not bad input.
@@ -100,12 +108,17 @@ impl Link {
     /// Whether the reader holds another whole packet for the next turn, and
     /// the queue is still small enough to wait for it.
     pub(super) fn more_input_buffered(&self) -> bool {
-        self.backlog.is_raised() && self.has_room_to_wait()
+        self.shared.backlog.is_raised() && self.has_room_to_wait()
     }
 
     /// Whether the queue is small enough to wait for more before writing.
     fn has_room_to_wait(&self) -> bool {
         self.out.len() < DEFER_LIMIT
+    }
+
+    /// Where the connection says whether its window is full.
+    pub(super) fn window_bound(&self) -> &WindowBound {
+        &self.shared.window_bound
     }
 
     /// Whether bytes are queued or being written.
@@ -181,8 +194,10 @@ mod tests {
             Box::new(writer),
             SpawnHandle::default(),
             AckHint::default(),
-            publishing.clone(),
-            Backlog::default(),
+            Shared {
+                publishing: publishing.clone(),
+                ..Shared::default()
+            },
         );
         let id = std::num::NonZeroU16::MIN;
         link.queue(&Packet::PubAck(PubAck::new(id)), ProtocolVersion::V5);
@@ -203,8 +218,10 @@ mod tests {
             Box::new(writer),
             SpawnHandle::default(),
             AckHint::default(),
-            Publishing::default(),
-            backlog.clone(),
+            Shared {
+                backlog: backlog.clone(),
+                ..Shared::default()
+            },
         );
         let ack = Packet::PubAck(PubAck::new(std::num::NonZeroU16::MIN));
         link.queue(&ack, ProtocolVersion::V5);

@@ -6,6 +6,8 @@
 mod command;
 mod dispatch;
 mod events;
+mod fine_timer;
+mod hold;
 mod io;
 mod link;
 mod pacing;
@@ -260,11 +262,15 @@ impl<H: MqttHandler> Connection<H> {
         let publishing = pacing::Publishing::default();
         let pacing = pacing::ReadPacing::new(self.coalesce_reads, publishing.clone());
         let backlog = io::Backlog::default();
+        let window_bound = hold::WindowBound::default();
         let reader = ctx.add_stream(PacketStream::new(
             read,
             self.version,
             self.max_packet_size,
-            pacing,
+            io::Pacing {
+                reads: pacing,
+                acks: hold::AckHold::new(self.coalesce_reads, window_bound.clone()),
+            },
             backlog.clone(),
         ));
         self.next_link_id += 1;
@@ -273,8 +279,11 @@ impl<H: MqttHandler> Connection<H> {
             write,
             reader,
             ack_hint,
-            publishing,
-            backlog,
+            link::Shared {
+                publishing,
+                backlog,
+                window_bound,
+            },
         ));
         self.phase = Phase::Handshake;
         let now = Instant::now();
@@ -328,6 +337,11 @@ impl<H: MqttHandler> Connection<H> {
         self.drain(now, ctx);
         self.flush(ctx);
         self.arm_timer(now, ctx);
+        if let Some(link) = &self.link {
+            let protocol = &self.protocol;
+            link.window_bound()
+                .update(protocol.inflight(), protocol.window(), protocol.queued());
+        }
     }
 
     /// Events to their owners and packets into the link's buffer, until
