@@ -222,7 +222,9 @@ impl Client {
 
     /// Sends DISCONNECT (Normal disconnection, so the broker discards the
     /// Will) and stops the connection for good: no reconnect. Requests still
-    /// waiting fail with [`Error::Closed`].
+    /// waiting fail with [`Error::Closed`]. The stream is then closed the
+    /// way its protocol asks: a TLS close_notify, a WebSocket Close frame,
+    /// and a TCP FIN, so the broker sees a clean end, not a truncated one.
     pub fn disconnect(&self) -> impl Future<Output = Result<(), Error>> + Send + 'static {
         self.disconnect_with(Disconnect::default())
     }

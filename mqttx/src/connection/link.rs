@@ -44,6 +44,8 @@ pub(super) struct Link {
     reader: SpawnHandle,
     ack_hint: AckHint,
     shared: Shared,
+    /// A DISCONNECT is queued: the write that carries it closes the stream.
+    closing: bool,
 }
 
 /// What the link shares with the reader: the reader learns from it that
@@ -75,6 +77,7 @@ impl Link {
             reader,
             ack_hint,
             shared,
+            closing: false,
         }
     }
 
@@ -96,8 +99,10 @@ impl Link {
         if self.out.capacity() == 0 {
             self.out = pool::take(WRITE_RESERVE);
         }
-        if let Packet::Publish(_) = packet {
-            self.shared.publishing.mark();
+        match packet {
+            Packet::Publish(_) => self.shared.publishing.mark(),
+            Packet::Disconnect(_) => self.closing = true,
+            _ => {}
         }
         if let Err(err) = encode(packet, version, &mut self.out) {
             // The state machine validates what it emits; reaching this is a bug, not bad input.
@@ -139,12 +144,19 @@ impl Link {
         }
         let mut io = self.io.take()?;
         let buf = std::mem::replace(&mut self.out, std::mem::take(&mut self.spare));
+        let closing = self.closing;
         Some(async move {
             // TLS and WebSocket hold bytes until flushed (one frame per batch).
-            let result = match io.write_all(&buf).await {
+            let mut result = match io.write_all(&buf).await {
                 Ok(()) => io.flush().await,
                 Err(err) => Err(err),
             };
+            if closing && result.is_ok() {
+                // After our DISCONNECT: TLS close_notify, a WebSocket Close
+                // frame, then FIN, rather than a bare socket close the
+                // server reports as a truncated stream.
+                result = io.shutdown().await;
+            }
             (io, buf, result)
         })
     }
@@ -182,7 +194,7 @@ mod tests {
     use bytes::Bytes;
 
     use super::*;
-    use crate::packet::{PubAck, Publish};
+    use crate::packet::{Disconnect, PubAck, Publish};
 
     /// The reader's pacing learns from here that the connection publishes.
     #[test]
@@ -205,6 +217,38 @@ mod tests {
         let publish = Publish::new("t", Bytes::from_static(b"x"));
         link.queue(&Packet::Publish(publish), ProtocolVersion::V5);
         assert!(publishing.is_marked());
+    }
+
+    /// The write that carries our DISCONNECT closes the stream after it:
+    /// the peer reads the packet, then the end of the stream, while the
+    /// write half is still held.
+    #[tokio::test]
+    async fn the_write_carrying_a_disconnect_closes_the_stream() {
+        use tokio::io::AsyncReadExt;
+
+        let (writer, mut peer) = tokio::io::duplex(1024);
+        let mut link = Link::new(
+            1,
+            Box::new(writer),
+            SpawnHandle::default(),
+            AckHint::default(),
+            Shared::default(),
+        );
+        let ack = Packet::PubAck(PubAck::new(std::num::NonZeroU16::MIN));
+        link.queue(&ack, ProtocolVersion::V5);
+        let (io, buf, result) = link.start_write().expect("a write").await;
+        result.unwrap();
+        link.write_done(io, buf);
+        let mut first = [0u8; 4];
+        peer.read_exact(&mut first).await.unwrap();
+
+        link.queue(&Packet::Disconnect(Disconnect::default()), ProtocolVersion::V5);
+        let (_io, _buf, result) = link.start_write().expect("a write").await;
+        result.unwrap();
+        let mut rest = Vec::new();
+        let read = tokio::time::timeout(std::time::Duration::from_secs(5), peer.read_to_end(&mut rest));
+        read.await.expect("the stream ends").unwrap();
+        assert_eq!(rest, [0xE0, 0x00], "a DISCONNECT, then the end");
     }
 
     /// What a read made ready waits for the rest of the read's packets,
