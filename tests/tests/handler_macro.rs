@@ -814,3 +814,144 @@ async fn disconnect_lets_the_handler_finish_what_it_has() {
     assert_eq!(tap.stats().client_acks, acks_before + handled as u64);
     publisher.disconnect().await.unwrap();
 }
+
+/// A handler answering an enhanced-authentication challenge.
+struct Scram {
+    report: Report,
+}
+
+#[mqtt_handler]
+impl Scram {
+    #[auth]
+    fn on_auth(&mut self, auth: &mqttx::Auth) -> mqttx::AuthResponse {
+        let challenge = auth.properties.authentication_data.clone().unwrap_or_default();
+        self.report.say(format!(
+            "challenge {} {}",
+            auth.properties.authentication_method.as_deref().unwrap_or("-"),
+            String::from_utf8_lossy(&challenge)
+        ));
+        mqttx::AuthResponse::Continue(Bytes::from([&b"proof-of-"[..], &challenge].concat()))
+    }
+
+    #[connected]
+    fn on_connected(&mut self, _connack: &ConnAck) {
+        self.report.say("connected");
+    }
+}
+
+/// What the scripted server saw of the client's side of the exchange.
+#[derive(Debug)]
+struct AuthSeen {
+    connect_method: Option<String>,
+    response: Option<(mqttx::ReasonCode, Option<String>, Option<Bytes>)>,
+}
+
+/// A scripted MQTT 5 server doing one round of enhanced authentication
+/// (no broker here challenges): CONNECT with method `TEST-SCRAM` is
+/// answered with AUTH Continue carrying `nonce-1`; an AUTH back with
+/// `proof-of-nonce-1` gets a CONNACK, anything else a refusal.
+async fn challenging_peer() -> (u16, tokio::task::JoinHandle<AuthSeen>) {
+    use mqttx::packet::{decode, encode, AuthProperties, ConnAckProperties};
+    use mqttx::{Auth, Packet, ReasonCode};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    async fn next(socket: &mut tokio::net::TcpStream, buf: &mut bytes::BytesMut) -> Option<Packet> {
+        loop {
+            if let Ok(Some(packet)) = decode(buf, ProtocolVersion::V5, 1 << 20) {
+                return Some(packet);
+            }
+            if socket.read_buf(buf).await.ok()? == 0 {
+                return None;
+            }
+        }
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut buf = bytes::BytesMut::new();
+        let mut seen = AuthSeen {
+            connect_method: None,
+            response: None,
+        };
+        let Some(Packet::Connect(connect)) = next(&mut socket, &mut buf).await else {
+            return seen;
+        };
+        seen.connect_method = connect
+            .properties
+            .authentication_method
+            .as_deref()
+            .map(String::from);
+        let method = mqttx::ByteString::from_static("TEST-SCRAM");
+        let challenge = Auth {
+            reason_code: ReasonCode::ContinueAuthentication,
+            properties: AuthProperties {
+                authentication_method: Some(method.clone()),
+                authentication_data: Some(Bytes::from_static(b"nonce-1")),
+                ..AuthProperties::default()
+            }
+            .into(),
+        };
+        let mut out = bytes::BytesMut::new();
+        encode(&Packet::Auth(challenge), ProtocolVersion::V5, &mut out).unwrap();
+        socket.write_all(&out).await.unwrap();
+        let Some(Packet::Auth(answer)) = next(&mut socket, &mut buf).await else {
+            return seen;
+        };
+        let data = answer.properties.authentication_data.clone();
+        let proven = data.as_deref() == Some(&b"proof-of-nonce-1"[..]);
+        seen.response = Some((
+            answer.reason_code,
+            answer
+                .properties
+                .authentication_method
+                .as_deref()
+                .map(String::from),
+            data,
+        ));
+        let connack = ConnAck {
+            reason_code: if proven {
+                ReasonCode::Success
+            } else {
+                ReasonCode::NotAuthorized
+            },
+            properties: ConnAckProperties {
+                authentication_method: Some(method),
+                ..ConnAckProperties::default()
+            }
+            .into(),
+            ..ConnAck::default()
+        };
+        out.clear();
+        encode(&Packet::ConnAck(connack), ProtocolVersion::V5, &mut out).unwrap();
+        socket.write_all(&out).await.unwrap();
+        while socket.read_buf(&mut buf).await.unwrap_or(0) > 0 {}
+        seen
+    });
+    (port, task)
+}
+
+/// `#[auth]` end to end: the challenge reaches the method, its answer
+/// goes back as AUTH Continue with the same method, and the connection
+/// completes on the server's CONNACK.
+#[actix_rt::test]
+async fn an_auth_method_answers_the_servers_challenge_and_the_connection_completes() {
+    let (port, peer) = challenging_peer().await;
+    let (report, mut seen) = report();
+    let opts = options(port, "scram", ProtocolVersion::V5)
+        .connect_properties(mqttx::ConnectProperties {
+            authentication_method: Some("TEST-SCRAM".into()),
+            ..mqttx::ConnectProperties::default()
+        })
+        .handler(Scram { report });
+    let client = Client::connect(opts).await.expect("authenticated and connected");
+    assert_eq!(seen.next().await, "challenge TEST-SCRAM nonce-1");
+    assert_eq!(seen.next().await, "connected");
+    client.disconnect().await.unwrap();
+    let seen = tokio::time::timeout(WAIT, peer).await.unwrap().unwrap();
+    assert_eq!(seen.connect_method.as_deref(), Some("TEST-SCRAM"));
+    let (reason, method, data) = seen.response.expect("an AUTH answer");
+    assert_eq!(reason, mqttx::ReasonCode::ContinueAuthentication);
+    assert_eq!(method.as_deref(), Some("TEST-SCRAM"));
+    assert_eq!(data.as_deref(), Some(&b"proof-of-nonce-1"[..]));
+}
