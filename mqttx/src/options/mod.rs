@@ -351,8 +351,8 @@ impl<H> ConnectOptions<H> {
     /// A connection that publishes never pauses for a stream coming in (a
     /// request/response peer would pay it on every round trip), and
     /// control packets end either batching. In the benchmark (BENCHMARKS.md)
-    /// the two cut this client's CPU time per message to 0.44–0.47× of
-    /// rumqttc's at QoS 0 and 0.16–0.18× at QoS 1 and 2. Turn it off when
+    /// the two cut this client's CPU time per message to 0.39–0.47× of
+    /// rumqttc's at QoS 0 and 0.16–0.21× at QoS 1 and 2. Turn it off when
     /// every millisecond of a high-rate stream counts.
     ///
     /// ```
