@@ -276,6 +276,16 @@ mod tests {
         }
     }
 
+    /// The stream's next packet, waited for in real time (a hold is a
+    /// timerfd, which tokio's paused clock does not move).
+    async fn next_within_seconds(stream: &mut PacketStream) -> Packet {
+        let next = poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx));
+        match tokio::time::timeout(std::time::Duration::from_secs(5), next).await {
+            Ok(Some(Ok(packet))) => packet,
+            other => panic!("no packet within 5 s: {other:?}"),
+        }
+    }
+
     fn puback() -> BytesMut {
         let mut buf = BytesMut::new();
         let ack = Packet::PubAck(PubAck::new(std::num::NonZeroU16::MIN));
@@ -305,9 +315,8 @@ mod tests {
         assert!(poll_once(&mut stream).await.is_none(), "drained: the hold starts");
         peer.write_all(&puback()).await.unwrap();
         assert!(poll_once(&mut stream).await.is_none(), "held, though readable");
-        let next_packet = poll_fn(|cx| Pin::new(&mut stream).poll_next(cx));
-        let next = tokio::time::timeout(std::time::Duration::from_secs(5), next_packet).await;
-        assert!(matches!(next, Ok(Some(Ok(Packet::PubAck(_))))), "{next:?}");
+        let next = next_within_seconds(&mut stream).await;
+        assert!(matches!(next, Packet::PubAck(_)), "{next:?}");
         assert!(drained.elapsed() >= MAX_HOLD);
 
         // A hold that brought most of the window's acknowledgements is halved.
@@ -316,20 +325,14 @@ mod tests {
         for _ in 0..3 {
             peer.write_all(&puback()).await.unwrap();
         }
-        let next_packet = poll_fn(|cx| Pin::new(&mut stream).poll_next(cx));
-        tokio::time::timeout(std::time::Duration::from_secs(5), next_packet)
-            .await
-            .expect("read after the hold");
+        next_within_seconds(&mut stream).await;
         while poll_once(&mut stream).await.is_some() {}
         assert_eq!(stream.pacing.acks.current(), MAX_HOLD / 2);
 
         // Room in the window: once the hold under way is over, read at once.
         window_bound.update(0, 100, 0);
         peer.write_all(&puback()).await.unwrap();
-        let next_packet = poll_fn(|cx| Pin::new(&mut stream).poll_next(cx));
-        tokio::time::timeout(std::time::Duration::from_secs(5), next_packet)
-            .await
-            .expect("read once the hold under way is over");
+        next_within_seconds(&mut stream).await;
         assert!(poll_once(&mut stream).await.is_none(), "drained; no hold now");
         peer.write_all(&puback()).await.unwrap();
         assert!(poll_once(&mut stream).await.is_some(), "read at once");

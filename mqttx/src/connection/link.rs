@@ -196,21 +196,27 @@ mod tests {
     use super::*;
     use crate::packet::{Disconnect, PubAck, Publish};
 
-    /// The reader's pacing learns from here that the connection publishes.
-    #[test]
-    fn queueing_a_publish_marks_the_connection_as_publishing() {
-        let publishing = Publishing::default();
-        let (writer, _peer) = tokio::io::duplex(1024);
-        let mut link = Link::new(
+    /// A link over one end of a pipe, sharing `shared` with nobody else.
+    fn link(shared: Shared) -> (Link, tokio::io::DuplexStream) {
+        let (writer, peer) = tokio::io::duplex(1024);
+        let link = Link::new(
             1,
             Box::new(writer),
             SpawnHandle::default(),
             AckHint::default(),
-            Shared {
-                publishing: publishing.clone(),
-                ..Shared::default()
-            },
+            shared,
         );
+        (link, peer)
+    }
+
+    /// The reader's pacing learns from here that the connection publishes.
+    #[test]
+    fn queueing_a_publish_marks_the_connection_as_publishing() {
+        let publishing = Publishing::default();
+        let (mut link, _peer) = link(Shared {
+            publishing: publishing.clone(),
+            ..Shared::default()
+        });
         let id = std::num::NonZeroU16::MIN;
         link.queue(&Packet::PubAck(PubAck::new(id)), ProtocolVersion::V5);
         assert!(!publishing.is_marked(), "an acknowledgement is not a publish");
@@ -226,14 +232,7 @@ mod tests {
     async fn the_write_carrying_a_disconnect_closes_the_stream() {
         use tokio::io::AsyncReadExt;
 
-        let (writer, mut peer) = tokio::io::duplex(1024);
-        let mut link = Link::new(
-            1,
-            Box::new(writer),
-            SpawnHandle::default(),
-            AckHint::default(),
-            Shared::default(),
-        );
+        let (mut link, mut peer) = link(Shared::default());
         let ack = Packet::PubAck(PubAck::new(std::num::NonZeroU16::MIN));
         link.queue(&ack, ProtocolVersion::V5);
         let (io, buf, result) = link.start_write().expect("a write").await;
@@ -255,18 +254,11 @@ mod tests {
     /// but never beyond the deferral limit.
     #[test]
     fn a_write_waits_for_buffered_input_only_while_the_queue_is_small() {
-        let (writer, _peer) = tokio::io::duplex(1024);
         let backlog = Backlog::default();
-        let mut link = Link::new(
-            1,
-            Box::new(writer),
-            SpawnHandle::default(),
-            AckHint::default(),
-            Shared {
-                backlog: backlog.clone(),
-                ..Shared::default()
-            },
-        );
+        let (mut link, _peer) = link(Shared {
+            backlog: backlog.clone(),
+            ..Shared::default()
+        });
         let ack = Packet::PubAck(PubAck::new(std::num::NonZeroU16::MIN));
         link.queue(&ack, ProtocolVersion::V5);
         assert!(!link.more_input_buffered(), "nothing buffered: write now");
