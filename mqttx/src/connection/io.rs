@@ -58,8 +58,9 @@ pub(super) struct Pacing {
 /// no read buffer.
 ///
 /// Reads happen as soon as the socket has bytes, except in a dense stream
-/// of QoS 0 or 1 messages, where [`ReadPacing`] has the stream pause
-/// between reads.
+/// of messages, where [`ReadPacing`] has the stream pause between reads,
+/// and on a publisher whose window is full, where [`AckHold`] holds the
+/// next read back by up to half a millisecond.
 pub(crate) struct PacketStream {
     io: ReadHalf,
     buf: BytesMut,
