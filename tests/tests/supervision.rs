@@ -274,3 +274,44 @@ async fn an_unsupervised_connection_that_panics_stops_and_fails_its_waiters() {
     assert!(matches!(late, Err(Error::Closed)), "got {late:?}");
     assert!(!client.is_running());
 }
+
+/// A handler that says when it is dropped, which happens when its
+/// connection actor is.
+struct DropSignal(Option<tokio::sync::oneshot::Sender<()>>);
+
+impl MqttHandler for DropSignal {}
+
+impl Drop for DropSignal {
+    fn drop(&mut self) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A supervised connection stopped for good is dropped once the
+/// application lets go of its last `Client`; while one is held, it stays
+/// (parked) so that the handle keeps answering `Closed`.
+#[actix_rt::test]
+async fn a_supervised_connection_stopped_for_good_is_dropped_with_its_last_client() {
+    let broker = Broker::start().unwrap();
+    let (tx, mut dropped) = tokio::sync::oneshot::channel();
+    let client = Client::connect_supervised(options(broker.port(), "sup-drop").handler(DropSignal(Some(tx))))
+        .await
+        .unwrap();
+    let other = client.clone();
+    client.disconnect().await.unwrap();
+    assert!(!other.is_running());
+    drop(client);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), &mut dropped)
+            .await
+            .is_err(),
+        "a Client is still held: the connection stays"
+    );
+    drop(other);
+    tokio::time::timeout(WAIT, dropped)
+        .await
+        .expect("the connection actor is dropped with the last Client")
+        .unwrap();
+}

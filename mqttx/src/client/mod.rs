@@ -275,6 +275,16 @@ impl Client {
         }
     }
 
+    /// The same client with other recipients: a parked connection swaps
+    /// its own copy for one that does not keep its address alive.
+    pub(crate) fn with_recipients(&self, recipients: Recipients) -> Self {
+        Client {
+            commands: self.commands.clone(),
+            recipients: Arc::new(recipients),
+            client_id: self.client_id.clone(),
+        }
+    }
+
     pub(crate) fn send(&self, command: Command) -> Result<(), Error> {
         self.commands.send(command).map_err(|_| Error::Closed)
     }

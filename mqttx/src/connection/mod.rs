@@ -130,14 +130,7 @@ impl<H: MqttHandler> Connection<H> {
         let slot = Rc::clone(&handle);
         let build = move |ctx: &mut Context<Self>| {
             let (commands, receiver) = mpsc::unbounded_channel();
-            let addr = ctx.address();
-            let recipients = Recipients {
-                publish: addr.clone().recipient(),
-                subscribe: addr.clone().recipient(),
-                unsubscribe: addr.clone().recipient(),
-                disconnect: addr.recipient(),
-            };
-            let client = Client::new(commands, recipients, opts.client_id.clone());
+            let client = Client::new(commands, recipients(ctx.address()), opts.client_id.clone());
             *slot.borrow_mut() = Some(client.clone());
             Connection {
                 servers: Servers::new(opts.endpoints()),
@@ -178,6 +171,16 @@ impl<H: MqttHandler> Connection<H> {
         }
         let client = handle.borrow_mut().take();
         client.ok_or(Error::Closed)
+    }
+}
+
+/// The actix recipients of a connection's requests, all to `addr`.
+fn recipients<H: MqttHandler>(addr: Addr<Connection<H>>) -> Recipients {
+    Recipients {
+        publish: addr.clone().recipient(),
+        subscribe: addr.clone().recipient(),
+        unsubscribe: addr.clone().recipient(),
+        disconnect: addr.recipient(),
     }
 }
 

@@ -98,11 +98,21 @@ impl<H: MqttHandler> Connection<H> {
     /// A supervised connection restarted after stopping for good: stay
     /// down. Queued commands are dropped (their callers get `Closed`) and
     /// the queue closed, so `Client::is_running` says false.
+    ///
+    /// actix restarts a supervised actor for as long as anything holds its
+    /// address, and the actor's own `Client` did: a stopped connection
+    /// stayed in memory until the System ended. Its copy now gets
+    /// recipients of an address that was never connected, so the actor is
+    /// dropped once the application's last `Client` is.
     pub(super) fn park(&mut self) {
         self.finish();
-        let mut commands = self.commands.borrow_mut();
-        commands.close();
-        while commands.try_recv().is_ok() {}
+        {
+            let mut commands = self.commands.borrow_mut();
+            commands.close();
+            while commands.try_recv().is_ok() {}
+        }
+        let (nowhere, _closed) = actix::dev::channel::channel::<Self>(1);
+        self.client = self.client.with_recipients(super::recipients(Addr::new(nowhere)));
     }
 }
 
