@@ -10,11 +10,9 @@ use std::task::{Context, Poll};
 pub use std::sync::LazyLock;
 
 use crate::client::Recipients;
-use crate::connection::Connection;
 use crate::extract::{ExtractError, ExtractErrorKind};
-use crate::handler::HandlerContext;
+use crate::handler::{Discard, HandlerContext};
 use crate::packet::{Publish, QoS, RetainHandling, SubscriptionOptions};
-use crate::protocol::{Config, Protocol};
 use crate::{Client, Responder, Subscription};
 
 /// A handler subscription, from the attribute's literals.
@@ -184,27 +182,17 @@ impl<F: Future> Future for CatchUnwind<'_, F> {
 /// connection that never runs (what it publishes goes nowhere).
 pub fn detached_context<R>(f: impl FnOnce(&mut HandlerContext<'_>) -> R) -> R {
     let client = detached_client();
-    let mut protocol = Protocol::new(Config::default());
     let mut cx = HandlerContext {
         client: &client,
-        protocol: &mut protocol,
+        outbox: &mut Discard,
     };
     f(&mut cx)
 }
 
 /// A client of a connection actor that never runs.
 pub(crate) fn detached_client() -> Client {
-    use actix::AsyncContext;
-    let ctx = actix::Context::<Connection<()>>::new();
-    let addr = ctx.address();
-    let recipients = Recipients {
-        publish: addr.clone().recipient(),
-        subscribe: addr.clone().recipient(),
-        unsubscribe: addr.clone().recipient(),
-        disconnect: addr.recipient(),
-    };
     let (commands, _receiver) = tokio::sync::mpsc::unbounded_channel();
-    Client::new(commands, recipients, "detached".into())
+    Client::new(commands, Recipients::closed(), "detached".into())
 }
 
 #[cfg(test)]

@@ -2,19 +2,19 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Instant;
 
 use bytes::Bytes;
 use bytestring::ByteString;
 
-use crate::connection::Reply;
 use crate::packet::{
     AckProperties, Auth, ConnAck, Disconnect, PacketId, Publish, ReasonCode, SubscriptionOptions,
 };
-use crate::protocol::{Protocol, ProtocolError};
+use crate::protocol::ProtocolError;
 use crate::{Client, Error};
 
+mod outbox;
 mod slot;
+pub(crate) use outbox::{Discard, Outbox};
 pub(crate) use slot::{Io, Slot};
 
 /// Receives a connection's messages and lifecycle events.
@@ -331,7 +331,7 @@ pub enum AuthResponse {
 /// What a handler can reach while it runs.
 pub struct HandlerContext<'a> {
     pub(crate) client: &'a Client,
-    pub(crate) protocol: &'a mut Protocol<Reply>,
+    pub(crate) outbox: &'a mut dyn Outbox,
 }
 
 impl<'a> HandlerContext<'a> {
@@ -340,9 +340,7 @@ impl<'a> HandlerContext<'a> {
     /// else ready, ahead of anything published later. A failure is logged.
     /// Use [`client`](Self::client) instead to learn the outcome.
     pub fn publish(&mut self, publish: Publish) {
-        // The clock is read here rather than for every event: most
-        // handlers never publish from `message`.
-        self.protocol.publish(publish, Reply::Detached, Instant::now());
+        self.outbox.publish(publish);
     }
 
     /// A handle to this connection, for publishing and subscribing. Its

@@ -24,6 +24,7 @@
 )]
 
 pub mod client;
+mod connect;
 mod connection;
 mod error;
 mod extract;

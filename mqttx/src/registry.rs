@@ -167,3 +167,31 @@ impl Handler<WhereIs> for ClientRegistry {
         self.entries.get(&client_id)?.live.clone()
     }
 }
+
+impl Client {
+    /// Every supervised connection of this actix System, ordered by client
+    /// id: `(client id, handle, meta)`. Empty outside a System.
+    pub async fn list() -> Vec<(String, Client, ClientMeta)> {
+        use actix::SystemService;
+
+        if actix::System::try_current().is_none() {
+            return Vec::new();
+        }
+        ClientRegistry::from_registry()
+            .send(ListClients)
+            .await
+            .unwrap_or_default()
+    }
+
+    /// The supervised connection registered under `client_id`, if any.
+    pub async fn whereis(client_id: &str) -> Option<(Client, ClientMeta)> {
+        use actix::SystemService;
+
+        actix::System::try_current()?;
+        ClientRegistry::from_registry()
+            .send(WhereIs(client_id.to_owned()))
+            .await
+            .ok()
+            .flatten()
+    }
+}

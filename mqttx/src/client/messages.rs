@@ -1,10 +1,13 @@
 //! Every request a [`Client`] makes, as an actix [`Message`], for actors
 //! that talk to a connection through a [`Recipient`].
 
-use actix::{Message, Recipient};
-use bytestring::ByteString;
+use std::future::Future;
 
-use super::Client;
+use actix::{Actor, Addr, Context, Handler, Message, Recipient, ResponseFuture};
+use bytestring::ByteString;
+use tokio::sync::oneshot;
+
+use super::{Client, Command, Reply, Response};
 use crate::packet::{
     Disconnect, Publish, QoS, SubscribeProperties, SubscriptionOptions, UnsubscribeProperties,
 };
@@ -64,13 +67,119 @@ mod sealed {
     pub trait Sealed {}
 }
 
+/// A request as the command the connection takes, and the future of its
+/// outcome. Every way into the connection — a `Client` method, an actix
+/// message — becomes a [`Command`] here and enters through the one queue.
+pub(crate) trait IntoCommand: Message {
+    /// What resolves to the request's outcome.
+    type Pending: Future<Output = Self::Result> + 'static;
+
+    fn into_command(self) -> (Command, Self::Pending);
+}
+
+impl IntoCommand for PublishRequest {
+    type Pending = Response<()>;
+
+    fn into_command(self) -> (Command, Response<()>) {
+        let (tx, rx) = oneshot::channel();
+        (Command::Publish(self.0, Reply::Publish(tx)), Response::new(rx))
+    }
+}
+
+impl IntoCommand for SubscribeRequest {
+    type Pending = Response<QoS>;
+
+    fn into_command(self) -> (Command, Response<QoS>) {
+        let (tx, rx) = oneshot::channel();
+        let reply = Reply::subscribe(self.filter.clone(), tx);
+        let filters = vec![(self.filter, self.options)];
+        (
+            Command::Subscribe(filters, self.properties, reply),
+            Response::new(rx),
+        )
+    }
+}
+
+impl IntoCommand for UnsubscribeRequest {
+    type Pending = Response<()>;
+
+    fn into_command(self) -> (Command, Response<()>) {
+        let (tx, rx) = oneshot::channel();
+        let reply = Reply::unsubscribe(self.filter.clone(), tx);
+        (
+            Command::Unsubscribe(vec![self.filter], self.properties, reply),
+            Response::new(rx),
+        )
+    }
+}
+
+impl IntoCommand for DisconnectRequest {
+    type Pending = Response<()>;
+
+    /// Resolves to `Ok` when the connection is gone before answering: it
+    /// stopped, which is what was asked.
+    fn into_command(self) -> (Command, Response<()>) {
+        let (tx, rx) = oneshot::channel();
+        (Command::Disconnect(self.0, tx), Response::or_ok_when_gone(rx))
+    }
+}
+
 /// The type-erased mailboxes of one connection actor.
 #[derive(Clone)]
 pub(crate) struct Recipients {
-    pub(crate) publish: Recipient<PublishRequest>,
-    pub(crate) subscribe: Recipient<SubscribeRequest>,
-    pub(crate) unsubscribe: Recipient<UnsubscribeRequest>,
-    pub(crate) disconnect: Recipient<DisconnectRequest>,
+    publish: Recipient<PublishRequest>,
+    subscribe: Recipient<SubscribeRequest>,
+    unsubscribe: Recipient<UnsubscribeRequest>,
+    disconnect: Recipient<DisconnectRequest>,
+}
+
+impl Recipients {
+    /// The mailboxes of the actor at `addr`.
+    pub(crate) fn of<A>(addr: &Addr<A>) -> Self
+    where
+        A: Actor<Context = Context<A>>
+            + Handler<PublishRequest>
+            + Handler<SubscribeRequest>
+            + Handler<UnsubscribeRequest>
+            + Handler<DisconnectRequest>,
+    {
+        Recipients {
+            publish: addr.clone().recipient(),
+            subscribe: addr.clone().recipient(),
+            unsubscribe: addr.clone().recipient(),
+            disconnect: addr.clone().recipient(),
+        }
+    }
+
+    /// Mailboxes that no actor reads: every request through them fails
+    /// with a mailbox error. For a connection that stopped for good (its
+    /// own handle must not keep its address alive) and for handles of no
+    /// connection at all.
+    pub(crate) fn closed() -> Self {
+        let (nowhere, _closed) = actix::dev::channel::channel::<Closed>(1);
+        Recipients::of(&Addr::new(nowhere))
+    }
+}
+
+/// The actor behind [`Recipients::closed`]; it never runs.
+struct Closed;
+
+impl Actor for Closed {
+    type Context = Context<Self>;
+}
+
+impl<M> Handler<M> for Closed
+where
+    M: IntoCommand + 'static,
+{
+    type Result = ResponseFuture<M::Result>;
+
+    /// Never called (nothing reads the mailbox); were it, dropping the
+    /// command answers the request with [`Error::Closed`].
+    fn handle(&mut self, request: M, _ctx: &mut Context<Self>) -> Self::Result {
+        let (_command, pending) = request.into_command();
+        Box::pin(pending)
+    }
 }
 
 macro_rules! client_request {

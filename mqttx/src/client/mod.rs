@@ -1,5 +1,6 @@
 //! [`Client`]: the cloneable handle to one broker connection.
 
+mod command;
 mod messages;
 mod publish;
 mod response;
@@ -10,20 +11,18 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use bytestring::ByteString;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
-pub(crate) use messages::Recipients;
+pub(crate) use command::{Command, FilterReply, Reply};
 pub use messages::{ClientRequest, DisconnectRequest, PublishRequest, SubscribeRequest, UnsubscribeRequest};
+pub(crate) use messages::{IntoCommand, Recipients};
 pub use publish::PublishBuilder;
 pub(crate) use response::Outcome;
 pub use response::Response;
 pub use subscribe::{SubscribeBuilder, UnsubscribeBuilder};
 
-use crate::connection::{Command, Connection, Registration};
-use crate::handler::MqttHandler;
-use crate::packet::{ConnAck, Disconnect, QoS};
-use crate::registry::{ClientMeta, ClientRegistry, Fill, ListClients, Reserve, Unregister, WhereIs};
-use crate::{ConnectOptions, Error};
+use crate::packet::{Disconnect, QoS};
+use crate::Error;
 
 /// A handle to one MQTT connection: cheap to clone, `Send`, usable from any
 /// task or actor in the actix System.
@@ -60,133 +59,6 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    /// Starts a connection actor and resolves once the first CONNACK
-    /// accepts the connection.
-    ///
-    /// Failed attempts are retried with the options' backoff until the
-    /// connect timeout; a refusal that retrying cannot fix (bad user name or
-    /// password, not authorized, client identifier not valid, bad
-    /// authentication method, banned, unsupported protocol version) returns
-    /// at once with [`Error::ConnectRejected`]. After the first success the
-    /// actor reconnects by itself whenever the connection is lost, until
-    /// [`disconnect`](Self::disconnect).
-    ///
-    /// Must be called inside a running actix System.
-    pub async fn connect<H: MqttHandler>(opts: ConnectOptions<H>) -> Result<Client, Error> {
-        let (client, connected) = Self::start(opts)?;
-        connected.await.map_err(|_| Error::Closed)??;
-        Ok(client)
-    }
-
-    /// Starts the actor; the receiver yields the first connect's outcome.
-    pub(crate) fn start<H: MqttHandler>(
-        opts: ConnectOptions<H>,
-    ) -> Result<(Client, oneshot::Receiver<Result<ConnAck, Error>>), Error> {
-        opts.validate()?;
-        if actix::System::try_current().is_none() {
-            return Err(Error::NoSystem);
-        }
-        let (connected_tx, connected_rx) = oneshot::channel();
-        Ok((Connection::launch(opts, connected_tx, None)?, connected_rx))
-    }
-
-    /// [`connect`](Self::connect), with the connection run under an
-    /// [`actix::Supervisor`] and registered in the [`ClientRegistry`].
-    ///
-    /// If the connection actor panics it is restarted alone (other
-    /// connections are untouched), keeping its handler, its handler's state
-    /// and its session: it reconnects, requests that were waiting complete,
-    /// and every `Client` handle stays valid. The handler hears
-    /// [`DisconnectReason::Crashed`](crate::DisconnectReason::Crashed) and
-    /// then `connected` again. [`disconnect`](Self::disconnect) stops it for
-    /// good, as does a refusal retrying cannot fix; only then does its
-    /// registry entry go away.
-    ///
-    /// The client id must be set, and not registered already: a second
-    /// supervised connection with the same id fails with
-    /// [`Error::ClientIdInUse`] (two would keep kicking each other off the
-    /// broker). Unsupervised connections are not registered.
-    ///
-    /// ```no_run
-    /// use mqttx::{Client, ConnectOptions};
-    ///
-    /// #[actix::main]
-    /// async fn main() -> Result<(), mqttx::Error> {
-    ///     let client = Client::connect_supervised(ConnectOptions::new("localhost", "worker-1")).await?;
-    ///     for (id, _client, meta) in Client::list().await {
-    ///         println!("{id}: {}:{}", meta.host, meta.port);
-    ///     }
-    ///     client.disconnect().await?; // stops for good, unregisters
-    ///     Ok(())
-    /// }
-    /// ```
-    pub async fn connect_supervised<H: MqttHandler>(opts: ConnectOptions<H>) -> Result<Client, Error> {
-        use actix::SystemService;
-
-        opts.validate()?;
-        if actix::System::try_current().is_none() {
-            return Err(Error::NoSystem);
-        }
-        if opts.client_id.is_empty() {
-            return Err(Error::InvalidOptions(
-                "a supervised connection needs a client id: it is registered under it".into(),
-            ));
-        }
-        let client_id = opts.client_id.to_string();
-        let meta = ClientMeta::of(&opts);
-        let registry = ClientRegistry::from_registry();
-        let token = registry
-            .send(Reserve(client_id.clone()))
-            .await
-            .map_err(|_| Error::Closed)??;
-        let registration = Registration {
-            client_id: client_id.clone(),
-            token,
-        };
-        let (connected_tx, connected_rx) = oneshot::channel();
-        let client = match Connection::launch(opts, connected_tx, Some(registration)) {
-            Ok(client) => client,
-            Err(err) => {
-                registry.do_send(Unregister { client_id, token });
-                return Err(err);
-            }
-        };
-        registry.do_send(Fill {
-            client_id,
-            token,
-            client: client.clone(),
-            meta,
-        });
-        connected_rx.await.map_err(|_| Error::Closed)??;
-        Ok(client)
-    }
-
-    /// Every supervised connection of this actix System, ordered by client
-    /// id: `(client id, handle, meta)`. Empty outside a System.
-    pub async fn list() -> Vec<(String, Client, ClientMeta)> {
-        use actix::SystemService;
-
-        if actix::System::try_current().is_none() {
-            return Vec::new();
-        }
-        ClientRegistry::from_registry()
-            .send(ListClients)
-            .await
-            .unwrap_or_default()
-    }
-
-    /// The supervised connection registered under `client_id`, if any.
-    pub async fn whereis(client_id: &str) -> Option<(Client, ClientMeta)> {
-        use actix::SystemService;
-
-        actix::System::try_current()?;
-        ClientRegistry::from_registry()
-            .send(WhereIs(client_id.to_owned()))
-            .await
-            .ok()
-            .flatten()
-    }
-
     /// Test-only fault injection: makes the connection actor panic when it
     /// takes this request from its queue (in order with publishes sent
     /// before it). Under a supervisor it restarts; otherwise it stops. Not
@@ -235,12 +107,11 @@ impl Client {
         &self,
         packet: Disconnect,
     ) -> impl Future<Output = Result<(), Error>> + Send + 'static {
-        let (tx, rx) = oneshot::channel();
-        let sent = self.send(Command::Disconnect(packet, tx));
+        let (command, response) = DisconnectRequest(packet).into_command();
+        let sent = self.send(command);
         async move {
             sent?;
-            // The actor gone before answering means it is already stopped.
-            rx.await.unwrap_or(Ok(()))
+            response.await
         }
     }
 
@@ -275,17 +146,26 @@ impl Client {
         }
     }
 
-    /// The same client with other recipients: a parked connection swaps
-    /// its own copy for one that does not keep its address alive.
-    pub(crate) fn with_recipients(&self, recipients: Recipients) -> Self {
+    /// The same client with mailboxes nobody reads: a connection stopped
+    /// for good swaps its own copy for this, so that it does not keep its
+    /// own address alive.
+    pub(crate) fn without_mailboxes(&self) -> Self {
         Client {
             commands: self.commands.clone(),
-            recipients: Arc::new(recipients),
+            recipients: Arc::new(Recipients::closed()),
             client_id: self.client_id.clone(),
         }
     }
 
     pub(crate) fn send(&self, command: Command) -> Result<(), Error> {
         self.commands.send(command).map_err(|_| Error::Closed)
+    }
+
+    /// Sends a request; a request that cannot reach the connection
+    /// resolves to [`Error::Closed`] (its reply is dropped unanswered).
+    pub(crate) fn request<R: IntoCommand>(&self, request: R) -> R::Pending {
+        let (command, pending) = request.into_command();
+        let _ = self.send(command);
+        pending
     }
 }

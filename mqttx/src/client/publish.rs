@@ -2,10 +2,8 @@ use std::future::IntoFuture;
 
 use bytes::Bytes;
 use bytestring::ByteString;
-use tokio::sync::oneshot;
 
-use super::{Client, Response};
-use crate::connection::{Command, Reply};
+use super::{Client, PublishRequest, Response};
 use crate::packet::{Publish, PublishProperties, QoS};
 use crate::Error;
 
@@ -111,11 +109,6 @@ impl IntoFuture for PublishBuilder<'_> {
 
     /// Hands the PUBLISH to the connection; the future resolves with its outcome.
     fn into_future(self) -> Response<()> {
-        let (tx, rx) = oneshot::channel();
-        Response::new(
-            self.client
-                .send(Command::Publish(self.publish, Reply::Publish(tx))),
-            rx,
-        )
+        self.client.request(PublishRequest(self.publish))
     }
 }

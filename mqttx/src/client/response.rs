@@ -22,14 +22,29 @@ pub(crate) type Outcome<T> = Result<T, Box<Error>>;
 #[derive(Debug)]
 #[must_use = "dropping the response discards the outcome of the request"]
 pub struct Response<T> {
-    state: Result<oneshot::Receiver<Outcome<T>>, Option<Box<Error>>>,
+    rx: oneshot::Receiver<Outcome<T>>,
+    /// What a connection gone before answering means: `Closed`, or for a
+    /// disconnect, done.
+    gone: fn() -> Result<T, Error>,
 }
 
 impl<T> Response<T> {
-    pub(crate) fn new(sent: Result<(), Error>, rx: oneshot::Receiver<Outcome<T>>) -> Self {
+    /// The outcome the connection sends over `rx`. A request that never
+    /// reached it (the queue closed, the reply dropped unanswered) is
+    /// [`Error::Closed`].
+    pub(crate) fn new(rx: oneshot::Receiver<Outcome<T>>) -> Self {
         Response {
-            state: sent.map(|()| rx).map_err(|err| Some(Box::new(err))),
+            rx,
+            gone: || Err(Error::Closed),
         }
+    }
+}
+
+impl Response<()> {
+    /// For a disconnect: a connection gone before answering has stopped,
+    /// which is what was asked.
+    pub(crate) fn or_ok_when_gone(rx: oneshot::Receiver<Outcome<()>>) -> Self {
+        Response { rx, gone: || Ok(()) }
     }
 }
 
@@ -37,13 +52,11 @@ impl<T> Future for Response<T> {
     type Output = Result<T, Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match &mut self.get_mut().state {
-            Ok(rx) => Pin::new(rx).poll(cx).map(|outcome| match outcome {
-                Ok(Ok(value)) => Ok(value),
-                Ok(Err(err)) => Err(*err),
-                Err(_) => Err(Error::Closed),
-            }),
-            Err(error) => Poll::Ready(Err(error.take().map_or(Error::Closed, |err| *err))),
-        }
+        let this = self.get_mut();
+        Pin::new(&mut this.rx).poll(cx).map(|outcome| match outcome {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(err)) => Err(*err),
+            Err(_) => (this.gone)(),
+        })
     }
 }

@@ -1,10 +1,8 @@
 use std::future::IntoFuture;
 
 use bytestring::ByteString;
-use tokio::sync::oneshot;
 
-use super::{Client, Response};
-use crate::connection::{Command, Reply};
+use super::{Client, Response, SubscribeRequest, UnsubscribeRequest};
 use crate::packet::{QoS, RetainHandling, SubscribeProperties, SubscriptionOptions, UnsubscribeProperties};
 
 /// A SUBSCRIBE being built; `.await` it for the granted QoS. See
@@ -78,10 +76,11 @@ impl IntoFuture for SubscribeBuilder<'_> {
 
     /// Sends the SUBSCRIBE; the future resolves with the granted QoS.
     fn into_future(self) -> Response<QoS> {
-        let (tx, rx) = oneshot::channel();
-        let reply = Reply::subscribe(self.filter.clone(), tx);
-        let command = Command::Subscribe(vec![(self.filter, self.options)], self.properties, reply);
-        Response::new(self.client.send(command), rx)
+        self.client.request(SubscribeRequest {
+            filter: self.filter,
+            options: self.options,
+            properties: self.properties,
+        })
     }
 }
 
@@ -116,9 +115,9 @@ impl IntoFuture for UnsubscribeBuilder<'_> {
 
     /// Sends the UNSUBSCRIBE; the future resolves once UNSUBACK arrives.
     fn into_future(self) -> Response<()> {
-        let (tx, rx) = oneshot::channel();
-        let reply = Reply::unsubscribe(self.filter.clone(), tx);
-        let command = Command::Unsubscribe(vec![self.filter], self.properties, reply);
-        Response::new(self.client.send(command), rx)
+        self.client.request(UnsubscribeRequest {
+            filter: self.filter,
+            properties: self.properties,
+        })
     }
 }

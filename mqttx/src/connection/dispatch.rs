@@ -8,13 +8,16 @@ use std::time::Instant;
 use actix::{ActorContext, ActorFuture, AsyncContext, Context, Running};
 
 use super::{Connection, DISCONNECT_GRACE};
-use crate::handler::{HandlerEvent, Io, MqttHandler};
+use crate::client::Reply;
+use crate::handler::{HandlerEvent, Io, MqttHandler, Outbox};
+use crate::packet::{Auth, Publish};
+use crate::protocol::{Ack, Protocol};
 
 impl<H: MqttHandler> Connection<H> {
     /// Gives `event` to the handler now, or after the work in progress.
     pub(super) fn deliver(&mut self, event: HandlerEvent, ctx: &mut Context<Self>) {
         let io = Io {
-            protocol: &mut self.protocol,
+            outbox: &mut self.protocol,
             client: &self.client,
         };
         self.handler.deliver(event, io);
@@ -100,5 +103,23 @@ fn drive<H: MqttHandler>(
             }
             return Poll::Ready(());
         }
+    }
+}
+
+/// What a handler sends goes straight into the state machine, in call
+/// order; nobody waits for a handler's publish.
+impl Outbox for Protocol<Reply> {
+    fn publish(&mut self, publish: Publish) {
+        // The clock is read here rather than for every event: most
+        // handlers never publish.
+        Protocol::publish(self, publish, Reply::Detached, Instant::now());
+    }
+
+    fn acknowledge(&mut self, ack: Ack) {
+        Protocol::acknowledge(self, ack);
+    }
+
+    fn auth(&mut self, auth: Auth) {
+        Protocol::auth(self, auth, Instant::now());
     }
 }

@@ -3,7 +3,6 @@
 //! state machine packets, commands and the clock, writes what it asks to
 //! write, and turns its events into replies and handler calls.
 
-mod command;
 mod dispatch;
 mod events;
 mod fine_timer;
@@ -22,17 +21,13 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use tokio::sync::{mpsc, oneshot};
 
-pub(crate) use command::{Command, FilterReply, Reply};
-
-use crate::client::{
-    DisconnectRequest, PublishRequest, Recipients, Response, SubscribeRequest, UnsubscribeRequest,
-};
+use crate::client::{Command, FilterReply, IntoCommand, Outcome, Recipients, Reply};
 use crate::handler::{DisconnectReason, HandlerEvent, MqttHandler, Slot};
 use crate::options::Backoff;
 use crate::packet::{ConnAck, Disconnect, Packet, ProtocolVersion, ReasonCode};
 use crate::protocol::Protocol;
 use crate::store::SharedStore;
-use crate::transport::{self, AckHint, Servers};
+use crate::transport::{self, AckHint, Endpoint, Servers};
 use crate::{Client, ConnectOptions, Error};
 use io::PacketStream;
 use link::Link;
@@ -90,7 +85,7 @@ pub(crate) struct Connection<H: MqttHandler> {
     timer: Option<(Instant, SpawnHandle)>,
     /// The transport being opened, or the backoff before the next attempt.
     pending_attempt: Option<SpawnHandle>,
-    disconnect_reply: Option<oneshot::Sender<Result<(), Error>>>,
+    disconnect_reply: Option<oneshot::Sender<Outcome<()>>>,
     /// `disconnect` while the handler was busy: DISCONNECT waits until the
     /// handler is done (or the grace period ends), so the messages it was
     /// working on are acknowledged first.
@@ -130,10 +125,10 @@ impl<H: MqttHandler> Connection<H> {
         let slot = Rc::clone(&handle);
         let build = move |ctx: &mut Context<Self>| {
             let (commands, receiver) = mpsc::unbounded_channel();
-            let client = Client::new(commands, recipients(ctx.address()), opts.client_id.clone());
+            let client = Client::new(commands, Recipients::of(&ctx.address()), opts.client_id.clone());
             *slot.borrow_mut() = Some(client.clone());
             Connection {
-                servers: Servers::new(opts.endpoints()),
+                servers: Servers::new(Endpoint::all(&opts)),
                 version: opts.protocol_version,
                 max_packet_size: opts.max_packet_size,
                 coalesce_reads: opts.coalesce_reads,
@@ -171,16 +166,6 @@ impl<H: MqttHandler> Connection<H> {
         }
         let client = handle.borrow_mut().take();
         client.ok_or(Error::Closed)
-    }
-}
-
-/// The actix recipients of a connection's requests, all to `addr`.
-fn recipients<H: MqttHandler>(addr: Addr<Connection<H>>) -> Recipients {
-    Recipients {
-        publish: addr.clone().recipient(),
-        subscribe: addr.clone().recipient(),
-        unsubscribe: addr.clone().recipient(),
-        disconnect: addr.recipient(),
     }
 }
 
@@ -587,7 +572,7 @@ impl<H: MqttHandler> Connection<H> {
     fn disconnect(
         &mut self,
         packet: Disconnect,
-        reply: oneshot::Sender<Result<(), Error>>,
+        reply: oneshot::Sender<Outcome<()>>,
         ctx: &mut Context<Self>,
     ) {
         if matches!(self.phase, Phase::Closing | Phase::Stopped) {
@@ -731,48 +716,14 @@ impl<H: MqttHandler> StreamHandler<Command> for Connection<H> {
     }
 }
 
-impl<H: MqttHandler> Handler<PublishRequest> for Connection<H> {
-    type Result = ResponseFuture<Result<(), Error>>;
+/// The actix door: each request message becomes the command a `Client`
+/// would have sent, and takes the same way in.
+impl<H: MqttHandler, M: IntoCommand + 'static> Handler<M> for Connection<H> {
+    type Result = ResponseFuture<M::Result>;
 
-    fn handle(&mut self, request: PublishRequest, ctx: &mut Self::Context) -> Self::Result {
-        let (tx, rx) = oneshot::channel();
-        let command = Command::Publish(request.0, Reply::Publish(tx));
+    fn handle(&mut self, request: M, ctx: &mut Self::Context) -> Self::Result {
+        let (command, pending) = request.into_command();
         self.guarded(ctx, |act, ctx| act.on_command(command, ctx));
-        Box::pin(Response::new(Ok(()), rx))
-    }
-}
-
-impl<H: MqttHandler> Handler<SubscribeRequest> for Connection<H> {
-    type Result = ResponseFuture<Result<crate::QoS, Error>>;
-
-    fn handle(&mut self, request: SubscribeRequest, ctx: &mut Self::Context) -> Self::Result {
-        let (tx, rx) = oneshot::channel();
-        let reply = Reply::subscribe(request.filter.clone(), tx);
-        let command = Command::Subscribe(vec![(request.filter, request.options)], request.properties, reply);
-        self.guarded(ctx, |act, ctx| act.on_command(command, ctx));
-        Box::pin(Response::new(Ok(()), rx))
-    }
-}
-
-impl<H: MqttHandler> Handler<UnsubscribeRequest> for Connection<H> {
-    type Result = ResponseFuture<Result<(), Error>>;
-
-    fn handle(&mut self, request: UnsubscribeRequest, ctx: &mut Self::Context) -> Self::Result {
-        let (tx, rx) = oneshot::channel();
-        let reply = Reply::unsubscribe(request.filter.clone(), tx);
-        let command = Command::Unsubscribe(vec![request.filter], request.properties, reply);
-        self.guarded(ctx, |act, ctx| act.on_command(command, ctx));
-        Box::pin(Response::new(Ok(()), rx))
-    }
-}
-
-impl<H: MqttHandler> Handler<DisconnectRequest> for Connection<H> {
-    type Result = ResponseFuture<Result<(), Error>>;
-
-    fn handle(&mut self, request: DisconnectRequest, ctx: &mut Self::Context) -> Self::Result {
-        let (tx, rx) = oneshot::channel();
-        let command = Command::Disconnect(request.0, tx);
-        self.guarded(ctx, |act, ctx| act.on_command(command, ctx));
-        Box::pin(async move { rx.await.unwrap_or(Err(Error::Closed)) })
+        Box::pin(pending)
     }
 }

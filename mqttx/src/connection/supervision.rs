@@ -111,8 +111,7 @@ impl<H: MqttHandler> Connection<H> {
             commands.close();
             while commands.try_recv().is_ok() {}
         }
-        let (nowhere, _closed) = actix::dev::channel::channel::<Self>(1);
-        self.client = self.client.with_recipients(super::recipients(Addr::new(nowhere)));
+        self.client = self.client.without_mailboxes();
     }
 }
 

@@ -8,10 +8,9 @@ use std::time::Instant;
 use bytestring::ByteString;
 
 use super::{contain, AuthResponse, Handled, HandlerContext, HandlerEvent, HandlerTask, MqttHandler};
-use super::{Subscription, MAX_HANDLER_BACKLOG};
-use crate::connection::Reply;
+use super::{Outbox, Subscription, MAX_HANDLER_BACKLOG};
 use crate::packet::{Auth, AuthProperties, QoS, ReasonCode};
-use crate::protocol::{Ack, Protocol};
+use crate::protocol::Ack;
 use crate::Client;
 
 /// The async work of one event, holding the handler.
@@ -42,7 +41,7 @@ pub(crate) struct Slot<H> {
 
 /// What the connection passes to a handler call.
 pub(crate) struct Io<'a> {
-    pub(crate) protocol: &'a mut Protocol<Reply>,
+    pub(crate) outbox: &'a mut dyn Outbox,
     pub(crate) client: &'a Client,
 }
 
@@ -95,7 +94,7 @@ impl<H: MqttHandler> Slot<H> {
     }
 
     fn run(&mut self, event: HandlerEvent, io: Io<'_>) {
-        let Io { protocol, client } = io;
+        let Io { outbox, client } = io;
         let ack = match &event {
             HandlerEvent::Message(publish) => Ack::of(publish),
             _ => None,
@@ -105,15 +104,18 @@ impl<H: MqttHandler> Slot<H> {
                 handler = self.type_name,
                 "MQTT handler was lost to a panic; event dropped"
             );
-            acknowledge(protocol, ack);
+            acknowledge(outbox, ack);
             return;
         };
-        let mut cx = HandlerContext { client, protocol };
+        let mut cx = HandlerContext {
+            client,
+            outbox: &mut *outbox,
+        };
         let handled = contain(self.type_name, || handler.handle(&event, &mut cx));
         match handled {
             // A panic is contained and logged: the message counts as handled.
-            None | Some(Handled::Done) => acknowledge(protocol, ack),
-            Some(Handled::Auth(answer)) => answer_auth(protocol, &event, answer),
+            None | Some(Handled::Done) => acknowledge(outbox, ack),
+            Some(Handled::Auth(answer)) => answer_auth(outbox, &event, answer),
             Some(Handled::Async(token)) => {
                 let Some(handler) = self.handler.take() else {
                     return;
@@ -132,7 +134,7 @@ impl<H: MqttHandler> Slot<H> {
                             ack,
                         })
                     }
-                    None => acknowledge(protocol, ack),
+                    None => acknowledge(outbox, ack),
                 }
             }
         }
@@ -143,7 +145,7 @@ impl<H: MqttHandler> Slot<H> {
     pub(crate) fn poll(
         &mut self,
         cx: &mut Context<'_>,
-        protocol: &mut Protocol<Reply>,
+        outbox: &mut dyn Outbox,
         client: &Client,
     ) -> Poll<()> {
         loop {
@@ -157,22 +159,22 @@ impl<H: MqttHandler> Slot<H> {
                             .take()
                             .map_or((None, None), |lent| (lent.auth_method, lent.ack));
                         self.handler = Some(handler);
-                        acknowledge(protocol, ack);
+                        acknowledge(outbox, ack);
                         if let (Some(method), Some(answer)) = (auth_method, answer) {
-                            answer_with(protocol, method, answer);
+                            answer_with(outbox, method, answer);
                         }
                     }
                     None => {
                         // The future panicked with the handler inside it.
                         let ack = self.lent.take().and_then(|lent| lent.ack);
-                        acknowledge(protocol, ack);
+                        acknowledge(outbox, ack);
                     }
                 }
             }
             let Some(event) = self.backlog.pop_front() else {
                 return Poll::Ready(());
             };
-            self.run(event, Io { protocol, client });
+            self.run(event, Io { outbox, client });
         }
     }
 }
@@ -190,9 +192,9 @@ impl<H> Drop for Slot<H> {
 }
 
 /// Sends the PUBACK/PUBREC of a message the handler is done with.
-fn acknowledge(protocol: &mut Protocol<Reply>, ack: Option<Ack>) {
+fn acknowledge(outbox: &mut dyn Outbox, ack: Option<Ack>) {
     if let Some(ack) = ack {
-        protocol.acknowledge(ack);
+        outbox.acknowledge(ack);
     }
 }
 
@@ -200,14 +202,14 @@ fn is_qos0_message(event: &HandlerEvent) -> bool {
     matches!(event, HandlerEvent::Message(publish) if publish.qos == QoS::AtMostOnce)
 }
 
-fn answer_auth(protocol: &mut Protocol<Reply>, event: &HandlerEvent, answer: AuthResponse) {
+fn answer_auth(outbox: &mut dyn Outbox, event: &HandlerEvent, answer: AuthResponse) {
     if let HandlerEvent::Auth(auth) = event {
-        answer_with(protocol, auth.properties.authentication_method.clone(), answer);
+        answer_with(outbox, auth.properties.authentication_method.clone(), answer);
     }
 }
 
 /// Sends AUTH (Continue authentication) when the handler has more to say.
-fn answer_with(protocol: &mut Protocol<Reply>, method: Option<ByteString>, answer: AuthResponse) {
+fn answer_with(outbox: &mut dyn Outbox, method: Option<ByteString>, answer: AuthResponse) {
     if let AuthResponse::Continue(data) = answer {
         let reply = Auth {
             reason_code: ReasonCode::ContinueAuthentication,
@@ -218,7 +220,7 @@ fn answer_with(protocol: &mut Protocol<Reply>, method: Option<ByteString>, answe
             }
             .into(),
         };
-        protocol.auth(reply, Instant::now());
+        outbox.auth(reply);
     }
 }
 

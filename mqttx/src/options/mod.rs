@@ -473,32 +473,6 @@ impl<H> ConnectOptions<H> {
         &self.client_id
     }
 
-    /// Every server as a transport endpoint, in failover order, sharing one
-    /// set of transport settings.
-    pub(crate) fn endpoints(&self) -> Vec<crate::transport::Endpoint> {
-        let settings = std::sync::Arc::new(crate::transport::Settings {
-            ws_path: self.ws_path.clone(),
-            tls: self.tls.clone(),
-            proxy: self.proxy.clone(),
-            // A frame may pack several packets; twice the packet limit
-            // leaves room for that and still bounds what is buffered.
-            max_ws_message: usize::try_from(self.max_packet_size)
-                .unwrap_or(usize::MAX)
-                .saturating_mul(2)
-                .max(64 * 1024),
-            tls_config: std::sync::Mutex::new(None),
-        });
-        self.server_list()
-            .into_iter()
-            .map(|(host, port)| crate::transport::Endpoint {
-                host: host.to_owned(),
-                port,
-                transport: self.transport,
-                settings: std::sync::Arc::clone(&settings),
-            })
-            .collect()
-    }
-
     /// The sans-IO protocol configuration these options describe.
     pub(crate) fn protocol_config(&self) -> Config {
         let mut properties = self.connect_properties.clone();

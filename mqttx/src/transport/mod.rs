@@ -18,7 +18,7 @@ pub(crate) use servers::Servers;
 pub(crate) use tcp::AckHint;
 pub use tls_error::TlsError;
 
-use crate::options::{Proxy, TlsOptions, Transport};
+use crate::options::{ConnectOptions, Proxy, TlsOptions, Transport};
 use crate::Error;
 
 /// The read side of a transport.
@@ -34,6 +34,34 @@ pub(crate) struct Endpoint {
     pub(crate) port: u16,
     pub(crate) transport: Transport,
     pub(crate) settings: Arc<Settings>,
+}
+
+impl Endpoint {
+    /// Every server of `opts` as an endpoint, in failover order, sharing
+    /// one set of transport settings.
+    pub(crate) fn all<H>(opts: &ConnectOptions<H>) -> Vec<Endpoint> {
+        let settings = Arc::new(Settings {
+            ws_path: opts.ws_path.clone(),
+            tls: opts.tls.clone(),
+            proxy: opts.proxy.clone(),
+            // A frame may pack several packets; twice the packet limit
+            // leaves room for that and still bounds what is buffered.
+            max_ws_message: usize::try_from(opts.max_packet_size)
+                .unwrap_or(usize::MAX)
+                .saturating_mul(2)
+                .max(64 * 1024),
+            tls_config: Mutex::new(None),
+        });
+        opts.server_list()
+            .into_iter()
+            .map(|(host, port)| Endpoint {
+                host: host.to_owned(),
+                port,
+                transport: opts.transport,
+                settings: Arc::clone(&settings),
+            })
+            .collect()
+    }
 }
 
 /// What every server of one client shares.

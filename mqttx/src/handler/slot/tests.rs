@@ -6,8 +6,8 @@ use std::task::{Context, Poll, Waker};
 use tokio::sync::oneshot;
 
 use super::{Io, Slot};
+use crate::handler::Discard;
 use crate::handler::{Handled, HandlerContext, HandlerEvent, HandlerTask, MqttHandler, MAX_HANDLER_BACKLOG};
-use crate::protocol::{Config, Protocol};
 use crate::{Client, Publish};
 
 /// Messages on `async/..` finish asynchronously, each after its gate opens.
@@ -49,7 +49,7 @@ impl MqttHandler for Log {
 
 struct Rig {
     slot: Slot<Log>,
-    protocol: Protocol<crate::connection::Reply>,
+    outbox: Discard,
     client: Client,
 }
 
@@ -62,7 +62,7 @@ impl Rig {
         };
         let rig = Rig {
             slot: Slot::new(handler),
-            protocol: Protocol::new(Config::default()),
+            outbox: Discard,
             client: crate::__private::detached_client(),
         };
         (rig, senders)
@@ -74,7 +74,7 @@ impl Rig {
 
     fn deliver_publish(&mut self, publish: Publish) {
         let io = Io {
-            protocol: &mut self.protocol,
+            outbox: &mut self.outbox,
             client: &self.client,
         };
         self.slot.deliver(HandlerEvent::Message(publish), io);
@@ -83,7 +83,7 @@ impl Rig {
     /// One poll, as a driver on the actor's context would do it.
     fn poll(&mut self) -> Poll<()> {
         let mut cx = Context::from_waker(Waker::noop());
-        self.slot.poll(&mut cx, &mut self.protocol, &self.client)
+        self.slot.poll(&mut cx, &mut self.outbox, &self.client)
     }
 
     fn seen(&self) -> Vec<String> {

@@ -3,18 +3,17 @@
 use bytestring::ByteString;
 use tokio::sync::oneshot;
 
-use crate::client::Outcome;
+use super::Outcome;
 use crate::packet::{
     Disconnect, Publish, QoS, SubscribeProperties, SubscriptionOptions, UnsubscribeProperties,
 };
-use crate::Error;
 
 /// A request on the client-to-connection channel.
 pub(crate) enum Command {
     Publish(Publish, Reply),
     Subscribe(Vec<(ByteString, SubscriptionOptions)>, SubscribeProperties, Reply),
     Unsubscribe(Vec<ByteString>, UnsubscribeProperties, Reply),
-    Disconnect(Disconnect, oneshot::Sender<Result<(), Error>>),
+    Disconnect(Disconnect, oneshot::Sender<Outcome<()>>),
     /// Test-only fault injection: the actor panics on it.
     Panic,
 }
