@@ -11,7 +11,7 @@ pub use std::sync::LazyLock;
 
 use crate::client::Recipients;
 use crate::extract::{ExtractError, ExtractErrorKind};
-use crate::handler::{Discard, HandlerContext};
+use crate::handler::{panic_message, Discard, HandlerContext};
 use crate::packet::{Publish, QoS, RetainHandling, SubscriptionOptions};
 use crate::{Client, Responder, Subscription};
 
@@ -166,11 +166,7 @@ impl<F: Future> Future for CatchUnwind<'_, F> {
             Ok(Poll::Ready(output)) => Poll::Ready(Some(output)),
             Ok(Poll::Pending) => Poll::Pending,
             Err(panic) => {
-                let message = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_owned())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
+                let message = panic_message(panic.as_ref());
                 tracing::error!(route, %message, "async MQTT handler method panicked; the handler carries on");
                 Poll::Ready(None)
             }

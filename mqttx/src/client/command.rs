@@ -47,3 +47,21 @@ impl Reply {
         Reply::Unsubscribe(Box::new(FilterReply { filter, tx }))
     }
 }
+
+impl Reply {
+    /// Answers the caller of a publish; with nobody waiting (a handler's
+    /// publish, one restored from a store), a failure is logged.
+    pub(crate) fn answer_publish(self, result: Result<(), crate::Error>) {
+        match self {
+            Reply::Publish(tx) => {
+                let _ = tx.send(result.map_err(Box::new));
+            }
+            Reply::Detached => {
+                if let Err(err) = result {
+                    tracing::warn!(%err, "a publish from a handler or a restored session failed");
+                }
+            }
+            Reply::Subscribe(..) | Reply::Unsubscribe(..) => {}
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! One live transport: its write half with a double buffer, its reader,
 //! and the client command queue's stream adapter.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -46,6 +46,8 @@ pub(super) struct Link {
     shared: Shared,
     /// A DISCONNECT is queued: the write that carries it closes the stream.
     closing: bool,
+    /// A packet that ends a flow of ours was read this turn.
+    flow_ended: Cell<bool>,
 }
 
 /// What the link shares with the reader: the reader learns from it that
@@ -78,12 +80,27 @@ impl Link {
             ack_hint,
             shared,
             closing: false,
+            flow_ended: Cell::new(false),
         }
     }
 
-    /// Asks the transport to send our pending TCP ACK at once.
-    pub(super) fn ack_hint(&self) -> &AckHint {
-        &self.ack_hint
+    /// Notes a packet read: one that ends a flow of ours (an acknowledgement,
+    /// PINGRESP, CONNACK) gets nothing back from us, while the broker may be
+    /// about to send more (the response to a request).
+    pub(super) fn note_read(&self, packet: &Packet) {
+        if ends_a_flow(packet) {
+            self.flow_ended.set(true);
+        }
+    }
+
+    /// At the end of a turn that read a packet ending a flow: with no
+    /// write of ours about to carry our TCP ACK, send it at once. A broker
+    /// with Nagle on holds its next packet back until that ACK arrives,
+    /// which Linux otherwise delays by up to 40 ms.
+    pub(super) fn ack_now_if_idle(&self) {
+        if self.flow_ended.replace(false) && !self.has_pending() {
+            self.ack_hint.request();
+        }
     }
 
     pub(super) fn id(&self) -> u64 {
@@ -131,12 +148,6 @@ impl Link {
         !self.out.is_empty() || self.io.is_none()
     }
 
-    /// Whether bytes are queued and no write is in flight (one in flight
-    /// takes what was queued meanwhile when it finishes).
-    pub(super) fn can_write(&self) -> bool {
-        !self.out.is_empty() && self.io.is_some()
-    }
-
     /// Takes everything queued into one write, unless a write is in flight.
     pub(super) fn start_write(&mut self) -> Option<impl Future<Output = Written> + 'static> {
         if self.out.is_empty() {
@@ -174,6 +185,19 @@ impl Link {
         buf.clear();
         self.spare = buf;
     }
+}
+
+/// Packets that end a flow of ours: nothing of ours answers them.
+fn ends_a_flow(packet: &Packet) -> bool {
+    matches!(
+        packet,
+        Packet::PubAck(_)
+            | Packet::PubComp(_)
+            | Packet::SubAck(_)
+            | Packet::UnsubAck(_)
+            | Packet::PingResp
+            | Packet::ConnAck(_)
+    )
 }
 
 /// The client command queue as a stream the actor polls. The receiver is

@@ -3,7 +3,6 @@
 
 use std::collections::VecDeque;
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 use bytestring::ByteString;
 
@@ -32,11 +31,6 @@ pub(crate) struct Slot<H> {
     backlog: VecDeque<HandlerEvent>,
     subscriptions: Option<Vec<Subscription>>,
     type_name: &'static str,
-    /// Whether a future on the actor's context is polling [`Slot::poll`].
-    pub(crate) driven: bool,
-    /// The actor was asked to stop while the handler was busy: it stops
-    /// once the handler is done, or at this deadline.
-    pub(crate) stop_deadline: Option<Instant>,
 }
 
 /// What the connection passes to a handler call.
@@ -56,8 +50,6 @@ impl<H: MqttHandler> Slot<H> {
             backlog: VecDeque::new(),
             subscriptions,
             type_name,
-            driven: false,
-            stop_deadline: None,
         }
     }
 

@@ -122,7 +122,6 @@ fn work_survives_its_driver_being_dropped() {
     rig.deliver("async/1");
     rig.deliver("sync/2");
     assert_eq!(rig.poll(), Poll::Pending);
-    rig.slot.driven = false; // what `resume_handler` does after a restart
     gates.remove(0).send(()).unwrap();
     assert_eq!(rig.poll(), Poll::Ready(()));
     assert_eq!(rig.seen(), ["async/1", "sync/2"]);

@@ -7,11 +7,22 @@ use std::time::Instant;
 
 use actix::{ActorContext, ActorFuture, AsyncContext, Context, Running};
 
-use super::{Connection, DISCONNECT_GRACE};
+use super::closing::DISCONNECT_GRACE;
+use super::Connection;
 use crate::client::Reply;
 use crate::handler::{HandlerEvent, Io, MqttHandler, Outbox};
 use crate::packet::{Auth, Publish};
 use crate::protocol::{Ack, Protocol};
+
+/// Who polls the handler's async work, and until when a stop waits for it.
+#[derive(Debug, Default)]
+pub(super) struct Driver {
+    /// Whether a future on the actor's context is polling the handler.
+    driven: bool,
+    /// The actor was asked to stop while the handler was busy: it stops
+    /// once the handler is done, or at this deadline.
+    stop_deadline: Option<Instant>,
+}
 
 impl<H: MqttHandler> Connection<H> {
     /// Gives `event` to the handler now, or after the work in progress.
@@ -27,18 +38,17 @@ impl<H: MqttHandler> Connection<H> {
     /// Makes sure something polls the handler's async work. Called after
     /// each delivery, and from `started`: a supervised restart drops the
     /// context's futures but not the work, which lives in the actor.
-    pub(super) fn drive_handler(&mut self, ctx: &mut Context<Self>) {
-        if self.handler.driven || !self.handler.is_busy() {
+    fn drive_handler(&mut self, ctx: &mut Context<Self>) {
+        if self.driver.driven || !self.handler.is_busy() {
             return;
         }
-        self.handler.driven = true;
+        self.driver.driven = true;
         ctx.spawn(DriveHandler);
     }
 
     /// After a restart: the old driver is gone with the context.
     pub(super) fn resume_handler(&mut self, ctx: &mut Context<Self>) {
-        self.handler.driven = false;
-        self.handler.stop_deadline = None;
+        self.driver = Driver::default();
         self.drive_handler(ctx);
     }
 
@@ -50,11 +60,11 @@ impl<H: MqttHandler> Connection<H> {
             return Running::Stop;
         }
         let now = Instant::now();
-        match self.handler.stop_deadline {
+        match self.driver.stop_deadline {
             Some(deadline) if now >= deadline => Running::Stop,
             Some(_) => Running::Continue,
             None => {
-                self.handler.stop_deadline = Some(now + DISCONNECT_GRACE);
+                self.driver.stop_deadline = Some(now + DISCONNECT_GRACE);
                 ctx.run_later(DISCONNECT_GRACE, |_, ctx| ctx.stop());
                 Running::Continue
             }
@@ -90,15 +100,15 @@ fn drive<H: MqttHandler>(
 ) -> Poll<()> {
     loop {
         let polled = act.handler.poll(task, &mut act.protocol, &act.client);
-        act.pump(ctx);
+        act.turn(Instant::now(), ctx);
         if polled.is_pending() {
             return Poll::Pending;
         }
-        // The pump may have handed over new events meanwhile.
+        // The turn may have handed over new events meanwhile.
         if !act.handler.is_busy() {
-            act.handler.driven = false;
-            act.finish_disconnect(ctx);
-            if act.handler.stop_deadline.is_some() {
+            act.driver.driven = false;
+            act.release_disconnect(ctx);
+            if act.driver.stop_deadline.is_some() {
                 ctx.stop();
             }
             return Poll::Ready(());

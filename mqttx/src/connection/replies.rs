@@ -1,10 +1,14 @@
-//! What the connection does with each event of the state machine.
+//! What the connection does with each event of the state machine: the
+//! callers waiting for a command get their answer, the handler its events,
+//! the lifecycle its transitions.
 
 use std::time::Instant;
 
 use actix::Context;
 
-use super::{Connection, FilterReply, Phase, Reply};
+use super::lifecycle::Lifecycle;
+use super::Connection;
+use crate::client::{FilterReply, Reply};
 use crate::handler::{DisconnectReason, HandlerEvent, MqttHandler, PublishError};
 use crate::packet::{ReasonCode, SubAck, SubscribeProperties, UnsubAck};
 use crate::protocol::{CommandError, Event};
@@ -18,11 +22,13 @@ impl<H: MqttHandler> Connection<H> {
                 session_present,
             } => {
                 tracing::info!(client_id = %self.client.client_id(), session_present, "MQTT connected");
-                self.phase = Phase::Connected;
-                self.attempt = 0;
-                if let Some(first) = self.first_connect.take() {
-                    let _ = first.reply.send(Ok(connack.clone()));
+                if let Lifecycle::Handshake(_) = self.lifecycle {
+                    if let Some(link) = self.lifecycle.take_link() {
+                        self.lifecycle = Lifecycle::Connected(link);
+                    }
                 }
+                self.reconnect.attempt = 0;
+                self.reconnect.answer_first(Ok(connack.clone()));
                 if !self.handler_subscribed {
                     self.handler_subscribed = true;
                     self.subscribe_handler_routes(&connack);
@@ -72,7 +78,7 @@ impl<H: MqttHandler> Connection<H> {
     /// per run of equal Subscription Identifiers (MQTT 5, when the server
     /// supports them; otherwise one for all, without identifiers).
     fn subscribe_handler_routes(&mut self, connack: &crate::ConnAck) {
-        let identifiers = self.version == crate::ProtocolVersion::V5
+        let identifiers = self.io.version == crate::ProtocolVersion::V5
             && connack.properties.subscription_identifiers_available != Some(false);
         let mut runs: Vec<(Option<u32>, Vec<_>)> = Vec::new();
         for subscription in self.handler.take_subscriptions() {
@@ -105,18 +111,7 @@ pub(super) fn answer_orphan(event: Event<Reply>) {
 }
 
 fn answer_publish(tag: Reply, result: Result<ReasonCode, CommandError>) {
-    let result = result.map(|_| ()).map_err(Error::from);
-    match tag {
-        Reply::Publish(tx) => {
-            let _ = tx.send(result.map_err(Box::new));
-        }
-        Reply::Detached => {
-            if let Err(err) = result {
-                tracing::warn!(%err, "publish from a handler failed");
-            }
-        }
-        Reply::Subscribe(..) | Reply::Unsubscribe(..) => {}
-    }
+    tag.answer_publish(result.map(|_| ()).map_err(Error::from));
 }
 
 fn answer_subscribe(tag: Reply, result: Result<SubAck, CommandError>) {

@@ -1,0 +1,248 @@
+//! Connecting, and connecting again: opening a transport, the backoff
+//! between attempts, failover along the server list, following an MQTT 5
+//! Server Reference, and giving up.
+
+use std::time::{Duration, Instant};
+
+use actix::{ActorContext, ActorFutureExt, AsyncContext, Context, WrapFuture};
+use tokio::sync::oneshot;
+
+use super::io::{self, PacketStream};
+use super::lifecycle::Lifecycle;
+use super::link::{self, Link};
+use super::{hold, pacing, Connection};
+use crate::handler::{DisconnectReason, HandlerEvent, MqttHandler};
+use crate::options::Backoff;
+use crate::packet::{ConnAck, ReasonCode};
+use crate::transport::{self, AckHint, Servers};
+use crate::Error;
+
+/// How the connection reaches a broker, and how often it has failed to.
+pub(super) struct Reconnect {
+    /// The brokers, in failover order, and which one is next.
+    pub(super) servers: Servers,
+    pub(super) backoff: Backoff,
+    pub(super) connect_timeout: Duration,
+    /// Consecutive failed attempts, for the backoff; reset by a CONNACK.
+    pub(super) attempt: u32,
+    /// The caller of `Client::connect`, until the first outcome.
+    pub(super) first: Option<FirstConnect>,
+}
+
+/// The caller of `Client::connect`, waiting for the first outcome.
+pub(super) struct FirstConnect {
+    pub(super) reply: oneshot::Sender<Result<ConnAck, Error>>,
+    pub(super) deadline: Instant,
+}
+
+impl Reconnect {
+    /// Tells the caller of `Client::connect`, if it still waits.
+    pub(super) fn answer_first(&mut self, outcome: Result<ConnAck, Error>) {
+        if let Some(first) = self.first.take() {
+            let _ = first.reply.send(outcome);
+        }
+    }
+
+    /// Whether the first connect is still waiting and its deadline is
+    /// closer than `delay`.
+    fn first_due_within(&self, delay: Duration) -> bool {
+        self.first
+            .as_ref()
+            .is_some_and(|first| Instant::now() + delay >= first.deadline)
+    }
+}
+
+impl<H: MqttHandler> Connection<H> {
+    /// Starts one connection attempt: open the transport, then CONNECT.
+    pub(super) fn open(&mut self, ctx: &mut Context<Self>) {
+        let Some(endpoint) = self.reconnect.servers.current().cloned() else {
+            return self.stop_for_good(Error::InvalidOptions("no server to connect to".into()), ctx);
+        };
+        let ack_hint = AckHint::default();
+        let opening = transport::open(endpoint, self.reconnect.connect_timeout, ack_hint.clone())
+            .into_actor(self)
+            .map(move |result, act, ctx| {
+                act.guarded(ctx, |act, ctx| {
+                    if !matches!(act.lifecycle, Lifecycle::Opening(_)) {
+                        return;
+                    }
+                    act.lifecycle = Lifecycle::Offline;
+                    match result {
+                        Ok((read, write)) => act.on_open(read, write, ack_hint, ctx),
+                        Err(err) => act.attempt_failed(err, ctx),
+                    }
+                })
+            });
+        self.lifecycle = Lifecycle::Opening(ctx.spawn(opening));
+    }
+
+    fn on_open(
+        &mut self,
+        read: transport::ReadHalf,
+        write: transport::WriteHalf,
+        ack_hint: AckHint,
+        ctx: &mut Context<Self>,
+    ) {
+        let hints = self.io.hints;
+        let shared = link::Shared::default();
+        let reader = ctx.add_stream(PacketStream::new(
+            read,
+            self.io.version,
+            self.io.max_packet_size,
+            io::Pacing {
+                reads: pacing::ReadPacing::new(hints, shared.publishing.clone()),
+                acks: hold::AckHold::new(hints, shared.window_bound.clone()),
+            },
+            shared.backlog.clone(),
+        ));
+        self.io.links += 1;
+        let link = Link::new(self.io.links, write, reader, ack_hint, shared);
+        self.lifecycle = Lifecycle::Handshake(link);
+        let now = Instant::now();
+        self.protocol.connect(now);
+        self.turn(now, ctx);
+    }
+
+    /// The transport is gone: tell the state machine and the handler, then
+    /// reconnect after the backoff.
+    pub(super) fn link_lost(&mut self, reason: DisconnectReason, ctx: &mut Context<Self>) {
+        let was_connected = self.lifecycle.is_connected();
+        self.drop_link(ctx);
+        self.protocol.connection_lost(Instant::now());
+        if self.lifecycle.is_final() {
+            ctx.stop();
+            return;
+        }
+        if was_connected {
+            tracing::warn!(client_id = %self.client.client_id(), %reason, "MQTT connection lost");
+            let reference = match &reason {
+                DisconnectReason::Server(disconnect) => Some((
+                    disconnect.reason_code,
+                    disconnect.properties.server_reference.clone(),
+                )),
+                _ => None,
+            };
+            self.deliver(HandlerEvent::Disconnected(reason), ctx);
+            self.reconnect.servers.lost();
+            if let Some((reason_code, reference)) = reference {
+                self.follow_reference(reason_code, reference.as_deref());
+            }
+            self.schedule_attempt(ctx);
+        } else {
+            self.attempt_failed(reason.into_connect_error(), ctx);
+        }
+        self.turn(Instant::now(), ctx);
+    }
+
+    /// The server broke the protocol or sent what cannot be decoded: what
+    /// the state machine queued for it (a DISCONNECT with the reason, on
+    /// MQTT 5) is written now — the write outlives the link and closes the
+    /// socket after it — and the link is dropped.
+    pub(super) fn close_link(&mut self, reason: DisconnectReason, ctx: &mut Context<Self>) {
+        self.write_now(Instant::now(), ctx);
+        self.link_lost(reason, ctx);
+    }
+
+    pub(super) fn drop_link(&mut self, ctx: &mut Context<Self>) {
+        if let Some(link) = self.lifecycle.take_link() {
+            ctx.cancel_future(link.reader());
+        }
+    }
+
+    /// A connection attempt failed before CONNACK accepted it.
+    pub(super) fn attempt_failed(&mut self, err: Error, ctx: &mut Context<Self>) {
+        // Once connected, a certificate failure may be a server mid-rotation: keep trying.
+        let rotation = self.reconnect.first.is_none() && matches!(err, Error::Tls(_));
+        if let Error::ConnectRejected {
+            reason_code,
+            server_reference,
+            ..
+        } = &err
+        {
+            if self.follow_reference(*reason_code, server_reference.as_deref()) {
+                return self.open(ctx);
+            }
+        }
+        if !err.is_retryable() && !rotation {
+            tracing::error!(client_id = %self.client.client_id(), %err, "MQTT connect refused; not retrying");
+            return self.stop_for_good(err, ctx);
+        }
+        if self.reconnect.servers.failed() {
+            if self.reconnect.first_due_within(Duration::ZERO) {
+                return self.stop_for_good(timed_out(err), ctx);
+            }
+            tracing::warn!(client_id = %self.client.client_id(), %err, "MQTT connect attempt failed; trying the next server");
+            return self.open(ctx);
+        }
+        let delay = self.reconnect.backoff.delay(self.reconnect.attempt + 1);
+        if self.reconnect.first_due_within(delay) {
+            return self.stop_for_good(timed_out(err), ctx);
+        }
+        tracing::warn!(client_id = %self.client.client_id(), %err, ?delay, "MQTT connect attempt failed; retrying");
+        self.schedule_attempt(ctx);
+    }
+
+    /// An MQTT 5 "use another server" or "server moved" with a Server
+    /// Reference: the next attempt goes there. `true` if it will.
+    fn follow_reference(&mut self, code: ReasonCode, reference: Option<&str>) -> bool {
+        let moved = matches!(code, ReasonCode::UseAnotherServer | ReasonCode::ServerMoved);
+        let Some(reference) = reference.filter(|_| moved) else {
+            return false;
+        };
+        let following = self.reconnect.servers.redirect(reference);
+        tracing::info!(client_id = %self.client.client_id(), reference, following, "MQTT server named another server");
+        following
+    }
+
+    /// The next attempt, after the backoff for the failures so far.
+    pub(super) fn schedule_attempt(&mut self, ctx: &mut Context<Self>) {
+        self.reconnect.attempt += 1;
+        let delay = self.reconnect.backoff.delay(self.reconnect.attempt);
+        let retry = ctx.run_later(delay, |act, ctx| {
+            act.guarded(ctx, |act, ctx| {
+                if matches!(act.lifecycle, Lifecycle::Waiting(_)) {
+                    act.open(ctx);
+                }
+            })
+        });
+        self.lifecycle = Lifecycle::Waiting(retry);
+    }
+
+    /// Gives up: the first `connect` call and the handler learn why.
+    pub(super) fn stop_for_good(&mut self, err: Error, ctx: &mut Context<Self>) {
+        self.drop_link(ctx);
+        self.lifecycle = Lifecycle::Stopped;
+        self.reconnect.answer_first(Err(err.clone()));
+        let reason = DisconnectReason::ConnectFailed(err);
+        self.deliver(HandlerEvent::Disconnected(reason), ctx);
+        ctx.stop();
+    }
+}
+
+fn timed_out(last: Error) -> Error {
+    Error::ConnectTimeout {
+        last: Some(Box::new(last)),
+    }
+}
+
+impl DisconnectReason {
+    /// Why an attempt that never got a CONNACK Success failed, as the error
+    /// the first `connect` call returns.
+    fn into_connect_error(self) -> Error {
+        match self {
+            DisconnectReason::Transport(e)
+            | DisconnectReason::Protocol(e)
+            | DisconnectReason::ConnectFailed(e) => e,
+            DisconnectReason::Timeout => Error::Io(std::sync::Arc::new(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "no CONNACK within the connect timeout",
+            ))),
+            DisconnectReason::Server(d) => Error::ConnectRejected {
+                reason_code: d.reason_code,
+                reason_string: d.properties.reason_string.clone(),
+                server_reference: d.properties.server_reference.clone(),
+            },
+            DisconnectReason::Client | DisconnectReason::Crashed { .. } => Error::Closed,
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! The one way out of the actor. Every trigger — a packet read, a
+//! command, a timer, the handler's async work, a finished write — ends in
+//! [`Connection::turn`]: events go to their owners at once; the session
+//! changes, the packets and the write wait for the end of the actor's turn,
+//! so that one store write and one socket write cover everything the turn
+//! handled.
+
+use std::time::Instant;
+
+use actix::{ActorContext, ActorFutureExt, AsyncContext, Context, WrapFuture};
+
+use super::lifecycle::Lifecycle;
+use super::link::Link;
+use super::Connection;
+use crate::handler::{DisconnectReason, MqttHandler};
+
+impl<H: MqttHandler> Connection<H> {
+    /// Ends a trigger: events now, the write once the turn is over.
+    pub(super) fn turn(&mut self, now: Instant, ctx: &mut Context<Self>) {
+        self.hand_out_events(ctx);
+        self.write_at_end_of_turn(now, ctx);
+        self.arm_timer(now, ctx);
+    }
+
+    /// Events to their owners: callers, the handler, the lifecycle.
+    fn hand_out_events(&mut self, ctx: &mut Context<Self>) {
+        while let Some(event) = self.protocol.poll_event() {
+            self.on_event(event, ctx);
+        }
+    }
+
+    /// Schedules [`write_now`](Self::write_now) once for this turn: a future
+    /// spawned now is polled after the stream being handled yields.
+    fn write_at_end_of_turn(&mut self, now: Instant, ctx: &mut Context<Self>) {
+        if self.write_scheduled {
+            return;
+        }
+        self.write_scheduled = true;
+        ctx.spawn(actix::fut::ready(()).map(move |(), act: &mut Self, ctx| {
+            act.write_scheduled = false;
+            if act.more_input_this_turn() {
+                // The turn that handles it schedules the write again.
+                return;
+            }
+            act.guarded(ctx, |act, ctx| act.write_now(now, ctx));
+        }));
+    }
+
+    /// Whether packets left from the last read are about to be handled
+    /// (actix hands a stream's items over sixteen a turn). Their turns add
+    /// to the same write, so a read costs one write, not one per sixteen
+    /// packets. Client commands waiting in the queue do not hold a write
+    /// back: an application that keeps the queue full would hold it for good.
+    fn more_input_this_turn(&self) -> bool {
+        self.lifecycle.link().is_some_and(Link::more_input_buffered)
+    }
+
+    /// Settles the state machine — events, then the session changes the
+    /// packets depend on, then the packets into the link's buffer — until
+    /// it has nothing more, and starts one write for all of it.
+    pub(super) fn write_now(&mut self, now: Instant, ctx: &mut Context<Self>) {
+        loop {
+            let mut progressed = false;
+            while let Some(event) = self.protocol.poll_event() {
+                progressed = true;
+                self.on_event(event, ctx);
+            }
+            // A publish is recorded before it is sent, an incoming QoS 2 id
+            // before its PUBREC.
+            self.persist();
+            if let Some(link) = self.lifecycle.link_mut() {
+                while let Some(packet) = self.protocol.poll_transmit(now) {
+                    progressed = true;
+                    link.queue(&packet, self.io.version);
+                }
+            }
+            if !progressed {
+                break;
+            }
+        }
+        self.flush(ctx);
+        self.arm_timer(now, ctx);
+        if let Some(link) = self.lifecycle.link() {
+            link.ack_now_if_idle();
+            let protocol = &self.protocol;
+            link.window_bound()
+                .update(protocol.inflight(), protocol.window(), protocol.queued());
+        }
+    }
+
+    /// Starts a write of everything queued, unless one is in flight (its
+    /// completion flushes again, so packets made ready meanwhile share it).
+    fn flush(&mut self, ctx: &mut Context<Self>) {
+        let Some(link) = self.lifecycle.link_mut() else {
+            return;
+        };
+        let Some(write) = link.start_write() else { return };
+        let id = link.id();
+        let writing = write.into_actor(self).map(move |(io, buf, result), act, ctx| {
+            act.guarded(ctx, move |act, ctx| {
+                let Some(link) = act.lifecycle.link_mut().filter(|link| link.id() == id) else {
+                    return;
+                };
+                link.write_done(io, buf);
+                match result {
+                    Err(err) => act.link_lost(DisconnectReason::Transport(err.into()), ctx),
+                    Ok(()) if act.said_goodbye() => ctx.stop(),
+                    Ok(()) => act.flush(ctx),
+                }
+            })
+        });
+        ctx.spawn(writing);
+    }
+
+    /// Closing, with DISCONNECT sent and written.
+    fn said_goodbye(&self) -> bool {
+        match &self.lifecycle {
+            Lifecycle::Closing(closing) => {
+                closing.held.is_none() && !closing.link.as_ref().is_some_and(Link::has_pending)
+            }
+            _ => false,
+        }
+    }
+
+    /// Arms the timer for the protocol's next deadline if it is earlier
+    /// than the one armed; a timer firing early is harmless.
+    fn arm_timer(&mut self, now: Instant, ctx: &mut Context<Self>) {
+        let Some(deadline) = self.protocol.poll_timeout() else {
+            return;
+        };
+        if let Some((armed, handle)) = self.timer {
+            if armed <= deadline {
+                return;
+            }
+            ctx.cancel_future(handle);
+        }
+        let delay = deadline.saturating_duration_since(now);
+        let handle = ctx.run_later(delay, |act, ctx| {
+            act.guarded(ctx, |act, ctx| {
+                act.timer = None;
+                let now = Instant::now();
+                act.protocol.handle_timeout(now);
+                act.turn(now, ctx);
+            })
+        });
+        self.timer = Some((deadline, handle));
+    }
+}
