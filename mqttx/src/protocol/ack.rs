@@ -82,7 +82,7 @@ impl<T> Protocol<T> {
             }
         };
         if self.is_connected() {
-            self.send(packet);
+            self.transmit.send(packet);
         }
     }
 }

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use crate::packet::{Auth, Disconnect, Packet};
 
-use super::protocol::{Outbound, State};
+use super::protocol::State;
 use super::{CommandError, Protocol};
 
 impl<T> Protocol<T> {
@@ -19,8 +19,7 @@ impl<T> Protocol<T> {
             } else {
                 Disconnect::default()
             };
-            self.transmit
-                .push_back(Outbound::Packet(Packet::Disconnect(disconnect)));
+            self.transmit.send(Packet::Disconnect(disconnect));
         }
         for id in self.outgoing.in_send_order() {
             if let Some(slot) = self.outgoing.remove(id) {
@@ -53,7 +52,7 @@ impl<T> Protocol<T> {
     pub fn auth(&mut self, auth: Auth, now: Instant) {
         let _ = now;
         if self.is_v5() && self.transport_up() {
-            self.transmit.push_back(Outbound::Packet(Packet::Auth(auth)));
+            self.transmit.send(Packet::Auth(auth));
         } else {
             tracing::debug!("AUTH dropped: MQTT 3.1.1 or no connection");
         }

@@ -9,7 +9,7 @@ use crate::packet::{
     UnsubscribeProperties,
 };
 
-use super::protocol::{Outbound, State};
+use super::protocol::State;
 use super::subscriptions::Control;
 use super::{CommandError, Protocol};
 
@@ -101,7 +101,7 @@ impl<T> Protocol<T> {
             return;
         }
         self.subscriptions.sent(id, control);
-        self.transmit.push_back(Outbound::Packet(packet));
+        self.transmit.send(packet);
     }
 
     /// Sends what waited for the connection.

@@ -11,7 +11,7 @@ use crate::packet::{
 use super::incoming::Qos2;
 use super::outgoing::Stage;
 use super::persist::SessionChange;
-use super::protocol::{Outbound, State};
+use super::protocol::State;
 use super::subscriptions::Control;
 use super::{CommandError, Event, Protocol, ProtocolError};
 
@@ -25,11 +25,10 @@ impl<T> Protocol<T> {
         if let Err(error) = &result {
             tracing::debug!(%error, "server broke the protocol");
             if self.is_v5() && self.transport_up() {
-                self.transmit
-                    .push_back(Outbound::Packet(Packet::Disconnect(Disconnect {
-                        reason_code: error.reason,
-                        ..Disconnect::default()
-                    })));
+                self.transmit.send(Packet::Disconnect(Disconnect {
+                    reason_code: error.reason,
+                    ..Disconnect::default()
+                }));
             }
         }
         result
@@ -96,7 +95,7 @@ impl<T> Protocol<T> {
                 return Ok(());
             }
             self.events.push_back(Event::Message(publish));
-            self.send(Packet::PubAck(PubAck::new(id)));
+            self.transmit.send(Packet::PubAck(PubAck::new(id)));
             return Ok(());
         }
         if self
@@ -114,7 +113,7 @@ impl<T> Protocol<T> {
             // Still being handled: the PUBREC waits for the acknowledgement.
             return Ok(());
         }
-        self.send(Packet::PubRec(PubRec::new(id)));
+        self.transmit.send(Packet::PubRec(PubRec::new(id)));
         Ok(())
     }
 
@@ -126,7 +125,7 @@ impl<T> Protocol<T> {
         } else if self.is_v5() {
             comp.reason_code = ReasonCode::PacketIdentifierNotFound;
         }
-        self.send(Packet::PubComp(comp));
+        self.transmit.send(Packet::PubComp(comp));
     }
 
     fn on_puback(&mut self, ack: PubAck, now: Instant) -> Result<(), ProtocolError> {
@@ -149,7 +148,7 @@ impl<T> Protocol<T> {
                 if self.is_v5() {
                     rel.reason_code = ReasonCode::PacketIdentifierNotFound;
                 }
-                self.send(Packet::PubRel(rel));
+                self.transmit.send(Packet::PubRel(rel));
             }
             return Ok(());
         };
@@ -158,7 +157,7 @@ impl<T> Protocol<T> {
             // Our PUBREL crossed a resent PUBREC: answer again.
             Stage::Released { .. } => {
                 slot.sent_at = Some(now);
-                self.send(Packet::PubRel(PubRel::new(id)));
+                self.transmit.send(Packet::PubRel(PubRel::new(id)));
                 return Ok(());
             }
             Stage::Unacked(_) => return Err(ProtocolError::violation("PUBREC for a QoS 1 PUBLISH")),
@@ -177,7 +176,7 @@ impl<T> Protocol<T> {
         }
         let seq = slot.seq;
         self.journal(|| SessionChange::Released { seq });
-        self.send(Packet::PubRel(PubRel::new(id)));
+        self.transmit.send(Packet::PubRel(PubRel::new(id)));
         Ok(())
     }
 
@@ -295,10 +294,6 @@ impl<T> Protocol<T> {
         }
         self.pump(now);
         Ok(())
-    }
-
-    pub(crate) fn send(&mut self, packet: Packet) {
-        self.transmit.push_back(Outbound::Packet(packet));
     }
 }
 

@@ -46,6 +46,7 @@ mod protocol;
 mod publish;
 mod session;
 mod subscriptions;
+mod transmit;
 
 #[cfg(test)]
 mod tests;

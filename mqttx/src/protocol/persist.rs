@@ -3,7 +3,7 @@
 use crate::packet::{PacketId, Publish, QoS};
 
 use super::outgoing::{Slot, Stage};
-use super::protocol::{Outbound, State};
+use super::protocol::State;
 use super::Protocol;
 
 /// An outgoing QoS 1/2 publish as a store keeps it.
@@ -190,9 +190,7 @@ impl<T> Protocol<T> {
             .map(|(&id, _)| id)?;
         let slot = self.outgoing.remove(id)?;
         self.ids.release(id);
-        self.transmit.retain(|outbound| {
-            !matches!(outbound, Outbound::Packet(crate::packet::Packet::Publish(p)) if p.packet_id == Some(id))
-        });
+        self.transmit.withdraw_publish(id);
         Some(slot.tag)
     }
 

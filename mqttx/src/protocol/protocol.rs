@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use crate::packet::{ByteString, Packet, ProtocolVersion, Publish, ReasonCode, SubscriptionOptions};
+use crate::packet::{ByteString, Packet, ProtocolVersion, ReasonCode, SubscriptionOptions};
 
 use super::alias::{InboundAliases, OutboundAliases};
 use super::incoming::Incoming;
@@ -14,6 +14,7 @@ use super::outgoing::Outgoing;
 use super::packet_ids::PacketIds;
 use super::persist::SessionChange;
 use super::subscriptions::Subscriptions;
+use super::transmit::Transmit;
 use super::{CommandError, Config, Event, TimeoutKind};
 
 /// Where the connection is.
@@ -27,14 +28,6 @@ pub(crate) enum State {
     Connected,
     /// `disconnect()` was called: commands fail with `Closed`.
     Closed,
-}
-
-/// A packet waiting in the transmit queue.
-#[derive(Debug)]
-pub(crate) enum Outbound<T> {
-    Packet(Packet),
-    /// A QoS 0 publish completes when it is taken for writing.
-    Qos0(Publish, T),
 }
 
 /// The sans-IO MQTT session: feed it packets, commands and the time; take
@@ -65,7 +58,7 @@ pub struct Protocol<T> {
     pub(crate) connack_deadline: Option<Instant>,
     /// MQTT 3.1.1: the earliest an unacknowledged packet may need a resend.
     pub(crate) retry_at: Option<Instant>,
-    pub(crate) transmit: VecDeque<Outbound<T>>,
+    pub(super) transmit: Transmit<T>,
     pub(crate) events: VecDeque<Event<T>>,
     /// Whether session changes are recorded for a store.
     pub(crate) journal_on: bool,
@@ -95,7 +88,7 @@ impl<T> Protocol<T> {
             keep_alive: KeepAlive::default(),
             connack_deadline: None,
             retry_at: None,
-            transmit: VecDeque::new(),
+            transmit: Transmit::default(),
             events: VecDeque::new(),
             journal_on: false,
             manual_acks: false,
@@ -128,8 +121,7 @@ impl<T> Protocol<T> {
         self.keep_alive.stop();
         let connect = self.build_connect();
         self.clean_start_sent = connect.clean_start;
-        self.transmit
-            .push_back(Outbound::Packet(Packet::Connect(Box::new(connect))));
+        self.transmit.send(Packet::Connect(Box::new(connect)));
         self.state = State::AwaitingConnAck;
         self.connack_deadline = Some(now + self.config.connect_timeout);
     }
@@ -154,16 +146,10 @@ impl<T> Protocol<T> {
     /// Next packet to write. Drain until `None` after every input and write
     /// them all at once. Taking a packet counts as sending it.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Packet> {
-        let mut packet = match self.transmit.pop_front()? {
-            Outbound::Packet(packet) => packet,
-            Outbound::Qos0(publish, tag) => {
-                self.events.push_back(Event::PublishDone {
-                    tag,
-                    result: Ok(ReasonCode::Success),
-                });
-                Packet::Publish(publish)
-            }
-        };
+        let (mut packet, qos0) = self.transmit.pop()?;
+        if let Some(tag) = qos0 {
+            self.publish_done(tag, Ok(ReasonCode::Success));
+        }
         // Aliases are applied here, at the last moment, because they belong
         // to the connection the packet is written on.
         if let Packet::Publish(publish) = &mut packet {
@@ -209,7 +195,7 @@ impl<T> Protocol<T> {
                     return;
                 }
                 if self.keep_alive.ping_due().is_some_and(|due| now >= due) {
-                    self.transmit.push_back(Outbound::Packet(Packet::PingReq));
+                    self.transmit.send(Packet::PingReq);
                     self.keep_alive.on_ping_sent(now);
                 }
                 if self.retry_at.is_some_and(|at| now >= at) {
@@ -264,13 +250,11 @@ impl<T> Protocol<T> {
     /// Packets never written are void with their connection; a QoS 0
     /// publish among them reports that it was not sent.
     fn drop_transmit(&mut self) {
-        for outbound in self.transmit.drain(..) {
-            if let Outbound::Qos0(_, tag) = outbound {
-                self.events.push_back(Event::PublishDone {
-                    tag,
-                    result: Err(CommandError::NotConnected),
-                });
-            }
+        for tag in self.transmit.clear() {
+            self.events.push_back(Event::PublishDone {
+                tag,
+                result: Err(CommandError::NotConnected),
+            });
         }
     }
 }

@@ -8,7 +8,7 @@ use crate::packet::{Packet, PacketId, Publish, QoS, ReasonCode};
 
 use super::outgoing::{Queued, Stage};
 use super::persist::{SessionChange, StoredPublish};
-use super::protocol::{Outbound, State};
+use super::protocol::State;
 use super::{CommandError, Event, Protocol};
 
 impl<T> Protocol<T> {
@@ -28,7 +28,7 @@ impl<T> Protocol<T> {
         let connected = self.state == State::Connected;
         if publish.qos == QoS::AtMostOnce {
             if connected {
-                self.transmit.push_back(Outbound::Qos0(publish, tag));
+                self.transmit.send_qos0(publish, tag);
             } else {
                 self.publish_done(tag, Err(CommandError::NotConnected));
             }
@@ -121,7 +121,7 @@ impl<T> Protocol<T> {
                     released: false,
                 })
             });
-            self.transmit.push_back(Outbound::Packet(Packet::Publish(wire)));
+            self.transmit.send(Packet::Publish(wire));
         }
         self.arm_retry(now);
     }
@@ -134,8 +134,7 @@ impl<T> Protocol<T> {
             let mut publish = publish.clone();
             publish.dup = true;
             slot.sent_at = Some(now);
-            self.transmit
-                .push_back(Outbound::Packet(Packet::Publish(publish)));
+            self.transmit.send(Packet::Publish(publish));
         }
     }
 }

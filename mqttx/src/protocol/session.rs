@@ -10,7 +10,7 @@ use crate::packet::{
 use super::limits::ServerLimits;
 use super::outgoing::{Queued, Stage};
 use super::persist::SessionChange;
-use super::protocol::{Outbound, State};
+use super::protocol::State;
 use super::{Event, Protocol, ProtocolError};
 
 impl<T> Protocol<T> {
@@ -123,7 +123,7 @@ impl<T> Protocol<T> {
             };
             slot.sent_at = Some(now);
             written += 1;
-            self.transmit.push_back(Outbound::Packet(packet));
+            self.transmit.send(packet);
         }
         self.arm_retry(now);
     }
@@ -215,7 +215,7 @@ impl<T> Protocol<T> {
             slot.sent_at = Some(now);
             let due = now + interval;
             next = Some(next.map_or(due, |next| next.min(due)));
-            self.transmit.push_back(Outbound::Packet(packet));
+            self.transmit.send(packet);
         }
         self.retry_at = next;
     }
