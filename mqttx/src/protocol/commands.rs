@@ -21,14 +21,8 @@ impl<T> Protocol<T> {
             };
             self.transmit.send(Packet::Disconnect(disconnect));
         }
-        for id in self.outgoing.in_send_order() {
-            if let Some(slot) = self.outgoing.remove(id) {
-                self.ids.release(id);
-                self.publish_done(slot.tag, Err(CommandError::Closed));
-            }
-        }
-        for queued in std::mem::take(&mut self.outgoing.queue) {
-            self.publish_done(queued.tag, Err(CommandError::Closed));
+        for tag in self.outgoing.close(&mut self.ids) {
+            self.publish_done(tag, Err(CommandError::Closed));
         }
         let mut pending: Vec<_> = self.subscriptions.pending.drain().collect();
         pending.sort_unstable_by_key(|(_, (seq, _))| *seq);

@@ -9,7 +9,7 @@ use crate::packet::{
 };
 
 use super::incoming::Qos2;
-use super::outgoing::Stage;
+use super::outgoing::PubRecOutcome;
 use super::persist::SessionChange;
 use super::protocol::State;
 use super::subscriptions::Control;
@@ -129,67 +129,36 @@ impl<T> Protocol<T> {
     }
 
     fn on_puback(&mut self, ack: PubAck, now: Instant) -> Result<(), ProtocolError> {
-        match self.outgoing.inflight.get(&ack.packet_id).map(|slot| &slot.stage) {
-            // A late duplicate, e.g. a 3.1.1 retry crossing the first PUBACK.
-            None => return Ok(()),
-            Some(Stage::Unacked(publish)) if publish.qos == QoS::AtLeastOnce => {}
-            Some(_) => return Err(ProtocolError::violation("PUBACK for a QoS 2 PUBLISH")),
+        if self.outgoing.on_puback(ack.packet_id)? {
+            self.finish(ack.packet_id, ack.reason_code, ack.properties, now);
         }
-        self.finish(ack.packet_id, ack.reason_code, ack.properties, now);
         Ok(())
     }
 
     fn on_pubrec(&mut self, rec: PubRec, now: Instant) -> Result<(), ProtocolError> {
         let id = rec.packet_id;
-        let Some(slot) = self.outgoing.inflight.get_mut(&id) else {
-            // Unknown id: let the server finish its side of the flow.
-            if !rec.reason_code.is_error() {
+        match self.outgoing.on_pubrec(id, rec.reason_code, now)? {
+            PubRecOutcome::Unknown if !rec.reason_code.is_error() => {
                 let mut rel = PubRel::new(id);
                 if self.is_v5() {
                     rel.reason_code = ReasonCode::PacketIdentifierNotFound;
                 }
                 self.transmit.send(Packet::PubRel(rel));
             }
-            return Ok(());
-        };
-        match &slot.stage {
-            Stage::Unacked(publish) if publish.qos == QoS::ExactlyOnce => {}
-            // Our PUBREL crossed a resent PUBREC: answer again.
-            Stage::Released { .. } => {
-                slot.sent_at = Some(now);
+            PubRecOutcome::Unknown => {}
+            PubRecOutcome::Again(pubrel) => self.transmit.send(pubrel),
+            PubRecOutcome::Refused => self.finish(id, rec.reason_code, rec.properties, now),
+            PubRecOutcome::Released { seq } => {
+                self.journal(|| SessionChange::Released { seq });
                 self.transmit.send(Packet::PubRel(PubRel::new(id)));
-                return Ok(());
             }
-            Stage::Unacked(_) => return Err(ProtocolError::violation("PUBREC for a QoS 1 PUBLISH")),
         }
-        if rec.reason_code.is_error() {
-            // Acknowledged for good; never resent [MQTT-4.4.0-2].
-            self.finish(id, rec.reason_code, rec.properties, now);
-            return Ok(());
-        }
-        slot.stage = Stage::Released {
-            pubrec: rec.reason_code,
-        };
-        if slot.sent_at.replace(now).is_none() {
-            // Acknowledged before its resend came up: it is on the wire now.
-            self.outgoing.resend.retain(|&waiting| waiting != id);
-        }
-        let seq = slot.seq;
-        self.journal(|| SessionChange::Released { seq });
-        self.transmit.send(Packet::PubRel(PubRel::new(id)));
         Ok(())
     }
 
     fn on_pubcomp(&mut self, comp: PubComp, now: Instant) -> Result<(), ProtocolError> {
-        let pubrec = match self
-            .outgoing
-            .inflight
-            .get(&comp.packet_id)
-            .map(|slot| &slot.stage)
-        {
-            None => return Ok(()),
-            Some(Stage::Released { pubrec }) => *pubrec,
-            Some(Stage::Unacked(_)) => return Err(ProtocolError::violation("PUBCOMP before PUBREC")),
+        let Some(pubrec) = self.outgoing.on_pubcomp(comp.packet_id)? else {
+            return Ok(());
         };
         // Any code completes: after PUBREC the server owned the message,
         // and Packet Identifier not found only means it already let go.
@@ -205,11 +174,10 @@ impl<T> Protocol<T> {
         mut properties: LazyBox<AckProperties>,
         now: Instant,
     ) {
-        let Some(slot) = self.outgoing.remove(id) else {
+        let Some((seq, tag)) = self.outgoing.complete(id, &mut self.ids) else {
             return;
         };
-        self.ids.release(id);
-        self.journal(|| SessionChange::Completed { seq: slot.seq });
+        self.journal(|| SessionChange::Completed { seq });
         let result = if code.is_error() {
             self.events.push_back(Event::PublishFailed {
                 packet_id: id,
@@ -220,10 +188,7 @@ impl<T> Protocol<T> {
         } else {
             Ok(code)
         };
-        self.events.push_back(Event::PublishDone {
-            tag: slot.tag,
-            result,
-        });
+        self.events.push_back(Event::PublishDone { tag, result });
         self.pump(now);
     }
 

@@ -1,8 +1,7 @@
 //! The session state a store keeps, and the changes that keep it current.
 
-use crate::packet::{PacketId, Publish, QoS};
+use crate::packet::{PacketId, Publish};
 
-use super::outgoing::{Slot, Stage};
 use super::protocol::State;
 use super::Protocol;
 
@@ -104,17 +103,8 @@ impl<T> Protocol<T> {
     /// awaiting PUBREL. Publishes still waiting in the queue are not part of
     /// it (their callers still wait; nothing about them reached the wire).
     pub fn session_state(&self) -> SessionState {
-        let outgoing = self
-            .outgoing
-            .in_send_order()
-            .into_iter()
-            .filter_map(|id| {
-                let slot = self.outgoing.inflight.get(&id)?;
-                Some(stored(id, slot))
-            })
-            .collect();
         SessionState {
-            outgoing,
+            outgoing: self.outgoing.stored(),
             incoming: self.incoming.ids(),
         }
     }
@@ -128,50 +118,11 @@ impl<T> Protocol<T> {
     /// Returns `false`, changing nothing, once the protocol has connected
     /// or holds publishes of its own. A publish without a packet id, or
     /// whose id is taken twice, is queued as a new message.
-    pub fn restore_session(&mut self, state: SessionState, mut tag: impl FnMut(&StoredPublish) -> T) -> bool {
-        if self.connected_once || self.state != State::Offline || !self.outgoing.inflight.is_empty() {
+    pub fn restore_session(&mut self, state: SessionState, tag: impl FnMut(&StoredPublish) -> T) -> bool {
+        if self.connected_once || self.state != State::Offline || self.outgoing.in_flight() > 0 {
             return false;
         }
-        let mut requeue = Vec::new();
-        for stored in state.outgoing {
-            let tag_value = tag(&stored);
-            let StoredPublish {
-                seq,
-                mut publish,
-                released,
-            } = stored;
-            publish.dup = false;
-            let id = publish.packet_id.filter(|&id| self.ids.reserve(id));
-            let qos1_released = released && publish.qos != QoS::ExactlyOnce;
-            match id {
-                Some(id) if !qos1_released => {
-                    let stage = if released {
-                        Stage::Released {
-                            pubrec: crate::packet::ReasonCode::Success,
-                        }
-                    } else {
-                        Stage::Unacked(publish)
-                    };
-                    self.outgoing.restore(id, seq, stage, tag_value);
-                }
-                _ => {
-                    if let Some(id) = id {
-                        self.ids.release(id);
-                    }
-                    publish.packet_id = None;
-                    requeue.push(super::outgoing::Queued {
-                        publish,
-                        tag: tag_value,
-                        checked: 0,
-                        seq: Some(seq),
-                    });
-                    self.outgoing.bump_seq(seq);
-                }
-            }
-        }
-        for queued in requeue.into_iter().rev() {
-            self.outgoing.queue.push_front(queued);
-        }
+        self.outgoing.restore(state.outgoing, tag, &mut self.ids);
         for id in state.incoming {
             self.incoming.restore(id);
         }
@@ -182,16 +133,9 @@ impl<T> Protocol<T> {
     /// not be persisted: it leaves the window and the transmit queue unsent,
     /// and its tag comes back for the shell to report the failure.
     pub fn abandon_publish(&mut self, seq: u64) -> Option<T> {
-        let id = self
-            .outgoing
-            .inflight
-            .iter()
-            .find(|(_, slot)| slot.seq == seq)
-            .map(|(&id, _)| id)?;
-        let slot = self.outgoing.remove(id)?;
-        self.ids.release(id);
+        let (id, tag) = self.outgoing.abandon(seq, &mut self.ids)?;
         self.transmit.withdraw_publish(id);
-        Some(slot.tag)
+        Some(tag)
     }
 
     /// Queues a change when the journal is on.
@@ -199,29 +143,5 @@ impl<T> Protocol<T> {
         if self.journal_on {
             self.journal.push_back(change());
         }
-    }
-}
-
-fn stored<T>(id: PacketId, slot: &Slot<T>) -> StoredPublish {
-    match &slot.stage {
-        Stage::Unacked(publish) => StoredPublish {
-            seq: slot.seq,
-            publish: Publish {
-                dup: false,
-                packet_id: Some(id),
-                ..publish.clone()
-            },
-            released: false,
-        },
-        Stage::Released { .. } => StoredPublish {
-            seq: slot.seq,
-            // The payload is gone after PUBREC [MQTT-4.3.3-6]; only the id matters.
-            publish: Publish {
-                packet_id: Some(id),
-                qos: QoS::ExactlyOnce,
-                ..Publish::default()
-            },
-            released: true,
-        },
     }
 }

@@ -49,7 +49,7 @@ pub struct Protocol<T> {
     pub(crate) generation: u64,
     pub(crate) limits: ServerLimits,
     pub(crate) ids: PacketIds,
-    pub(crate) outgoing: Outgoing<T>,
+    pub(super) outgoing: Outgoing<T>,
     pub(crate) incoming: Incoming,
     pub(crate) subscriptions: Subscriptions<T>,
     pub(crate) aliases_in: InboundAliases,
@@ -217,12 +217,12 @@ impl<T> Protocol<T> {
 
     /// QoS 1/2 publishes sent and not yet completed.
     pub fn inflight(&self) -> usize {
-        self.outgoing.inflight.len()
+        self.outgoing.in_flight()
     }
 
     /// Commands waiting behind the window or for a connection.
     pub fn queued(&self) -> usize {
-        self.outgoing.queue.len() + self.subscriptions.queue.len()
+        self.outgoing.queued() + self.subscriptions.queue.len()
     }
 
     /// The outgoing window: ours, lowered by the server's Receive Maximum.

@@ -4,9 +4,9 @@
 use std::time::Instant;
 
 use crate::packet::topic::valid_topic_name;
-use crate::packet::{Packet, PacketId, Publish, QoS, ReasonCode};
+use crate::packet::{Packet, Publish, QoS, ReasonCode};
 
-use super::outgoing::{Queued, Stage};
+use super::outgoing::Queued;
 use super::persist::{SessionChange, StoredPublish};
 use super::protocol::State;
 use super::{CommandError, Event, Protocol};
@@ -35,17 +35,13 @@ impl<T> Protocol<T> {
             return;
         }
         let goes_straight_out =
-            connected && self.outgoing.queue.is_empty() && self.outgoing.on_wire() < self.window();
+            connected && self.outgoing.queued() == 0 && self.outgoing.on_wire() < self.window();
         if !goes_straight_out && self.queued() >= self.config.max_queued {
             self.publish_done(tag, Err(CommandError::QueueFull));
             return;
         }
-        self.outgoing.queue.push_back(Queued {
-            publish,
-            tag,
-            checked: if connected { self.generation } else { 0 },
-            seq: None,
-        });
+        let checked = if connected { self.generation } else { 0 };
+        self.outgoing.enqueue(Queued::new(publish, tag, checked));
         self.pump(now);
     }
 
@@ -91,11 +87,11 @@ impl<T> Protocol<T> {
         }
         let window = self.window();
         while self.outgoing.on_wire() < window {
-            if let Some(id) = self.outgoing.resend.pop_front() {
-                self.resend_one(id, now);
+            if let Some(packet) = self.outgoing.resend_next(now) {
+                self.transmit.send(packet);
                 continue;
             }
-            let Some(mut queued) = self.outgoing.queue.pop_front() else {
+            let Some(mut queued) = self.outgoing.next_queued() else {
                 break;
             };
             if queued.checked != self.generation {
@@ -106,14 +102,10 @@ impl<T> Protocol<T> {
             }
             let Some(id) = self.ids.alloc() else {
                 // All 65,535 ids are taken by subscribes: wait for an ack.
-                self.outgoing.queue.push_front(queued);
+                self.outgoing.unqueue(queued);
                 break;
             };
-            queued.publish.packet_id = Some(id);
-            let wire = queued.publish.clone();
-            let seq = self
-                .outgoing
-                .insert(id, queued.publish, queued.tag, now, queued.seq);
+            let (seq, wire) = self.outgoing.send(id, queued, now);
             self.journal(|| {
                 SessionChange::Publish(StoredPublish {
                     seq,
@@ -124,17 +116,5 @@ impl<T> Protocol<T> {
             self.transmit.send(Packet::Publish(wire));
         }
         self.arm_retry(now);
-    }
-
-    fn resend_one(&mut self, id: PacketId, now: Instant) {
-        let Some(slot) = self.outgoing.inflight.get_mut(&id) else {
-            return;
-        };
-        if let Stage::Unacked(publish) = &slot.stage {
-            let mut publish = publish.clone();
-            publish.dup = true;
-            slot.sent_at = Some(now);
-            self.transmit.send(Packet::Publish(publish));
-        }
     }
 }

@@ -3,12 +3,9 @@
 
 use std::time::Instant;
 
-use crate::packet::{
-    ConnAck, Connect, ConnectProperties, Packet, ProtocolVersion, PubRel, ReasonCode, WillProperties,
-};
+use crate::packet::{ConnAck, Connect, ConnectProperties, ProtocolVersion, ReasonCode, WillProperties};
 
 use super::limits::ServerLimits;
-use super::outgoing::{Queued, Stage};
 use super::persist::SessionChange;
 use super::protocol::State;
 use super::{Event, Protocol, ProtocolError};
@@ -98,33 +95,11 @@ impl<T> Protocol<T> {
             .reset(self.config.keep_alive, self.config.ping_timeout, now);
     }
 
-    /// The server kept the session: resend every unacknowledged PUBLISH
-    /// (DUP, same id) and PUBREL in their original order [MQTT-4.4.0-1,
-    /// MQTT-4.6.0-1]. PUBLISHes beyond the (possibly smaller) new window
-    /// wait in `resend`; PUBRELs never wait [MQTT-3.3.4-8].
+    /// The server kept the session: everything in flight is written
+    /// again, as far as the new window allows.
     fn resume_session(&mut self, now: Instant) {
         let window = self.window();
-        let mut written = 0;
-        for id in self.outgoing.in_send_order() {
-            let Some(slot) = self.outgoing.inflight.get_mut(&id) else {
-                continue;
-            };
-            let packet = match &slot.stage {
-                Stage::Released { .. } => Packet::PubRel(PubRel::new(id)),
-                Stage::Unacked(_) if !self.outgoing.resend.is_empty() || written >= window => {
-                    self.outgoing.resend.push_back(id);
-                    continue;
-                }
-                Stage::Unacked(publish) => {
-                    let mut publish = publish.clone();
-                    publish.dup = true;
-                    Packet::Publish(publish)
-                }
-            };
-            slot.sent_at = Some(now);
-            written += 1;
-            self.transmit.send(packet);
-        }
+        self.outgoing.session_resumed(window, now, &mut self.transmit);
         self.arm_retry(now);
     }
 
@@ -136,37 +111,9 @@ impl<T> Protocol<T> {
     fn fresh_session(&mut self) {
         self.incoming.clear();
         self.journal(|| SessionChange::IncomingCleared);
-        let mut requeue = Vec::new();
-        for id in self.outgoing.in_send_order() {
-            let Some(slot) = self.outgoing.remove(id) else {
-                continue;
-            };
-            self.ids.release(id);
-            match slot.stage {
-                Stage::Unacked(mut publish) => {
-                    publish.dup = false;
-                    publish.packet_id = None;
-                    // Its store record stays until it is sent again (same
-                    // seq, new id): a crash meanwhile must not lose it.
-                    requeue.push(Queued {
-                        publish,
-                        tag: slot.tag,
-                        checked: 0,
-                        seq: Some(slot.seq),
-                    });
-                }
-                Stage::Released { pubrec } => {
-                    self.journal(|| SessionChange::Completed { seq: slot.seq });
-                    self.events.push_back(Event::PublishDone {
-                        tag: slot.tag,
-                        result: Ok(pubrec),
-                    })
-                }
-            }
-        }
-        self.outgoing.resend.clear();
-        for queued in requeue.into_iter().rev() {
-            self.outgoing.queue.push_front(queued);
+        for (seq, tag, pubrec) in self.outgoing.session_lost(&mut self.ids) {
+            self.journal(|| SessionChange::Completed { seq });
+            self.publish_done(tag, Ok(pubrec));
         }
         // Restoring re-creates everything held; leftover restores are stale.
         self.subscriptions.queue.retain(|control| !control.is_restore());
@@ -180,43 +127,17 @@ impl<T> Protocol<T> {
     pub(crate) fn arm_retry(&mut self, now: Instant) {
         if self.config.version == ProtocolVersion::V311
             && self.retry_at.is_none()
-            && !self.outgoing.inflight.is_empty()
+            && self.outgoing.in_flight() > 0
         {
             self.retry_at = Some(now + self.config.retry_interval);
         }
     }
 
-    /// MQTT 3.1.1 only: resend, with DUP and in send order, what has waited
-    /// `retry_interval` for its acknowledgement. MQTT 5 never gets here: it
-    /// resends only on reconnect [MQTT-4.4.0-1].
+    /// MQTT 3.1.1 only: resend what has waited `retry_interval` for its
+    /// acknowledgement. MQTT 5 never gets here: it resends only on
+    /// reconnect [MQTT-4.4.0-1].
     pub(crate) fn retry(&mut self, now: Instant) {
         let interval = self.config.retry_interval;
-        let mut next: Option<Instant> = None;
-        for id in self.outgoing.in_send_order() {
-            let Some(slot) = self.outgoing.inflight.get_mut(&id) else {
-                continue;
-            };
-            let Some(sent_at) = slot.sent_at else {
-                continue;
-            };
-            let due = sent_at + interval;
-            if due > now {
-                next = Some(next.map_or(due, |next| next.min(due)));
-                continue;
-            }
-            let packet = match &slot.stage {
-                Stage::Released { .. } => Packet::PubRel(PubRel::new(id)),
-                Stage::Unacked(publish) => {
-                    let mut publish = publish.clone();
-                    publish.dup = true;
-                    Packet::Publish(publish)
-                }
-            };
-            slot.sent_at = Some(now);
-            let due = now + interval;
-            next = Some(next.map_or(due, |next| next.min(due)));
-            self.transmit.send(packet);
-        }
-        self.retry_at = next;
+        self.retry_at = self.outgoing.retry(interval, now, &mut self.transmit);
     }
 }
