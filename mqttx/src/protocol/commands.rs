@@ -24,13 +24,7 @@ impl<T> Protocol<T> {
         for tag in self.outgoing.close(&mut self.ids) {
             self.publish_done(tag, Err(CommandError::Closed));
         }
-        let mut pending: Vec<_> = self.subscriptions.pending.drain().collect();
-        pending.sort_unstable_by_key(|(_, (seq, _))| *seq);
-        for (id, (_, control)) in pending {
-            self.ids.release(id);
-            self.events.extend(control.fail(CommandError::Closed));
-        }
-        for control in std::mem::take(&mut self.subscriptions.queue) {
+        for control in self.subscriptions.close(&mut self.ids) {
             self.events.extend(control.fail(CommandError::Closed));
         }
         self.incoming.clear();

@@ -5,8 +5,7 @@ use std::time::Instant;
 
 use crate::packet::topic::valid_topic_filter;
 use crate::packet::{
-    encoded_len, ByteString, Packet, Subscribe, SubscribeProperties, SubscriptionOptions, Unsubscribe,
-    UnsubscribeProperties,
+    encoded_len, ByteString, SubscribeProperties, SubscriptionOptions, UnsubscribeProperties,
 };
 
 use super::protocol::State;
@@ -66,52 +65,36 @@ impl<T> Protocol<T> {
         } else if self.state == State::Connected {
             self.send_control(control, now);
         } else {
-            self.subscriptions.queue.push_back(control);
+            self.subscriptions.wait(control);
         }
     }
 
     /// Writes a SUBSCRIBE/UNSUBSCRIBE now: these never wait for the
-    /// publish window [MQTT-3.3.4-8].
-    fn send_control(&mut self, control: Control<T>, now: Instant) {
+    /// publish window [MQTT-3.3.4-8]. Out of packet ids, the command waits
+    /// first in line and this returns `false`.
+    fn send_control(&mut self, control: Control<T>, now: Instant) -> bool {
         let _ = now;
         let Some(id) = self.ids.alloc() else {
-            self.subscriptions.queue.push_front(control);
-            return;
+            self.subscriptions.wait_first(control);
+            return false;
         };
-        let packet = match &control {
-            Control::Subscribe {
-                filters, properties, ..
-            } => Packet::Subscribe(Subscribe {
-                packet_id: id,
-                filters: filters.clone(),
-                properties: properties.clone(),
-            }),
-            Control::Unsubscribe {
-                filters, properties, ..
-            } => Packet::Unsubscribe(Unsubscribe {
-                packet_id: id,
-                filters: filters.clone(),
-                properties: properties.clone(),
-            }),
-        };
+        let packet = control.packet(id);
         let size = encoded_len(&packet, self.config.version).map_err(CommandError::Encode);
         if let Err(error) = size.and_then(|size| self.limits.check_size(size)) {
             self.ids.release(id);
             self.events.extend(control.fail(error));
-            return;
+            return true;
         }
         self.subscriptions.sent(id, control);
         self.transmit.send(packet);
+        true
     }
 
-    /// Sends what waited for the connection.
+    /// Sends what waited for the connection or for a packet id, in order,
+    /// until the ids run out again.
     pub(crate) fn send_queued_controls(&mut self, now: Instant) {
-        let mut waiting = std::mem::take(&mut self.subscriptions.queue);
-        while let Some(control) = waiting.pop_front() {
-            self.send_control(control, now);
-            if !self.subscriptions.queue.is_empty() {
-                // Out of packet ids: keep the rest, in order, for later.
-                self.subscriptions.queue.extend(waiting.drain(..));
+        while let Some(control) = self.subscriptions.next_waiting() {
+            if !self.send_control(control, now) {
                 break;
             }
         }

@@ -12,7 +12,6 @@ use super::incoming::Qos2;
 use super::outgoing::PubRecOutcome;
 use super::persist::SessionChange;
 use super::protocol::State;
-use super::subscriptions::Control;
 use super::{CommandError, Event, Protocol, ProtocolError};
 
 impl<T> Protocol<T> {
@@ -193,37 +192,14 @@ impl<T> Protocol<T> {
     }
 
     fn on_suback(&mut self, suback: SubAck, now: Instant) -> Result<(), ProtocolError> {
-        match self.subscriptions.pending.get(&suback.packet_id) {
-            None => return Ok(()),
-            Some((_, Control::Subscribe { filters, .. })) if filters.len() == suback.reason_codes.len() => {}
-            Some((_, Control::Subscribe { .. })) => {
-                return Err(ProtocolError::violation(
-                    "SUBACK reason codes do not match the filters",
-                ))
-            }
-            Some((_, Control::Unsubscribe { .. })) => {
-                return Err(ProtocolError::violation("SUBACK for an UNSUBSCRIBE"))
-            }
-        }
-        self.ids.release(suback.packet_id);
-        if let Some((
-            _,
-            Control::Subscribe {
-                filters,
-                properties,
+        let Some(tag) = self.subscriptions.on_suback(&suback, &mut self.ids)? else {
+            return Ok(());
+        };
+        if let Some(tag) = tag {
+            self.events.push_back(Event::SubscribeDone {
                 tag,
-            },
-        )) = self.subscriptions.pending.remove(&suback.packet_id)
-        {
-            let identifier = properties.subscription_identifier;
-            self.subscriptions
-                .granted(&filters, identifier, &suback, tag.is_none());
-            if let Some(tag) = tag {
-                self.events.push_back(Event::SubscribeDone {
-                    tag,
-                    result: Ok(suback),
-                });
-            }
+                result: Ok(suback),
+            });
         }
         // A packet id came free: anything waiting for one can go.
         self.pump(now);
@@ -232,30 +208,14 @@ impl<T> Protocol<T> {
 
     fn on_unsuback(&mut self, unsuback: UnsubAck, now: Instant) -> Result<(), ProtocolError> {
         let v5 = self.is_v5();
-        match self.subscriptions.pending.get(&unsuback.packet_id) {
-            None => return Ok(()),
-            Some((_, Control::Unsubscribe { filters, .. }))
-                if !v5 || filters.len() == unsuback.reason_codes.len() => {}
-            Some((_, Control::Unsubscribe { .. })) => {
-                return Err(ProtocolError::violation(
-                    "UNSUBACK reason codes do not match the filters",
-                ))
-            }
-            Some((_, Control::Subscribe { .. })) => {
-                return Err(ProtocolError::violation("UNSUBACK for a SUBSCRIBE"))
-            }
-        }
-        self.ids.release(unsuback.packet_id);
-        if let Some((_, Control::Unsubscribe { filters, tag, .. })) =
-            self.subscriptions.pending.remove(&unsuback.packet_id)
-        {
-            self.subscriptions.removed(&filters, &unsuback);
-            if let Some(tag) = tag {
-                self.events.push_back(Event::UnsubscribeDone {
-                    tag,
-                    result: Ok(unsuback),
-                });
-            }
+        let Some(tag) = self.subscriptions.on_unsuback(&unsuback, v5, &mut self.ids)? else {
+            return Ok(());
+        };
+        if let Some(tag) = tag {
+            self.events.push_back(Event::UnsubscribeDone {
+                tag,
+                result: Ok(unsuback),
+            });
         }
         self.pump(now);
         Ok(())

@@ -51,7 +51,7 @@ pub struct Protocol<T> {
     pub(crate) ids: PacketIds,
     pub(super) outgoing: Outgoing<T>,
     pub(crate) incoming: Incoming,
-    pub(crate) subscriptions: Subscriptions<T>,
+    pub(super) subscriptions: Subscriptions<T>,
     pub(crate) aliases_in: InboundAliases,
     pub(crate) aliases_out: OutboundAliases,
     pub(crate) keep_alive: KeepAlive,
@@ -135,9 +135,7 @@ impl<T> Protocol<T> {
         self.retry_at = None;
         self.keep_alive.stop();
         self.outgoing.connection_lost();
-        for id in self.subscriptions.connection_lost() {
-            self.ids.release(id);
-        }
+        self.subscriptions.connection_lost(&mut self.ids);
         if self.state != State::Closed {
             self.state = State::Offline;
         }
@@ -209,10 +207,7 @@ impl<T> Protocol<T> {
     /// Subscriptions currently held (filter → options); restored
     /// automatically after a reconnect without session.
     pub fn subscriptions(&self) -> impl Iterator<Item = (&ByteString, &SubscriptionOptions)> {
-        self.subscriptions
-            .held
-            .iter()
-            .map(|held| (&held.filter, &held.options))
+        self.subscriptions.held()
     }
 
     /// QoS 1/2 publishes sent and not yet completed.
@@ -222,7 +217,7 @@ impl<T> Protocol<T> {
 
     /// Commands waiting behind the window or for a connection.
     pub fn queued(&self) -> usize {
-        self.outgoing.queued() + self.subscriptions.queue.len()
+        self.outgoing.queued() + self.subscriptions.waiting()
     }
 
     /// The outgoing window: ours, lowered by the server's Receive Maximum.

@@ -82,7 +82,7 @@ impl<T> Protocol<T> {
         if self.state != State::Connected {
             return;
         }
-        if !self.subscriptions.queue.is_empty() {
+        if self.subscriptions.waiting() > 0 {
             self.send_queued_controls(now);
         }
         let window = self.window();

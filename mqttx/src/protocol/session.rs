@@ -115,11 +115,7 @@ impl<T> Protocol<T> {
             self.journal(|| SessionChange::Completed { seq });
             self.publish_done(tag, Ok(pubrec));
         }
-        // Restoring re-creates everything held; leftover restores are stale.
-        self.subscriptions.queue.retain(|control| !control.is_restore());
-        for control in self.subscriptions.restore().into_iter().rev() {
-            self.subscriptions.queue.push_front(control);
-        }
+        self.subscriptions.session_lost();
     }
 
     /// MQTT 3.1.1 only: from now on, unacknowledged packets are resent
