@@ -92,7 +92,7 @@ impl<T> Protocol<T> {
 
     /// Sends what waited for the connection or for a packet id, in order,
     /// until the ids run out again.
-    pub(crate) fn send_queued_controls(&mut self, now: Instant) {
+    pub(super) fn send_queued_controls(&mut self, now: Instant) {
         while let Some(control) = self.subscriptions.next_waiting() {
             if !self.send_control(control, now) {
                 break;

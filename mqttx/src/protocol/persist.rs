@@ -139,7 +139,7 @@ impl<T> Protocol<T> {
     }
 
     /// Queues a change when the journal is on.
-    pub(crate) fn journal(&mut self, change: impl FnOnce() -> SessionChange) {
+    pub(super) fn journal(&mut self, change: impl FnOnce() -> SessionChange) {
         if self.journal_on {
             self.journal.push_back(change());
         }

@@ -19,7 +19,7 @@ use super::{CommandError, Config, Event, TimeoutKind};
 
 /// Where the connection is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum State {
+pub(super) enum State {
     /// No transport, or one that is being torn down.
     Offline,
     /// CONNECT queued, CONNACK not yet received.
@@ -37,34 +37,34 @@ pub(crate) enum State {
 /// once, in that command's `*Done` event.
 #[derive(Debug)]
 pub struct Protocol<T> {
-    pub(crate) config: Config,
+    pub(super) config: Config,
     /// Config's keep_alive before Server Keep Alive replaced it: what CONNECT asks for.
-    pub(crate) requested_keep_alive: u16,
-    pub(crate) state: State,
-    pub(crate) connected_once: bool,
-    pub(crate) clean_start_sent: bool,
+    pub(super) requested_keep_alive: u16,
+    pub(super) state: State,
+    pub(super) connected_once: bool,
+    pub(super) clean_start_sent: bool,
     /// The session expiry in force (ours, or the server's override).
-    pub(crate) session_expiry: u32,
+    pub(super) session_expiry: u32,
     /// Bumped on every CONNACK Success; see `Queued::checked`.
-    pub(crate) generation: u64,
-    pub(crate) limits: ServerLimits,
-    pub(crate) ids: PacketIds,
+    pub(super) generation: u64,
+    pub(super) limits: ServerLimits,
+    pub(super) ids: PacketIds,
     pub(super) outgoing: Outgoing<T>,
-    pub(crate) incoming: Incoming,
+    pub(super) incoming: Incoming,
     pub(super) subscriptions: Subscriptions<T>,
-    pub(crate) aliases_in: InboundAliases,
-    pub(crate) aliases_out: OutboundAliases,
-    pub(crate) keep_alive: KeepAlive,
-    pub(crate) connack_deadline: Option<Instant>,
+    pub(super) aliases_in: InboundAliases,
+    pub(super) aliases_out: OutboundAliases,
+    pub(super) keep_alive: KeepAlive,
+    pub(super) connack_deadline: Option<Instant>,
     /// MQTT 3.1.1: the earliest an unacknowledged packet may need a resend.
-    pub(crate) retry_at: Option<Instant>,
+    pub(super) retry_at: Option<Instant>,
     pub(super) transmit: Transmit<T>,
-    pub(crate) events: VecDeque<Event<T>>,
+    pub(super) events: VecDeque<Event<T>>,
     /// Whether session changes are recorded for a store.
-    pub(crate) journal_on: bool,
+    pub(super) journal_on: bool,
     /// PUBACK/PUBREC wait for [`Protocol::acknowledge`].
-    pub(crate) manual_acks: bool,
-    pub(crate) journal: VecDeque<SessionChange>,
+    pub(super) manual_acks: bool,
+    pub(super) journal: VecDeque<SessionChange>,
 }
 
 impl<T> Protocol<T> {
@@ -222,15 +222,15 @@ impl<T> Protocol<T> {
 
     /// The outgoing window: ours, lowered by the server's Receive Maximum.
     pub(crate) fn window(&self) -> usize {
-        usize::from(self.config.max_inflight.max(1).min(self.limits.receive_maximum))
+        usize::from(self.config.max_inflight.max(1).min(self.limits.receive_maximum()))
     }
 
-    pub(crate) fn is_v5(&self) -> bool {
+    pub(super) fn is_v5(&self) -> bool {
         self.config.version == ProtocolVersion::V5
     }
 
     /// A transport exists that can still take packets.
-    pub(crate) fn transport_up(&self) -> bool {
+    pub(super) fn transport_up(&self) -> bool {
         matches!(self.state, State::AwaitingConnAck | State::Connected)
     }
 

@@ -71,14 +71,14 @@ impl<T> Protocol<T> {
             .check_publish(publish, self.config.version, self.aliases_out.enabled())
     }
 
-    pub(crate) fn publish_done(&mut self, tag: T, result: Result<ReasonCode, CommandError>) {
+    pub(super) fn publish_done(&mut self, tag: T, result: Result<ReasonCode, CommandError>) {
         self.events.push_back(Event::PublishDone { tag, result });
     }
 
     /// Moves publishes into the window while it has room: first those
     /// awaiting a resend after reconnect, then the queue, in order. Also
     /// sends SUBSCRIBE/UNSUBSCRIBE that waited for a free packet id.
-    pub(crate) fn pump(&mut self, now: Instant) {
+    pub(super) fn pump(&mut self, now: Instant) {
         if self.state != State::Connected {
             return;
         }

@@ -11,7 +11,7 @@ use super::protocol::State;
 use super::{Event, Protocol, ProtocolError};
 
 impl<T> Protocol<T> {
-    pub(crate) fn build_connect(&self) -> Connect {
+    pub(super) fn build_connect(&self) -> Connect {
         let config = &self.config;
         let v5 = config.version == ProtocolVersion::V5;
         let mut will = config.will.clone();
@@ -46,7 +46,7 @@ impl<T> Protocol<T> {
         }
     }
 
-    pub(crate) fn on_connack(&mut self, connack: ConnAck, now: Instant) -> Result<(), ProtocolError> {
+    pub(super) fn on_connack(&mut self, connack: ConnAck, now: Instant) -> Result<(), ProtocolError> {
         if self.state != State::AwaitingConnAck {
             return Err(ProtocolError::violation("CONNACK when none was expected"));
         }
@@ -82,7 +82,7 @@ impl<T> Protocol<T> {
     fn apply_negotiated(&mut self, connack: &ConnAck, now: Instant) {
         let properties = &connack.properties;
         self.limits = ServerLimits::from_connack(properties);
-        self.aliases_out.reset(self.limits.topic_alias_maximum);
+        self.aliases_out.reset(self.limits.topic_alias_maximum());
         if let Some(id) = &properties.assigned_client_identifier {
             self.config.client_id = id.clone();
         }
@@ -120,7 +120,7 @@ impl<T> Protocol<T> {
 
     /// MQTT 3.1.1 only: from now on, unacknowledged packets are resent
     /// after `retry_interval`.
-    pub(crate) fn arm_retry(&mut self, now: Instant) {
+    pub(super) fn arm_retry(&mut self, now: Instant) {
         if self.config.version == ProtocolVersion::V311
             && self.retry_at.is_none()
             && self.outgoing.in_flight() > 0
@@ -132,7 +132,7 @@ impl<T> Protocol<T> {
     /// MQTT 3.1.1 only: resend what has waited `retry_interval` for its
     /// acknowledgement. MQTT 5 never gets here: it resends only on
     /// reconnect [MQTT-4.4.0-1].
-    pub(crate) fn retry(&mut self, now: Instant) {
+    pub(super) fn retry(&mut self, now: Instant) {
         let interval = self.config.retry_interval;
         self.retry_at = self.outgoing.retry(interval, now, &mut self.transmit);
     }
