@@ -1,21 +1,23 @@
-//! The state machine itself: its state, the connection lifecycle, and the
-//! outputs (packets, events, the next deadline).
+//! The state machine itself: its state, the connection lifecycle (connect,
+//! connection lost, disconnect), the inputs that are not a command (packets
+//! routed by state, deadlines) and the outputs (packets, events, the next
+//! deadline).
 
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use crate::packet::{ByteString, Packet, ProtocolVersion, ReasonCode, SubscriptionOptions};
+use crate::packet::{ByteString, Disconnect, Packet, ProtocolVersion, ReasonCode, SubscriptionOptions};
 
 use super::alias::{InboundAliases, OutboundAliases};
 use super::incoming::Incoming;
+use super::journal::SessionChange;
 use super::keepalive::KeepAlive;
 use super::limits::ServerLimits;
 use super::outgoing::Outgoing;
 use super::packet_ids::PacketIds;
-use super::persist::SessionChange;
 use super::subscriptions::Subscriptions;
 use super::transmit::Transmit;
-use super::{CommandError, Config, Event, TimeoutKind};
+use super::{CommandError, Config, Event, ProtocolError, TimeoutKind};
 
 /// Where the connection is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,6 +143,32 @@ impl<T> Protocol<T> {
         }
     }
 
+    /// Queues DISCONNECT (when a transport is up) and shuts the session
+    /// down: every pending command fails with [`CommandError::Closed`].
+    /// On MQTT 3.1.1 the DISCONNECT carries no reason or properties.
+    pub fn disconnect(&mut self, disconnect: Disconnect, now: Instant) {
+        let _ = now;
+        if self.transport_up() {
+            let disconnect = if self.is_v5() {
+                disconnect
+            } else {
+                Disconnect::default()
+            };
+            self.transmit.send(Packet::Disconnect(disconnect));
+        }
+        for tag in self.outgoing.close(&mut self.ids) {
+            self.publish_done(tag, Err(CommandError::Closed));
+        }
+        for control in self.subscriptions.close(&mut self.ids) {
+            self.events.extend(control.fail(CommandError::Closed));
+        }
+        self.incoming.clear();
+        self.state = State::Closed;
+        self.connack_deadline = None;
+        self.retry_at = None;
+        self.keep_alive.stop();
+    }
+
     /// Next packet to write. Drain until `None` after every input and write
     /// them all at once. Taking a packet counts as sending it.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Packet> {
@@ -204,6 +232,61 @@ impl<T> Protocol<T> {
         }
     }
 
+    /// Feeds one decoded packet from the wire.
+    ///
+    /// An `Err` is a protocol violation by the server: close the
+    /// connection (on MQTT 5 a DISCONNECT with the reason is already queued).
+    pub fn handle_packet(&mut self, packet: Packet, now: Instant) -> Result<(), ProtocolError> {
+        let result = self.dispatch(packet, now);
+        if let Err(error) = &result {
+            tracing::debug!(%error, "server broke the protocol");
+            if self.is_v5() && self.transport_up() {
+                self.transmit.send(Packet::Disconnect(Disconnect {
+                    reason_code: error.reason,
+                    ..Disconnect::default()
+                }));
+            }
+        }
+        result
+    }
+
+    fn dispatch(&mut self, packet: Packet, now: Instant) -> Result<(), ProtocolError> {
+        let v5 = self.is_v5();
+        match (self.state, packet) {
+            (State::AwaitingConnAck, Packet::ConnAck(connack)) => self.on_connack(connack, now),
+            (State::AwaitingConnAck | State::Connected, Packet::Auth(auth)) if v5 => {
+                self.events.push_back(Event::AuthChallenge(auth));
+                Ok(())
+            }
+            (State::AwaitingConnAck | State::Connected, Packet::Disconnect(disconnect)) if v5 => {
+                // Nothing more may be written; the shell calls connection_lost.
+                self.state = State::Offline;
+                self.keep_alive.stop();
+                self.connack_deadline = None;
+                self.events.push_back(Event::ServerDisconnect(disconnect));
+                Ok(())
+            }
+            (State::Connected, Packet::Publish(publish)) => self.on_publish(publish),
+            (State::Connected, Packet::PubAck(ack)) => self.on_puback(ack, now),
+            (State::Connected, Packet::PubRec(rec)) => self.on_pubrec(rec, now),
+            (State::Connected, Packet::PubRel(rel)) => {
+                self.on_pubrel(rel);
+                Ok(())
+            }
+            (State::Connected, Packet::PubComp(comp)) => self.on_pubcomp(comp, now),
+            (State::Connected, Packet::SubAck(suback)) => self.on_suback(suback, now),
+            (State::Connected, Packet::UnsubAck(unsuback)) => self.on_unsuback(unsuback, now),
+            (State::Connected, Packet::PingResp) => {
+                self.keep_alive.on_pingresp();
+                Ok(())
+            }
+            // Read before the transport closed: there is no connection left
+            // to break, so leftovers are dropped rather than reported.
+            (State::Offline | State::Closed, _) => Ok(()),
+            (_, packet) => Err(ProtocolError::violation(unexpected(&packet))),
+        }
+    }
+
     /// Subscriptions currently held (filter → options); restored
     /// automatically after a reconnect without session.
     pub fn subscriptions(&self) -> impl Iterator<Item = (&ByteString, &SubscriptionOptions)> {
@@ -251,5 +334,25 @@ impl<T> Protocol<T> {
                 result: Err(CommandError::NotConnected),
             });
         }
+    }
+}
+
+/// Why `packet` cannot arrive now (packets only a client sends, or a
+/// server packet before CONNACK / after the connection ended).
+fn unexpected(packet: &Packet) -> &'static str {
+    match packet {
+        Packet::Connect(_) => "CONNECT from the server",
+        Packet::Subscribe(_) => "SUBSCRIBE from the server",
+        Packet::Unsubscribe(_) => "UNSUBSCRIBE from the server",
+        Packet::PingReq => "PINGREQ from the server",
+        Packet::ConnAck(_) => "CONNACK when none was expected",
+        Packet::Auth(_) => "AUTH on MQTT 3.1.1",
+        Packet::Disconnect(_) => "DISCONNECT from the server on MQTT 3.1.1",
+        Packet::Publish(_) => "PUBLISH before CONNACK",
+        Packet::PubAck(_) | Packet::PubRec(_) | Packet::PubRel(_) | Packet::PubComp(_) => {
+            "publish acknowledgement before CONNACK"
+        }
+        Packet::SubAck(_) | Packet::UnsubAck(_) => "subscription acknowledgement before CONNACK",
+        Packet::PingResp => "PINGRESP before CONNACK",
     }
 }

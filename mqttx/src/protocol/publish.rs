@@ -1,15 +1,18 @@
-//! Publishing: taking a publish command, and the pump that moves queued
-//! publishes into the window.
+//! Our publishes: the publish command, moving what waits into the window,
+//! the server's PUBACK/PUBREC/PUBCOMP, and MQTT 3.1.1's timed resends.
 
 use std::time::Instant;
 
 use crate::packet::topic::valid_topic_name;
-use crate::packet::{Packet, Publish, QoS, ReasonCode};
+use crate::packet::{
+    AckProperties, LazyBox, Packet, PacketId, ProtocolVersion, PubAck, PubComp, PubRec, PubRel, Publish, QoS,
+    ReasonCode,
+};
 
-use super::outgoing::Queued;
-use super::persist::{SessionChange, StoredPublish};
+use super::journal::{SessionChange, StoredPublish};
+use super::outgoing::{PubRecOutcome, Queued};
 use super::protocol::State;
-use super::{CommandError, Event, Protocol};
+use super::{CommandError, Event, Protocol, ProtocolError};
 
 impl<T> Protocol<T> {
     /// Publishes a message. The packet id is assigned here (leave it
@@ -42,7 +45,7 @@ impl<T> Protocol<T> {
         }
         let checked = if connected { self.generation } else { 0 };
         self.outgoing.enqueue(Queued::new(publish, tag, checked));
-        self.pump(now);
+        self.send_waiting(now);
     }
 
     fn accept_publish(&mut self, publish: &mut Publish) -> Result<(), CommandError> {
@@ -75,10 +78,10 @@ impl<T> Protocol<T> {
         self.events.push_back(Event::PublishDone { tag, result });
     }
 
-    /// Moves publishes into the window while it has room: first those
-    /// awaiting a resend after reconnect, then the queue, in order. Also
-    /// sends SUBSCRIBE/UNSUBSCRIBE that waited for a free packet id.
-    pub(super) fn pump(&mut self, now: Instant) {
+    /// Sends what waits, as far as packet ids and the window allow:
+    /// SUBSCRIBE/UNSUBSCRIBE first (they never wait for the window), then
+    /// publishes held back after a reconnect, then the queue, in order.
+    pub(super) fn send_waiting(&mut self, now: Instant) {
         if self.state != State::Connected {
             return;
         }
@@ -116,5 +119,88 @@ impl<T> Protocol<T> {
             self.transmit.send(Packet::Publish(wire));
         }
         self.arm_retry(now);
+    }
+
+    pub(super) fn on_puback(&mut self, ack: PubAck, now: Instant) -> Result<(), ProtocolError> {
+        if self.outgoing.on_puback(ack.packet_id)? {
+            self.finish(ack.packet_id, ack.reason_code, ack.properties, now);
+        }
+        Ok(())
+    }
+
+    pub(super) fn on_pubrec(&mut self, rec: PubRec, now: Instant) -> Result<(), ProtocolError> {
+        let id = rec.packet_id;
+        match self.outgoing.on_pubrec(id, rec.reason_code, now)? {
+            PubRecOutcome::Unknown if !rec.reason_code.is_error() => {
+                let mut rel = PubRel::new(id);
+                if self.is_v5() {
+                    rel.reason_code = ReasonCode::PacketIdentifierNotFound;
+                }
+                self.transmit.send(Packet::PubRel(rel));
+            }
+            PubRecOutcome::Unknown => {}
+            PubRecOutcome::Again(pubrel) => self.transmit.send(pubrel),
+            PubRecOutcome::Refused => self.finish(id, rec.reason_code, rec.properties, now),
+            PubRecOutcome::Released { seq } => {
+                self.journal(|| SessionChange::Released { seq });
+                self.transmit.send(Packet::PubRel(PubRel::new(id)));
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn on_pubcomp(&mut self, comp: PubComp, now: Instant) -> Result<(), ProtocolError> {
+        let Some(pubrec) = self.outgoing.on_pubcomp(comp.packet_id)? else {
+            return Ok(());
+        };
+        // Any code completes: after PUBREC the server owned the message,
+        // and Packet Identifier not found only means it already let go.
+        self.finish(comp.packet_id, pubrec, comp.properties, now);
+        Ok(())
+    }
+
+    /// Ends an outgoing flow: frees its id and window slot, reports it.
+    fn finish(
+        &mut self,
+        id: PacketId,
+        code: ReasonCode,
+        mut properties: LazyBox<AckProperties>,
+        now: Instant,
+    ) {
+        let Some((seq, tag)) = self.outgoing.complete(id, &mut self.ids) else {
+            return;
+        };
+        self.journal(|| SessionChange::Completed { seq });
+        let result = if code.is_error() {
+            self.events.push_back(Event::PublishFailed {
+                packet_id: id,
+                reason_code: code,
+                properties: properties.take(),
+            });
+            Err(CommandError::Rejected(code))
+        } else {
+            Ok(code)
+        };
+        self.events.push_back(Event::PublishDone { tag, result });
+        self.send_waiting(now);
+    }
+
+    /// MQTT 3.1.1 only: from now on, unacknowledged packets are resent
+    /// after `retry_interval`.
+    pub(super) fn arm_retry(&mut self, now: Instant) {
+        if self.config.version == ProtocolVersion::V311
+            && self.retry_at.is_none()
+            && self.outgoing.in_flight() > 0
+        {
+            self.retry_at = Some(now + self.config.retry_interval);
+        }
+    }
+
+    /// MQTT 3.1.1 only: resend what has waited `retry_interval` for its
+    /// acknowledgement. MQTT 5 never gets here: it resends only on
+    /// reconnect [MQTT-4.4.0-1].
+    pub(super) fn retry(&mut self, now: Instant) {
+        let interval = self.config.retry_interval;
+        self.retry_at = self.outgoing.retry(interval, now, &mut self.transmit);
     }
 }

@@ -1,16 +1,18 @@
 //! SUBSCRIBE and UNSUBSCRIBE commands: validated, queued while offline or
-//! out of packet ids, and written without waiting for the publish window.
+//! out of packet ids, written without waiting for the publish window, and
+//! completed by their SUBACK/UNSUBACK.
 
 use std::time::Instant;
 
 use crate::packet::topic::valid_topic_filter;
 use crate::packet::{
-    encoded_len, ByteString, SubscribeProperties, SubscriptionOptions, UnsubscribeProperties,
+    encoded_len, ByteString, SubAck, SubscribeProperties, SubscriptionOptions, UnsubAck,
+    UnsubscribeProperties,
 };
 
 use super::protocol::State;
 use super::subscriptions::Control;
-use super::{CommandError, Protocol};
+use super::{CommandError, Event, Protocol, ProtocolError};
 
 impl<T> Protocol<T> {
     /// Subscribes to `filters`. Completes through one
@@ -98,5 +100,35 @@ impl<T> Protocol<T> {
                 break;
             }
         }
+    }
+
+    pub(super) fn on_suback(&mut self, suback: SubAck, now: Instant) -> Result<(), ProtocolError> {
+        let Some(tag) = self.subscriptions.on_suback(&suback, &mut self.ids)? else {
+            return Ok(());
+        };
+        if let Some(tag) = tag {
+            self.events.push_back(Event::SubscribeDone {
+                tag,
+                result: Ok(suback),
+            });
+        }
+        // A packet id came free: anything waiting for one can go.
+        self.send_waiting(now);
+        Ok(())
+    }
+
+    pub(super) fn on_unsuback(&mut self, unsuback: UnsubAck, now: Instant) -> Result<(), ProtocolError> {
+        let v5 = self.is_v5();
+        let Some(tag) = self.subscriptions.on_unsuback(&unsuback, v5, &mut self.ids)? else {
+            return Ok(());
+        };
+        if let Some(tag) = tag {
+            self.events.push_back(Event::UnsubscribeDone {
+                tag,
+                result: Ok(unsuback),
+            });
+        }
+        self.send_waiting(now);
+        Ok(())
     }
 }

@@ -1,12 +1,15 @@
 //! CONNECT out, CONNACK in: which session we ask for, what the server
-//! negotiated, and what happens to the session state either way.
+//! negotiated, and what happens to the session state either way; and AUTH,
+//! which continues the handshake or re-authenticates later.
 
 use std::time::Instant;
 
-use crate::packet::{ConnAck, Connect, ConnectProperties, ProtocolVersion, ReasonCode, WillProperties};
+use crate::packet::{
+    Auth, ConnAck, Connect, ConnectProperties, Packet, ProtocolVersion, ReasonCode, WillProperties,
+};
 
+use super::journal::SessionChange;
 use super::limits::ServerLimits;
-use super::persist::SessionChange;
 use super::protocol::State;
 use super::{Event, Protocol, ProtocolError};
 
@@ -74,8 +77,7 @@ impl<T> Protocol<T> {
         } else {
             self.fresh_session();
         }
-        self.send_queued_controls(now);
-        self.pump(now);
+        self.send_waiting(now);
         Ok(())
     }
 
@@ -118,22 +120,15 @@ impl<T> Protocol<T> {
         self.subscriptions.session_lost();
     }
 
-    /// MQTT 3.1.1 only: from now on, unacknowledged packets are resent
-    /// after `retry_interval`.
-    pub(super) fn arm_retry(&mut self, now: Instant) {
-        if self.config.version == ProtocolVersion::V311
-            && self.retry_at.is_none()
-            && self.outgoing.in_flight() > 0
-        {
-            self.retry_at = Some(now + self.config.retry_interval);
+    /// Queues an AUTH: the answer to an [`Event::AuthChallenge`](super::Event::AuthChallenge), or a
+    /// client-initiated re-authentication (Re-authenticate). MQTT 5 only:
+    /// ignored on 3.1.1 or without a transport.
+    pub fn auth(&mut self, auth: Auth, now: Instant) {
+        let _ = now;
+        if self.is_v5() && self.transport_up() {
+            self.transmit.send(Packet::Auth(auth));
+        } else {
+            tracing::debug!("AUTH dropped: MQTT 3.1.1 or no connection");
         }
-    }
-
-    /// MQTT 3.1.1 only: resend what has waited `retry_interval` for its
-    /// acknowledgement. MQTT 5 never gets here: it resends only on
-    /// reconnect [MQTT-4.4.0-1].
-    pub(super) fn retry(&mut self, now: Instant) {
-        let interval = self.config.retry_interval;
-        self.retry_at = self.outgoing.retry(interval, now, &mut self.transmit);
     }
 }
