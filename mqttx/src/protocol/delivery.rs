@@ -71,7 +71,7 @@ impl<T> Protocol<T> {
                 self.incoming.hold(id);
                 return Ok(());
             }
-            self.journal(|| SessionChange::IncomingReceived(id));
+            self.journal.record(|| SessionChange::IncomingReceived(id));
         } else if self.incoming.holds(id) {
             // Still being handled: the PUBREC waits for the acknowledgement.
             return Ok(());
@@ -84,7 +84,7 @@ impl<T> Protocol<T> {
         let id = rel.packet_id;
         let mut comp = PubComp::new(id);
         if self.incoming.on_pubrel(id) {
-            self.journal(|| SessionChange::IncomingReleased(id));
+            self.journal.record(|| SessionChange::IncomingReleased(id));
         } else if self.is_v5() {
             comp.reason_code = ReasonCode::PacketIdentifierNotFound;
         }
@@ -136,7 +136,7 @@ impl<T> Protocol<T> {
         let packet = match ack.qos {
             QoS::AtLeastOnce => Packet::PubAck(PubAck::new(id)),
             _ => {
-                self.journal(|| SessionChange::IncomingReceived(id));
+                self.journal.record(|| SessionChange::IncomingReceived(id));
                 Packet::PubRec(PubRec::new(id))
             }
         };

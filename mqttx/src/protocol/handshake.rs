@@ -112,9 +112,9 @@ impl<T> Protocol<T> {
     /// every held subscription is subscribed again.
     fn fresh_session(&mut self) {
         self.incoming.clear();
-        self.journal(|| SessionChange::IncomingCleared);
+        self.journal.record(|| SessionChange::IncomingCleared);
         for (seq, tag, pubrec) in self.outgoing.session_lost(&mut self.ids) {
-            self.journal(|| SessionChange::Completed { seq });
+            self.journal.record(|| SessionChange::Completed { seq });
             self.publish_done(tag, Ok(pubrec));
         }
         self.subscriptions.session_lost();

@@ -1,5 +1,7 @@
 //! The session state a store keeps, and the changes that keep it current.
 
+use std::collections::VecDeque;
+
 use crate::packet::{PacketId, Publish};
 
 use super::protocol::State;
@@ -85,9 +87,9 @@ impl<T> Protocol<T> {
     /// Turns the [`SessionChange`] journal on (off by default, so a client
     /// without a store pays nothing for it).
     pub fn record_session(&mut self, on: bool) {
-        self.journal_on = on;
+        self.journal.on = on;
         if !on {
-            self.journal.clear();
+            self.journal.changes.clear();
         }
     }
 
@@ -95,7 +97,7 @@ impl<T> Protocol<T> {
     /// from [`poll_transmit`](Self::poll_transmit) and persist what it
     /// gives before writing them.
     pub fn poll_session_change(&mut self) -> Option<SessionChange> {
-        self.journal.pop_front()
+        self.journal.changes.pop_front()
     }
 
     /// The session state as it is now: every outgoing QoS 1/2 publish that
@@ -137,11 +139,22 @@ impl<T> Protocol<T> {
         self.transmit.withdraw_publish(id);
         Some(tag)
     }
+}
 
-    /// Queues a change when the journal is on.
-    pub(super) fn journal(&mut self, change: impl FnOnce() -> SessionChange) {
-        if self.journal_on {
-            self.journal.push_back(change());
+/// The session changes not yet taken by the shell.
+#[derive(Debug, Default)]
+pub(super) struct Journal {
+    /// Off by default: a client without a store pays nothing for it.
+    on: bool,
+    changes: VecDeque<SessionChange>,
+}
+
+impl Journal {
+    /// Queues a change when the journal is on; `change` is not even built
+    /// otherwise, since a Publish record clones the message.
+    pub(super) fn record(&mut self, change: impl FnOnce() -> SessionChange) {
+        if self.on {
+            self.changes.push_back(change());
         }
     }
 }

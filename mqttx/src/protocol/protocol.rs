@@ -10,7 +10,7 @@ use crate::packet::{ByteString, Disconnect, Packet, ProtocolVersion, ReasonCode,
 
 use super::alias::{InboundAliases, OutboundAliases};
 use super::incoming::Incoming;
-use super::journal::SessionChange;
+use super::journal::Journal;
 use super::keepalive::KeepAlive;
 use super::limits::ServerLimits;
 use super::outgoing::Outgoing;
@@ -62,11 +62,10 @@ pub struct Protocol<T> {
     pub(super) retry_at: Option<Instant>,
     pub(super) transmit: Transmit<T>,
     pub(super) events: VecDeque<Event<T>>,
-    /// Whether session changes are recorded for a store.
-    pub(super) journal_on: bool,
     /// PUBACK/PUBREC wait for [`Protocol::acknowledge`].
     pub(super) manual_acks: bool,
-    pub(super) journal: VecDeque<SessionChange>,
+    /// Session changes for a store, when it records them.
+    pub(super) journal: Journal,
 }
 
 impl<T> Protocol<T> {
@@ -92,9 +91,8 @@ impl<T> Protocol<T> {
             retry_at: None,
             transmit: Transmit::default(),
             events: VecDeque::new(),
-            journal_on: false,
             manual_acks: false,
-            journal: VecDeque::new(),
+            journal: Journal::default(),
         }
     }
 

@@ -109,7 +109,7 @@ impl<T> Protocol<T> {
                 break;
             };
             let (seq, wire) = self.outgoing.send(id, queued, now);
-            self.journal(|| {
+            self.journal.record(|| {
                 SessionChange::Publish(StoredPublish {
                     seq,
                     publish: wire.clone(),
@@ -142,7 +142,7 @@ impl<T> Protocol<T> {
             PubRecOutcome::Again(pubrel) => self.transmit.send(pubrel),
             PubRecOutcome::Refused => self.finish(id, rec.reason_code, rec.properties, now),
             PubRecOutcome::Released { seq } => {
-                self.journal(|| SessionChange::Released { seq });
+                self.journal.record(|| SessionChange::Released { seq });
                 self.transmit.send(Packet::PubRel(PubRel::new(id)));
             }
         }
@@ -170,7 +170,7 @@ impl<T> Protocol<T> {
         let Some((seq, tag)) = self.outgoing.complete(id, &mut self.ids) else {
             return;
         };
-        self.journal(|| SessionChange::Completed { seq });
+        self.journal.record(|| SessionChange::Completed { seq });
         let result = if code.is_error() {
             self.events.push_back(Event::PublishFailed {
                 packet_id: id,
