@@ -105,11 +105,10 @@ impl<T> Protocol<T> {
         self.arm_retry(now);
     }
 
-    /// The server has no session: forget packet ids and incoming QoS 2
-    /// state [MQTT-3.2.2-5]. Publishes the server never took ownership of
-    /// go back to the front of the queue as new messages (at-least-once
-    /// holds); QoS 2 ones it PUBREC'd were delivered and complete. Then
-    /// every held subscription is subscribed again.
+    /// The server has no session [MQTT-3.2.2-5]: incoming QoS 2 state is
+    /// forgotten, in-flight publishes are sent again as new messages or,
+    /// once PUBREC'd, complete, and every held subscription is subscribed
+    /// again.
     fn fresh_session(&mut self) {
         self.incoming.clear();
         self.journal.record(|| SessionChange::IncomingCleared);
