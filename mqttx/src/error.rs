@@ -148,13 +148,12 @@ pub enum Error {
 }
 
 impl Error {
-    /// Whether reconnecting can fix this error. Refusals for bad credentials,
-    /// authorization, client identifier, authentication method, bans and
-    /// protocol version are final; so are invalid options, certificate
-    /// failures (see [`TlsError`]) and a proxy's `407`.
+    /// Whether reconnecting can fix this error. A CONNACK refusal is final
+    /// when [`ReasonCode::retryable`] says so; so are invalid options,
+    /// certificate failures (see [`TlsError`]) and a proxy's `407`.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::ConnectRejected { reason_code, .. } => connect_refusal_is_retryable(*reason_code),
+            Error::ConnectRejected { reason_code, .. } => reason_code.retryable(),
             Error::InvalidOptions(_) | Error::InvalidUrl { .. } | Error::NoSystem => false,
             Error::Tls(tls) => tls.is_retryable(),
             Error::ProxyRefused { status, .. } => *status != 407,
@@ -190,17 +189,4 @@ impl From<CommandError> for Error {
             CommandError::Closed => Error::Closed,
         }
     }
-}
-
-/// CONNACK refusals that a retry with the same options cannot fix.
-pub(crate) fn connect_refusal_is_retryable(code: ReasonCode) -> bool {
-    !matches!(
-        code,
-        ReasonCode::BadUserNameOrPassword
-            | ReasonCode::NotAuthorized
-            | ReasonCode::ClientIdentifierNotValid
-            | ReasonCode::BadAuthenticationMethod
-            | ReasonCode::Banned
-            | ReasonCode::UnsupportedProtocolVersion
-    )
 }

@@ -221,4 +221,20 @@ impl ReasonCode {
             _ => return None,
         })
     }
+
+    /// Whether a CONNACK with this code is worth retrying: every failure is,
+    /// except those that only a change of configuration can fix (bad
+    /// credentials, not authorized, invalid client id, bad authentication
+    /// method, banned, unsupported protocol version).
+    pub fn retryable(self) -> bool {
+        !matches!(
+            self,
+            ReasonCode::BadUserNameOrPassword
+                | ReasonCode::NotAuthorized
+                | ReasonCode::ClientIdentifierNotValid
+                | ReasonCode::BadAuthenticationMethod
+                | ReasonCode::Banned
+                | ReasonCode::UnsupportedProtocolVersion
+        )
+    }
 }

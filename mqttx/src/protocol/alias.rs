@@ -11,7 +11,7 @@ use super::ProtocolError;
 
 /// The aliases the server has set up for its PUBLISHes to us.
 #[derive(Debug, Default)]
-pub(crate) struct InboundAliases {
+pub(super) struct InboundAliases {
     /// Index `alias - 1`; grown only as far as the highest alias used.
     topics: Vec<Option<ByteString>>,
     /// What we advertised as Topic Alias Maximum.
@@ -19,14 +19,14 @@ pub(crate) struct InboundAliases {
 }
 
 impl InboundAliases {
-    pub(crate) fn reset(&mut self, max: u16) {
+    pub(super) fn reset(&mut self, max: u16) {
         self.topics.clear();
         self.max = max;
     }
 
     /// Records or resolves the alias of an incoming PUBLISH, leaving its
     /// topic filled in.
-    pub(crate) fn resolve(&mut self, publish: &mut Publish) -> Result<(), ProtocolError> {
+    pub(super) fn resolve(&mut self, publish: &mut Publish) -> Result<(), ProtocolError> {
         let Some(alias) = publish.properties.topic_alias else {
             if publish.topic.is_empty() {
                 return Err(ProtocolError::violation(
@@ -68,7 +68,7 @@ impl InboundAliases {
 /// Maximum. Once all are taken, further topics go out in full: evicting
 /// would cost a topic+alias resend for little gain on typical topic sets.
 #[derive(Debug, Default)]
-pub(crate) struct OutboundAliases {
+pub(super) struct OutboundAliases {
     assigned: HashMap<ByteString, NonZeroU16, BuildHasherDefault<TopicHasher>>,
     max: u16,
     /// u32 so that handing out alias 65,535 cannot wrap.
@@ -76,19 +76,19 @@ pub(crate) struct OutboundAliases {
 }
 
 impl OutboundAliases {
-    pub(crate) fn reset(&mut self, max: u16) {
+    pub(super) fn reset(&mut self, max: u16) {
         self.assigned.clear();
         self.max = max;
         self.next = 1;
     }
 
-    pub(crate) fn enabled(&self) -> bool {
+    pub(super) fn enabled(&self) -> bool {
         self.max > 0
     }
 
     /// Rewrites a PUBLISH about to be written: the first one on a topic
     /// carries topic and a new alias, later ones the alias and an empty topic.
-    pub(crate) fn apply(&mut self, publish: &mut Publish) {
+    pub(super) fn apply(&mut self, publish: &mut Publish) {
         if let Some(properties) = publish.properties.get_mut() {
             properties.topic_alias = None;
         }
@@ -112,7 +112,7 @@ impl OutboundAliases {
 /// rustc's FxHash). The lookup runs for every PUBLISH sent; the topics are
 /// the application's, so SipHash's resistance to chosen keys buys nothing.
 #[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct TopicHasher(u64);
+pub(super) struct TopicHasher(u64);
 
 const SEED: u64 = 0x51_7C_C1_B7_27_22_0A_95;
 

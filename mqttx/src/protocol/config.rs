@@ -80,7 +80,7 @@ impl Config {
     }
 
     /// Our Receive Maximum: how many incoming QoS 2 flows may await PUBREL.
-    pub(crate) fn receive_maximum(&self) -> u16 {
+    pub(super) fn receive_maximum(&self) -> u16 {
         match self.version {
             ProtocolVersion::V5 => self.connect_properties.receive_maximum.unwrap_or(u16::MAX),
             ProtocolVersion::V311 => u16::MAX,
@@ -88,7 +88,7 @@ impl Config {
     }
 
     /// Our Topic Alias Maximum: the highest alias the server may use.
-    pub(crate) fn topic_alias_maximum(&self) -> u16 {
+    pub(super) fn topic_alias_maximum(&self) -> u16 {
         match self.version {
             ProtocolVersion::V5 => self.connect_properties.topic_alias_maximum.unwrap_or(0),
             ProtocolVersion::V311 => 0,

@@ -59,12 +59,12 @@ pub struct ProtocolError {
 }
 
 impl ProtocolError {
-    pub(crate) fn new(reason: ReasonCode, message: &'static str) -> Self {
+    pub(super) fn new(reason: ReasonCode, message: &'static str) -> Self {
         ProtocolError { reason, message }
     }
 
     /// The generic Protocol Error (0x82).
-    pub(crate) fn violation(message: &'static str) -> Self {
+    pub(super) fn violation(message: &'static str) -> Self {
         ProtocolError::new(ReasonCode::ProtocolError, message)
     }
 }

@@ -23,7 +23,7 @@ use super::ProtocolError;
 const REMEMBERED: usize = 1024;
 
 #[derive(Debug, Default)]
-pub(crate) struct Incoming {
+pub(super) struct Incoming {
     awaiting_rel: IdSet,
     /// Fingerprints of the messages awaiting PUBREL (those delivered here;
     /// ids restored from a store have none).
@@ -37,7 +37,7 @@ pub(crate) struct Incoming {
 
 /// What to do with an incoming QoS 2 PUBLISH.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Qos2 {
+pub(super) enum Qos2 {
     /// A new message: deliver it, then PUBREC.
     Deliver,
     /// A resend of one already delivered: PUBREC only.
@@ -47,7 +47,7 @@ pub(crate) enum Qos2 {
 impl Incoming {
     /// `receive_maximum` is ours: the server may not have more QoS 2 flows
     /// awaiting PUBREL than that [MQTT-3.3.4-9].
-    pub(crate) fn on_publish(
+    pub(super) fn on_publish(
         &mut self,
         id: PacketId,
         publish: &Publish,
@@ -77,7 +77,7 @@ impl Incoming {
     }
 
     /// Whether `id` was awaiting this PUBREL.
-    pub(crate) fn on_pubrel(&mut self, id: PacketId) -> bool {
+    pub(super) fn on_pubrel(&mut self, id: PacketId) -> bool {
         if !self.awaiting_rel.remove(id) {
             return false;
         }
@@ -88,7 +88,7 @@ impl Incoming {
     }
 
     /// The session is gone [MQTT-3.2.2-5].
-    pub(crate) fn clear(&mut self) {
+    pub(super) fn clear(&mut self) {
         self.awaiting_rel.clear();
         self.unacked.clear();
         self.prints.clear();
@@ -97,7 +97,7 @@ impl Incoming {
 
     /// Holds the acknowledgement of a delivered message; `false` when one
     /// is already held for `id` (the message is a resend).
-    pub(crate) fn hold(&mut self, id: PacketId) -> bool {
+    pub(super) fn hold(&mut self, id: PacketId) -> bool {
         if self.unacked.contains(id) {
             return false;
         }
@@ -106,17 +106,17 @@ impl Incoming {
     }
 
     /// Whether an acknowledgement is held for `id`.
-    pub(crate) fn holds(&self, id: PacketId) -> bool {
+    pub(super) fn holds(&self, id: PacketId) -> bool {
         self.unacked.contains(id)
     }
 
     /// Releases the held acknowledgement; `false` if none was held.
-    pub(crate) fn release(&mut self, id: PacketId) -> bool {
+    pub(super) fn release(&mut self, id: PacketId) -> bool {
         self.unacked.remove(id)
     }
 
     /// The ids awaiting PUBREL, lowest first.
-    pub(crate) fn ids(&self) -> Vec<PacketId> {
+    pub(super) fn ids(&self) -> Vec<PacketId> {
         (1..=u16::MAX)
             .filter_map(PacketId::new)
             .filter(|&id| self.awaiting_rel.contains(id))
@@ -125,12 +125,12 @@ impl Incoming {
     }
 
     /// An id restored from a store.
-    pub(crate) fn restore(&mut self, id: PacketId) {
+    pub(super) fn restore(&mut self, id: PacketId) {
         self.awaiting_rel.insert(id);
     }
 
     #[cfg(test)]
-    pub(crate) fn awaiting(&self) -> usize {
+    pub(super) fn awaiting(&self) -> usize {
         self.awaiting_rel.len()
     }
 }

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Default)]
-pub(crate) struct KeepAlive {
+pub(super) struct KeepAlive {
     /// `None` when keep-alive is off (0 seconds).
     interval: Option<Duration>,
     ping_timeout: Duration,
@@ -15,47 +15,47 @@ pub(crate) struct KeepAlive {
 impl KeepAlive {
     /// Starts over with `seconds` (ours or the server's Server Keep Alive).
     /// `now` stands in for the last send if CONNECT was never taken.
-    pub(crate) fn reset(&mut self, seconds: u16, ping_timeout: Option<Duration>, now: Instant) {
+    pub(super) fn reset(&mut self, seconds: u16, ping_timeout: Option<Duration>, now: Instant) {
         self.last_sent.get_or_insert(now);
         self.interval = (seconds > 0).then(|| Duration::from_secs(u64::from(seconds)));
         self.ping_timeout = ping_timeout.or(self.interval).unwrap_or_default();
         self.ping_sent = None;
     }
 
-    pub(crate) fn stop(&mut self) {
+    pub(super) fn stop(&mut self) {
         self.interval = None;
         self.ping_sent = None;
         self.last_sent = None;
     }
 
     /// Any packet taken for writing counts as activity.
-    pub(crate) fn on_sent(&mut self, now: Instant) {
+    pub(super) fn on_sent(&mut self, now: Instant) {
         self.last_sent = Some(now);
     }
 
-    pub(crate) fn on_ping_sent(&mut self, now: Instant) {
+    pub(super) fn on_ping_sent(&mut self, now: Instant) {
         self.ping_sent = Some(now);
     }
 
-    pub(crate) fn on_pingresp(&mut self) {
+    pub(super) fn on_pingresp(&mut self) {
         self.ping_sent = None;
     }
 
     /// When PINGRESP becomes overdue, if a PINGREQ is out.
-    pub(crate) fn pingresp_deadline(&self) -> Option<Instant> {
+    pub(super) fn pingresp_deadline(&self) -> Option<Instant> {
         self.interval?;
         Some(self.ping_sent? + self.ping_timeout)
     }
 
     /// When a PINGREQ is due, if none is out.
-    pub(crate) fn ping_due(&self) -> Option<Instant> {
+    pub(super) fn ping_due(&self) -> Option<Instant> {
         if self.ping_sent.is_some() {
             return None;
         }
         Some(self.last_sent? + self.interval?)
     }
 
-    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+    pub(super) fn next_deadline(&self) -> Option<Instant> {
         self.pingresp_deadline().or_else(|| self.ping_due())
     }
 }

@@ -8,12 +8,12 @@ use crate::packet::{publish_len, ConnAckProperties, ProtocolVersion, Publish, Qo
 use super::CommandError;
 
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct ServerLimits {
-    pub(crate) maximum_packet_size: Option<u32>,
-    pub(crate) receive_maximum: u16,
-    pub(crate) topic_alias_maximum: u16,
-    pub(crate) maximum_qos: QoS,
-    pub(crate) retain_available: bool,
+pub(super) struct ServerLimits {
+    maximum_packet_size: Option<u32>,
+    receive_maximum: u16,
+    topic_alias_maximum: u16,
+    maximum_qos: QoS,
+    retain_available: bool,
 }
 
 impl Default for ServerLimits {
@@ -30,7 +30,7 @@ impl Default for ServerLimits {
 }
 
 impl ServerLimits {
-    pub(crate) fn from_connack(properties: &ConnAckProperties) -> Self {
+    pub(super) fn from_connack(properties: &ConnAckProperties) -> Self {
         let absent = ServerLimits::default();
         ServerLimits {
             maximum_packet_size: properties.maximum_packet_size,
@@ -45,9 +45,19 @@ impl ServerLimits {
         }
     }
 
+    /// How many QoS 1/2 publishes the server takes in flight at once.
+    pub(super) fn receive_maximum(&self) -> u16 {
+        self.receive_maximum
+    }
+
+    /// The highest topic alias the server accepts; 0 for none.
+    pub(super) fn topic_alias_maximum(&self) -> u16 {
+        self.topic_alias_maximum
+    }
+
     /// Whether `publish` may be sent. With outgoing aliases on, it is
     /// measured carrying a Topic Alias, its largest on-the-wire form.
-    pub(crate) fn check_publish(
+    pub(super) fn check_publish(
         &self,
         publish: &mut Publish,
         version: ProtocolVersion,
@@ -87,7 +97,7 @@ impl ServerLimits {
         self.check_size(size?)
     }
 
-    pub(crate) fn check_size(&self, size: usize) -> Result<(), CommandError> {
+    pub(super) fn check_size(&self, size: usize) -> Result<(), CommandError> {
         match self.maximum_packet_size {
             Some(max) if size > max as usize => Err(CommandError::PacketTooLarge {
                 size,

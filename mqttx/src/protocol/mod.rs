@@ -27,32 +27,31 @@
 
 pub use crate::packet::*;
 
-mod ack;
 mod alias;
-mod commands;
 mod config;
-mod control;
+mod delivery;
 mod error;
 mod event;
-mod inbound;
+mod handshake;
 mod incoming;
+mod journal;
 mod keepalive;
 mod limits;
 mod outgoing;
 mod packet_ids;
-mod persist;
 #[allow(clippy::module_inception)] // the state machine is the module's subject
 mod protocol;
 mod publish;
-mod session;
+mod subscribe;
 mod subscriptions;
+mod transmit;
 
 #[cfg(test)]
 mod tests;
 
-pub use ack::Ack;
 pub use config::Config;
+pub use delivery::Ack;
 pub use error::{CommandError, ProtocolError};
 pub use event::{Event, TimeoutKind};
-pub use persist::{SessionChange, SessionState, StoredPublish};
+pub use journal::{SessionChange, SessionState, StoredPublish};
 pub use protocol::Protocol;

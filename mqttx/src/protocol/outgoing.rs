@@ -1,32 +1,60 @@
-//! Outgoing QoS 1/2 publishes: the in-flight slots keyed by packet id, the
-//! queue behind the window, and the resend order.
+//! Outgoing QoS 1/2 publishes: those in flight keyed by packet id, the
+//! queue behind the window, and the order resends follow.
 
 use std::collections::VecDeque;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use crate::packet::{PacketId, Publish, ReasonCode};
+use crate::packet::{Packet, PacketId, PubRel, Publish, QoS, ReasonCode};
 
-use super::packet_ids::IdMap;
+use super::journal::StoredPublish;
+use super::packet_ids::{IdMap, PacketIds};
+use super::transmit::Transmit;
+use super::ProtocolError;
 
 /// A publish waiting for room in the window or for a connection.
 #[derive(Debug)]
-pub(crate) struct Queued<T> {
-    pub(crate) publish: Publish,
-    pub(crate) tag: T,
+pub(super) struct Queued<T> {
+    pub(super) publish: Publish,
+    pub(super) tag: T,
     /// The connection generation whose limits it was checked against
     /// (0 = never), so a publish accepted while connected is not measured twice.
-    pub(crate) checked: u64,
+    pub(super) checked: u64,
     /// Its `seq` when it was sent before (requeued after a lost session, or
     /// restored): a store keeps one record per publish, whatever its id.
-    pub(crate) seq: Option<u64>,
+    seq: Option<u64>,
+}
+
+impl<T> Queued<T> {
+    /// A publish never sent, checked against the limits of connection
+    /// generation `checked` (0 = not yet).
+    pub(super) fn new(publish: Publish, tag: T, checked: u64) -> Self {
+        Queued {
+            publish,
+            tag,
+            checked,
+            seq: None,
+        }
+    }
+
+    /// A publish sent before under `seq`, to be sent again as a new message.
+    fn again(mut publish: Publish, tag: T, seq: u64) -> Self {
+        publish.dup = false;
+        publish.packet_id = None;
+        Queued {
+            publish,
+            tag,
+            checked: 0,
+            seq: Some(seq),
+        }
+    }
 }
 
 /// Where an in-flight publish is in its flow.
 #[derive(Debug)]
-// Boxing the Publish would cost an allocation per message; a Released slot
-// is short-lived, so the wasted bytes are not worth one.
+// Boxing the Publish would cost an allocation per message; a Released
+// flight is short-lived, so the wasted bytes are not worth one.
 #[allow(clippy::large_enum_variant)]
-pub(crate) enum Stage {
+enum Stage {
     /// Sent; awaiting PUBACK (QoS 1) or PUBREC (QoS 2). Kept for resending.
     Unacked(Publish),
     /// QoS 2 after PUBREC: PUBREL sent, awaiting PUBCOMP. The payload is
@@ -37,24 +65,44 @@ pub(crate) enum Stage {
     },
 }
 
+/// One publish written under a packet id and not yet completed.
 #[derive(Debug)]
-pub(crate) struct Slot<T> {
+struct InFlight<T> {
     /// Original send order: resends follow it [MQTT-4.6.0-1].
-    pub(crate) seq: u64,
-    pub(crate) tag: T,
-    pub(crate) stage: Stage,
+    seq: u64,
+    tag: T,
+    stage: Stage,
     /// When last written on the current connection; `None` while it awaits
     /// a resend after reconnecting.
-    pub(crate) sent_at: Option<Instant>,
+    sent_at: Option<Instant>,
+}
+
+/// What a PUBREC means for the flow it acknowledges.
+#[derive(Debug)]
+pub(super) enum PubRecOutcome {
+    /// No flight has this id: the server still needs a PUBREL to finish
+    /// its side, unless the PUBREC carried a failure code.
+    Unknown,
+    /// Released already (our PUBREL crossed a resent PUBREC): write this again.
+    Again(Packet),
+    /// A failure code: the flow is over and is never resent [MQTT-4.4.0-2].
+    Refused,
+    /// The flow moved on to PUBREL: record that `seq` is released, then
+    /// write the PUBREL.
+    Released {
+        /// The publish's `seq`.
+        seq: u64,
+    },
 }
 
 #[derive(Debug)]
-pub(crate) struct Outgoing<T> {
-    pub(crate) inflight: IdMap<Slot<T>>,
-    pub(crate) queue: VecDeque<Queued<T>>,
+pub(super) struct Outgoing<T> {
+    inflight: IdMap<InFlight<T>>,
+    queue: VecDeque<Queued<T>>,
     /// In-flight publishes still to be resent after a reconnect, in send
     /// order, held back when the new window is smaller than what is in flight.
-    pub(crate) resend: VecDeque<PacketId>,
+    /// Exactly the flights whose `sent_at` is `None` while connected.
+    resend: VecDeque<PacketId>,
     next_seq: u64,
 }
 
@@ -70,20 +118,46 @@ impl<T> Default for Outgoing<T> {
 }
 
 impl<T> Outgoing<T> {
+    /// Publishes written and not yet completed.
+    pub(super) fn in_flight(&self) -> usize {
+        self.inflight.len()
+    }
+
+    /// Publishes waiting behind the window or for a connection.
+    pub(super) fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
     /// In flight and written on this connection: what counts against the window.
-    pub(crate) fn on_wire(&self) -> usize {
+    pub(super) fn on_wire(&self) -> usize {
         self.inflight.len().saturating_sub(self.resend.len())
     }
 
-    /// Puts a publish on the wire's books; returns its `seq`.
-    pub(crate) fn insert(
-        &mut self,
-        id: PacketId,
-        publish: Publish,
-        tag: T,
-        now: Instant,
-        seq: Option<u64>,
-    ) -> u64 {
+    pub(super) fn enqueue(&mut self, queued: Queued<T>) {
+        self.queue.push_back(queued);
+    }
+
+    /// The next publish to send, oldest first.
+    pub(super) fn next_queued(&mut self) -> Option<Queued<T>> {
+        self.queue.pop_front()
+    }
+
+    /// Puts back a publish taken with `next_queued` that cannot go yet.
+    pub(super) fn unqueue(&mut self, queued: Queued<T>) {
+        self.queue.push_front(queued);
+    }
+
+    /// Puts a queued publish in flight under `id`, written `now`; returns
+    /// its `seq` and the PUBLISH to write.
+    pub(super) fn send(&mut self, id: PacketId, queued: Queued<T>, now: Instant) -> (u64, Publish) {
+        let Queued {
+            mut publish,
+            tag,
+            seq,
+            ..
+        } = queued;
+        publish.packet_id = Some(id);
+        let wire = publish.clone();
         let seq = seq.unwrap_or_else(|| {
             let seq = self.next_seq;
             self.next_seq += 1;
@@ -91,58 +165,306 @@ impl<T> Outgoing<T> {
         });
         self.inflight.insert(
             id,
-            Slot {
+            InFlight {
                 seq,
                 tag,
                 stage: Stage::Unacked(publish),
                 sent_at: Some(now),
             },
         );
-        seq
+        (seq, wire)
     }
 
-    /// A publish restored from a store, awaiting its resend.
-    pub(crate) fn restore(&mut self, id: PacketId, seq: u64, stage: Stage, tag: T) {
-        self.bump_seq(seq);
-        self.inflight.insert(
-            id,
-            Slot {
-                seq,
-                tag,
-                stage,
-                sent_at: None,
-            },
-        );
+    /// The next publish held back by a smaller window after a reconnect,
+    /// marked as written `now`.
+    pub(super) fn resend_next(&mut self, now: Instant) -> Option<Packet> {
+        while let Some(id) = self.resend.pop_front() {
+            if let Some(packet) = self.resend(id, now) {
+                return Some(packet);
+            }
+        }
+        None
     }
 
-    /// New publishes get a `seq` after every restored one.
-    pub(crate) fn bump_seq(&mut self, seq: u64) {
-        self.next_seq = self.next_seq.max(seq.saturating_add(1));
+    /// Writes the flight `id` again, marked as written `now`: the PUBLISH
+    /// with DUP and the same id, or the PUBREL once released.
+    fn resend(&mut self, id: PacketId, now: Instant) -> Option<Packet> {
+        let flight = self.inflight.get_mut(&id)?;
+        flight.sent_at = Some(now);
+        Some(match &flight.stage {
+            Stage::Unacked(publish) => {
+                let mut publish = publish.clone();
+                publish.dup = true;
+                Packet::Publish(publish)
+            }
+            Stage::Released { .. } => Packet::PubRel(PubRel::new(id)),
+        })
     }
 
-    /// Removes a finished slot.
-    pub(crate) fn remove(&mut self, id: PacketId) -> Option<Slot<T>> {
-        let slot = self.inflight.remove(&id)?;
-        if slot.sent_at.is_none() {
+    /// Whether a PUBACK for `id` completes a flight; a late duplicate (a
+    /// 3.1.1 retry crossing the first PUBACK) does not.
+    pub(super) fn on_puback(&self, id: PacketId) -> Result<bool, ProtocolError> {
+        match self.inflight.get(&id).map(|flight| &flight.stage) {
+            None => Ok(false),
+            Some(Stage::Unacked(publish)) if publish.qos == QoS::AtLeastOnce => Ok(true),
+            Some(_) => Err(ProtocolError::violation("PUBACK for a QoS 2 PUBLISH")),
+        }
+    }
+
+    pub(super) fn on_pubrec(
+        &mut self,
+        id: PacketId,
+        code: ReasonCode,
+        now: Instant,
+    ) -> Result<PubRecOutcome, ProtocolError> {
+        let Some(flight) = self.inflight.get_mut(&id) else {
+            return Ok(PubRecOutcome::Unknown);
+        };
+        match &flight.stage {
+            Stage::Unacked(publish) if publish.qos == QoS::ExactlyOnce => {}
+            Stage::Released { .. } => {
+                let again = self.resend(id, now);
+                return Ok(again.map_or(PubRecOutcome::Unknown, PubRecOutcome::Again));
+            }
+            Stage::Unacked(_) => return Err(ProtocolError::violation("PUBREC for a QoS 1 PUBLISH")),
+        }
+        if code.is_error() {
+            return Ok(PubRecOutcome::Refused);
+        }
+        flight.stage = Stage::Released { pubrec: code };
+        if flight.sent_at.replace(now).is_none() {
+            // Acknowledged before its resend came up: it is on the wire now.
+            self.resend.retain(|&waiting| waiting != id);
+        }
+        Ok(PubRecOutcome::Released { seq: flight.seq })
+    }
+
+    /// For a PUBCOMP: the PUBREC code the flight completes with, or `None`
+    /// when no flight has this id.
+    pub(super) fn on_pubcomp(&self, id: PacketId) -> Result<Option<ReasonCode>, ProtocolError> {
+        match self.inflight.get(&id).map(|flight| &flight.stage) {
+            None => Ok(None),
+            Some(Stage::Released { pubrec }) => Ok(Some(*pubrec)),
+            Some(Stage::Unacked(_)) => Err(ProtocolError::violation("PUBCOMP before PUBREC")),
+        }
+    }
+
+    /// Ends the flight `id` and frees its id; returns its `seq` and tag.
+    pub(super) fn complete(&mut self, id: PacketId, ids: &mut PacketIds) -> Option<(u64, T)> {
+        let flight = self.remove(id, ids)?;
+        Some((flight.seq, flight.tag))
+    }
+
+    /// Gives up the flight `seq` (its record could not be stored): returns
+    /// its packet id, now free, and its tag.
+    pub(super) fn abandon(&mut self, seq: u64, ids: &mut PacketIds) -> Option<(PacketId, T)> {
+        let id = self
+            .inflight
+            .iter()
+            .find(|(_, flight)| flight.seq == seq)
+            .map(|(&id, _)| id)?;
+        let flight = self.remove(id, ids)?;
+        Some((id, flight.tag))
+    }
+
+    fn remove(&mut self, id: PacketId, ids: &mut PacketIds) -> Option<InFlight<T>> {
+        let flight = self.inflight.remove(&id)?;
+        ids.release(id);
+        if flight.sent_at.is_none() {
             self.resend.retain(|&queued| queued != id);
         }
-        Some(slot)
+        Some(flight)
     }
 
-    /// The in-flight ids in original send order. Sorting here, only on
-    /// reconnect and retry, keeps the per-message path a plain map insert.
-    pub(crate) fn in_send_order(&self) -> Vec<PacketId> {
-        let mut order: Vec<(u64, PacketId)> =
-            self.inflight.iter().map(|(&id, slot)| (slot.seq, id)).collect();
-        order.sort_unstable();
-        order.into_iter().map(|(_, id)| id).collect()
+    /// The session is shut down: empties flights and queue, freeing their
+    /// ids; returns every tag, flights in send order first, then the queue.
+    pub(super) fn close(&mut self, ids: &mut PacketIds) -> Vec<T> {
+        let mut tags = Vec::with_capacity(self.inflight.len() + self.queue.len());
+        for id in self.in_send_order() {
+            if let Some(flight) = self.remove(id, ids) {
+                tags.push(flight.tag);
+            }
+        }
+        tags.extend(self.queue.drain(..).map(|queued| queued.tag));
+        tags
     }
 
     /// The connection is gone: nothing is on the wire any more.
-    pub(crate) fn connection_lost(&mut self) {
-        for slot in self.inflight.values_mut() {
-            slot.sent_at = None;
+    pub(super) fn connection_lost(&mut self) {
+        for flight in self.inflight.values_mut() {
+            flight.sent_at = None;
         }
         self.resend.clear();
+    }
+
+    /// The server kept the session: every unacknowledged PUBLISH is written
+    /// again (DUP, same id) and every PUBREL, in their original order
+    /// [MQTT-4.4.0-1, MQTT-4.6.0-1]. PUBLISHes beyond the (possibly
+    /// smaller) new `window` wait in `resend`; PUBRELs never wait
+    /// [MQTT-3.3.4-8].
+    pub(super) fn session_resumed(&mut self, window: usize, now: Instant, transmit: &mut Transmit<T>) {
+        let mut written = 0;
+        for id in self.in_send_order() {
+            let held_back = match self.inflight.get(&id).map(|flight| &flight.stage) {
+                None => continue,
+                Some(Stage::Released { .. }) => false,
+                Some(Stage::Unacked(_)) => !self.resend.is_empty() || written >= window,
+            };
+            if held_back {
+                self.resend.push_back(id);
+            } else if let Some(packet) = self.resend(id, now) {
+                written += 1;
+                transmit.send(packet);
+            }
+        }
+    }
+
+    /// The server has no session: flights it never took ownership of go
+    /// back to the front of the queue as new messages (at-least-once
+    /// holds), keeping their `seq` so their store record stays until they
+    /// are sent again; QoS 2 ones it PUBREC'd were delivered and complete.
+    /// Frees every id; returns the completed ones as (`seq`, tag, the
+    /// PUBREC code), in send order.
+    pub(super) fn session_lost(&mut self, ids: &mut PacketIds) -> Vec<(u64, T, ReasonCode)> {
+        let mut requeue = Vec::new();
+        let mut completed = Vec::new();
+        for id in self.in_send_order() {
+            let Some(flight) = self.remove(id, ids) else {
+                continue;
+            };
+            match flight.stage {
+                Stage::Unacked(publish) => requeue.push(Queued::again(publish, flight.tag, flight.seq)),
+                Stage::Released { pubrec } => completed.push((flight.seq, flight.tag, pubrec)),
+            }
+        }
+        self.resend.clear();
+        for queued in requeue.into_iter().rev() {
+            self.queue.push_front(queued);
+        }
+        completed
+    }
+
+    /// MQTT 3.1.1 only: writes again, with DUP and in send order, what has
+    /// waited `interval` for its acknowledgement; returns when the next one
+    /// falls due.
+    pub(super) fn retry(
+        &mut self,
+        interval: Duration,
+        now: Instant,
+        transmit: &mut Transmit<T>,
+    ) -> Option<Instant> {
+        let mut next: Option<Instant> = None;
+        for id in self.in_send_order() {
+            let Some(sent_at) = self.inflight.get(&id).and_then(|flight| flight.sent_at) else {
+                continue;
+            };
+            let due = if sent_at + interval > now {
+                sent_at + interval
+            } else {
+                if let Some(packet) = self.resend(id, now) {
+                    transmit.send(packet);
+                }
+                now + interval
+            };
+            next = Some(next.map_or(due, |next| next.min(due)));
+        }
+        next
+    }
+
+    /// Every flight as a store keeps it, in send order.
+    pub(super) fn stored(&self) -> Vec<StoredPublish> {
+        self.in_send_order()
+            .into_iter()
+            .filter_map(|id| {
+                let flight = self.inflight.get(&id)?;
+                Some(match &flight.stage {
+                    Stage::Unacked(publish) => StoredPublish {
+                        seq: flight.seq,
+                        publish: Publish {
+                            dup: false,
+                            packet_id: Some(id),
+                            ..publish.clone()
+                        },
+                        released: false,
+                    },
+                    Stage::Released { .. } => StoredPublish {
+                        seq: flight.seq,
+                        // The payload is gone after PUBREC [MQTT-4.3.3-6]; only the id matters.
+                        publish: Publish {
+                            packet_id: Some(id),
+                            qos: QoS::ExactlyOnce,
+                            ..Publish::default()
+                        },
+                        released: true,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// Takes in the flights of a stored session, each awaiting its resend;
+    /// `tag` makes each one's tag. One whose id is missing or taken twice,
+    /// or a QoS 1 one marked released, goes to the front of the queue as a
+    /// new message instead.
+    pub(super) fn restore(
+        &mut self,
+        stored: Vec<StoredPublish>,
+        mut tag: impl FnMut(&StoredPublish) -> T,
+        ids: &mut PacketIds,
+    ) {
+        let mut requeue = Vec::new();
+        for stored in stored {
+            let tag = tag(&stored);
+            let StoredPublish {
+                seq,
+                mut publish,
+                released,
+            } = stored;
+            // New publishes get a `seq` after every restored one.
+            self.next_seq = self.next_seq.max(seq.saturating_add(1));
+            publish.dup = false;
+            let id = publish.packet_id.filter(|&id| ids.reserve(id));
+            let qos1_released = released && publish.qos != QoS::ExactlyOnce;
+            match id {
+                Some(id) if !qos1_released => {
+                    let stage = if released {
+                        Stage::Released {
+                            pubrec: ReasonCode::Success,
+                        }
+                    } else {
+                        Stage::Unacked(publish)
+                    };
+                    let flight = InFlight {
+                        seq,
+                        tag,
+                        stage,
+                        sent_at: None,
+                    };
+                    self.inflight.insert(id, flight);
+                }
+                _ => {
+                    if let Some(id) = id {
+                        ids.release(id);
+                    }
+                    requeue.push(Queued::again(publish, tag, seq));
+                }
+            }
+        }
+        for queued in requeue.into_iter().rev() {
+            self.queue.push_front(queued);
+        }
+    }
+
+    /// The in-flight ids in original send order. Sorting here, only on
+    /// reconnect, retry and shutdown, keeps the per-message path a plain
+    /// map insert.
+    fn in_send_order(&self) -> Vec<PacketId> {
+        let mut order: Vec<(u64, PacketId)> = self
+            .inflight
+            .iter()
+            .map(|(&id, flight)| (flight.seq, id))
+            .collect();
+        order.sort_unstable();
+        order.into_iter().map(|(_, id)| id).collect()
     }
 }

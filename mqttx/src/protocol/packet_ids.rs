@@ -16,7 +16,7 @@ const WORDS: usize = 65_536 / 64;
 
 /// A set of packet identifiers.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct IdSet {
+pub(super) struct IdSet {
     /// Empty until the first insert, then `WORDS` long.
     bits: Box<[u64]>,
     len: usize,
@@ -28,13 +28,13 @@ fn locate(id: PacketId) -> (usize, u64) {
 }
 
 impl IdSet {
-    pub(crate) fn contains(&self, id: PacketId) -> bool {
+    pub(super) fn contains(&self, id: PacketId) -> bool {
         let (word, mask) = locate(id);
         self.bits.get(word).is_some_and(|bits| bits & mask != 0)
     }
 
     /// Returns false when `id` was already in the set.
-    pub(crate) fn insert(&mut self, id: PacketId) -> bool {
+    pub(super) fn insert(&mut self, id: PacketId) -> bool {
         if self.bits.is_empty() {
             self.bits = vec![0; WORDS].into_boxed_slice();
         }
@@ -50,7 +50,7 @@ impl IdSet {
     }
 
     /// Returns false when `id` was not in the set.
-    pub(crate) fn remove(&mut self, id: PacketId) -> bool {
+    pub(super) fn remove(&mut self, id: PacketId) -> bool {
         let (word, mask) = locate(id);
         match self.bits.get_mut(word) {
             Some(bits) if *bits & mask != 0 => {
@@ -62,11 +62,11 @@ impl IdSet {
         }
     }
 
-    pub(crate) fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.len
     }
 
-    pub(crate) fn clear(&mut self) {
+    pub(super) fn clear(&mut self) {
         if self.len > 0 {
             self.bits.fill(0);
             self.len = 0;
@@ -106,7 +106,7 @@ impl IdSet {
 /// out of circulation as long as possible, so a late duplicate
 /// acknowledgement (a 3.1.1 retry crossing a PUBACK) rarely finds it reused.
 #[derive(Debug, Clone)]
-pub(crate) struct PacketIds {
+pub(super) struct PacketIds {
     used: IdSet,
     next: PacketId,
 }
@@ -122,7 +122,7 @@ impl Default for PacketIds {
 
 impl PacketIds {
     /// A free id, now marked in use; `None` when all 65,535 are taken.
-    pub(crate) fn alloc(&mut self) -> Option<PacketId> {
+    pub(super) fn alloc(&mut self) -> Option<PacketId> {
         let id = self.used.next_free(self.next)?;
         self.used.insert(id);
         self.next = PacketId::new(id.get().wrapping_add(1)).unwrap_or(PacketId::MIN);
@@ -131,24 +131,24 @@ impl PacketIds {
 
     /// Marks `id` in use (a session restored from a store); `false` when
     /// it already was. Allocation carries on after the highest reserved id.
-    pub(crate) fn reserve(&mut self, id: PacketId) -> bool {
+    pub(super) fn reserve(&mut self, id: PacketId) -> bool {
         if id >= self.next {
             self.next = PacketId::new(id.get().wrapping_add(1)).unwrap_or(PacketId::MIN);
         }
         self.used.insert(id)
     }
 
-    pub(crate) fn release(&mut self, id: PacketId) {
+    pub(super) fn release(&mut self, id: PacketId) {
         self.used.remove(id);
     }
 
     #[cfg(test)]
-    pub(crate) fn in_use(&self) -> usize {
+    pub(super) fn in_use(&self) -> usize {
         self.used.len()
     }
 
     #[cfg(test)]
-    pub(crate) fn is_used(&self, id: PacketId) -> bool {
+    pub(super) fn is_used(&self, id: PacketId) -> bool {
         self.used.contains(id)
     }
 }
@@ -158,7 +158,7 @@ impl PacketIds {
 /// flood resistance buys nothing, and the multiply spreads them over the
 /// high bits the table uses for its control bytes.
 #[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct IdHasher(u64);
+pub(super) struct IdHasher(u64);
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
 
@@ -180,4 +180,4 @@ impl Hasher for IdHasher {
 
 /// A map keyed by packet id: O(1) acknowledgement lookup whatever the
 /// window size, memory proportional to what is in flight.
-pub(crate) type IdMap<V> = HashMap<PacketId, V, BuildHasherDefault<IdHasher>>;
+pub(super) type IdMap<V> = HashMap<PacketId, V, BuildHasherDefault<IdHasher>>;

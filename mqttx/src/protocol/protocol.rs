@@ -1,24 +1,27 @@
-//! The state machine itself: its state, the connection lifecycle, and the
-//! outputs (packets, events, the next deadline).
+//! The state machine itself: its state, the connection lifecycle (connect,
+//! connection lost, disconnect), the inputs that are not a command (packets
+//! routed by state, deadlines) and the outputs (packets, events, the next
+//! deadline).
 
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use crate::packet::{ByteString, Packet, ProtocolVersion, Publish, ReasonCode, SubscriptionOptions};
+use crate::packet::{ByteString, Disconnect, Packet, ProtocolVersion, ReasonCode, SubscriptionOptions};
 
 use super::alias::{InboundAliases, OutboundAliases};
 use super::incoming::Incoming;
+use super::journal::Journal;
 use super::keepalive::KeepAlive;
 use super::limits::ServerLimits;
 use super::outgoing::Outgoing;
 use super::packet_ids::PacketIds;
-use super::persist::SessionChange;
 use super::subscriptions::Subscriptions;
-use super::{CommandError, Config, Event, TimeoutKind};
+use super::transmit::Transmit;
+use super::{CommandError, Config, Event, ProtocolError, TimeoutKind};
 
 /// Where the connection is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum State {
+pub(super) enum State {
     /// No transport, or one that is being torn down.
     Offline,
     /// CONNECT queued, CONNACK not yet received.
@@ -29,14 +32,6 @@ pub(crate) enum State {
     Closed,
 }
 
-/// A packet waiting in the transmit queue.
-#[derive(Debug)]
-pub(crate) enum Outbound<T> {
-    Packet(Packet),
-    /// A QoS 0 publish completes when it is taken for writing.
-    Qos0(Publish, T),
-}
-
 /// The sans-IO MQTT session: feed it packets, commands and the time; take
 /// packets to write and events to act on.
 ///
@@ -44,34 +39,33 @@ pub(crate) enum Outbound<T> {
 /// once, in that command's `*Done` event.
 #[derive(Debug)]
 pub struct Protocol<T> {
-    pub(crate) config: Config,
+    pub(super) config: Config,
     /// Config's keep_alive before Server Keep Alive replaced it: what CONNECT asks for.
-    pub(crate) requested_keep_alive: u16,
-    pub(crate) state: State,
-    pub(crate) connected_once: bool,
-    pub(crate) clean_start_sent: bool,
+    pub(super) requested_keep_alive: u16,
+    pub(super) state: State,
+    pub(super) connected_once: bool,
+    pub(super) clean_start_sent: bool,
     /// The session expiry in force (ours, or the server's override).
-    pub(crate) session_expiry: u32,
+    pub(super) session_expiry: u32,
     /// Bumped on every CONNACK Success; see `Queued::checked`.
-    pub(crate) generation: u64,
-    pub(crate) limits: ServerLimits,
-    pub(crate) ids: PacketIds,
-    pub(crate) outgoing: Outgoing<T>,
-    pub(crate) incoming: Incoming,
-    pub(crate) subscriptions: Subscriptions<T>,
-    pub(crate) aliases_in: InboundAliases,
-    pub(crate) aliases_out: OutboundAliases,
-    pub(crate) keep_alive: KeepAlive,
-    pub(crate) connack_deadline: Option<Instant>,
+    pub(super) generation: u64,
+    pub(super) limits: ServerLimits,
+    pub(super) ids: PacketIds,
+    pub(super) outgoing: Outgoing<T>,
+    pub(super) incoming: Incoming,
+    pub(super) subscriptions: Subscriptions<T>,
+    pub(super) aliases_in: InboundAliases,
+    pub(super) aliases_out: OutboundAliases,
+    pub(super) keep_alive: KeepAlive,
+    pub(super) connack_deadline: Option<Instant>,
     /// MQTT 3.1.1: the earliest an unacknowledged packet may need a resend.
-    pub(crate) retry_at: Option<Instant>,
-    pub(crate) transmit: VecDeque<Outbound<T>>,
-    pub(crate) events: VecDeque<Event<T>>,
-    /// Whether session changes are recorded for a store.
-    pub(crate) journal_on: bool,
+    pub(super) retry_at: Option<Instant>,
+    pub(super) transmit: Transmit<T>,
+    pub(super) events: VecDeque<Event<T>>,
     /// PUBACK/PUBREC wait for [`Protocol::acknowledge`].
-    pub(crate) manual_acks: bool,
-    pub(crate) journal: VecDeque<SessionChange>,
+    pub(super) manual_acks: bool,
+    /// Session changes for a store, when it records them.
+    pub(super) journal: Journal,
 }
 
 impl<T> Protocol<T> {
@@ -95,11 +89,10 @@ impl<T> Protocol<T> {
             keep_alive: KeepAlive::default(),
             connack_deadline: None,
             retry_at: None,
-            transmit: VecDeque::new(),
+            transmit: Transmit::default(),
             events: VecDeque::new(),
-            journal_on: false,
             manual_acks: false,
-            journal: VecDeque::new(),
+            journal: Journal::default(),
         }
     }
 
@@ -128,8 +121,7 @@ impl<T> Protocol<T> {
         self.keep_alive.stop();
         let connect = self.build_connect();
         self.clean_start_sent = connect.clean_start;
-        self.transmit
-            .push_back(Outbound::Packet(Packet::Connect(Box::new(connect))));
+        self.transmit.send(Packet::Connect(Box::new(connect)));
         self.state = State::AwaitingConnAck;
         self.connack_deadline = Some(now + self.config.connect_timeout);
     }
@@ -143,27 +135,45 @@ impl<T> Protocol<T> {
         self.retry_at = None;
         self.keep_alive.stop();
         self.outgoing.connection_lost();
-        for id in self.subscriptions.connection_lost() {
-            self.ids.release(id);
-        }
+        self.subscriptions.connection_lost(&mut self.ids);
         if self.state != State::Closed {
             self.state = State::Offline;
         }
     }
 
+    /// Queues DISCONNECT (when a transport is up) and shuts the session
+    /// down: every pending command fails with [`CommandError::Closed`].
+    /// On MQTT 3.1.1 the DISCONNECT carries no reason or properties.
+    pub fn disconnect(&mut self, disconnect: Disconnect, now: Instant) {
+        let _ = now;
+        if self.transport_up() {
+            let disconnect = if self.is_v5() {
+                disconnect
+            } else {
+                Disconnect::default()
+            };
+            self.transmit.send(Packet::Disconnect(disconnect));
+        }
+        for tag in self.outgoing.close(&mut self.ids) {
+            self.publish_done(tag, Err(CommandError::Closed));
+        }
+        for control in self.subscriptions.close(&mut self.ids) {
+            self.events.extend(control.fail(CommandError::Closed));
+        }
+        self.incoming.clear();
+        self.state = State::Closed;
+        self.connack_deadline = None;
+        self.retry_at = None;
+        self.keep_alive.stop();
+    }
+
     /// Next packet to write. Drain until `None` after every input and write
     /// them all at once. Taking a packet counts as sending it.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Packet> {
-        let mut packet = match self.transmit.pop_front()? {
-            Outbound::Packet(packet) => packet,
-            Outbound::Qos0(publish, tag) => {
-                self.events.push_back(Event::PublishDone {
-                    tag,
-                    result: Ok(ReasonCode::Success),
-                });
-                Packet::Publish(publish)
-            }
-        };
+        let (mut packet, qos0) = self.transmit.pop()?;
+        if let Some(tag) = qos0 {
+            self.publish_done(tag, Ok(ReasonCode::Success));
+        }
         // Aliases are applied here, at the last moment, because they belong
         // to the connection the packet is written on.
         if let Packet::Publish(publish) = &mut packet {
@@ -209,7 +219,7 @@ impl<T> Protocol<T> {
                     return;
                 }
                 if self.keep_alive.ping_due().is_some_and(|due| now >= due) {
-                    self.transmit.push_back(Outbound::Packet(Packet::PingReq));
+                    self.transmit.send(Packet::PingReq);
                     self.keep_alive.on_ping_sent(now);
                 }
                 if self.retry_at.is_some_and(|at| now >= at) {
@@ -220,36 +230,88 @@ impl<T> Protocol<T> {
         }
     }
 
+    /// Feeds one decoded packet from the wire.
+    ///
+    /// An `Err` is a protocol violation by the server: close the
+    /// connection (on MQTT 5 a DISCONNECT with the reason is already queued).
+    pub fn handle_packet(&mut self, packet: Packet, now: Instant) -> Result<(), ProtocolError> {
+        let result = self.dispatch(packet, now);
+        if let Err(error) = &result {
+            tracing::debug!(%error, "server broke the protocol");
+            if self.is_v5() && self.transport_up() {
+                self.transmit.send(Packet::Disconnect(Disconnect {
+                    reason_code: error.reason,
+                    ..Disconnect::default()
+                }));
+            }
+        }
+        result
+    }
+
+    fn dispatch(&mut self, packet: Packet, now: Instant) -> Result<(), ProtocolError> {
+        let v5 = self.is_v5();
+        match (self.state, packet) {
+            (State::AwaitingConnAck, Packet::ConnAck(connack)) => self.on_connack(connack, now),
+            (State::AwaitingConnAck | State::Connected, Packet::Auth(auth)) if v5 => {
+                self.events.push_back(Event::AuthChallenge(auth));
+                Ok(())
+            }
+            (State::AwaitingConnAck | State::Connected, Packet::Disconnect(disconnect)) if v5 => {
+                // Nothing more may be written; the shell calls connection_lost.
+                self.state = State::Offline;
+                self.keep_alive.stop();
+                self.connack_deadline = None;
+                self.events.push_back(Event::ServerDisconnect(disconnect));
+                Ok(())
+            }
+            (State::Connected, Packet::Publish(publish)) => self.on_publish(publish),
+            (State::Connected, Packet::PubAck(ack)) => self.on_puback(ack, now),
+            (State::Connected, Packet::PubRec(rec)) => self.on_pubrec(rec, now),
+            (State::Connected, Packet::PubRel(rel)) => {
+                self.on_pubrel(rel);
+                Ok(())
+            }
+            (State::Connected, Packet::PubComp(comp)) => self.on_pubcomp(comp, now),
+            (State::Connected, Packet::SubAck(suback)) => self.on_suback(suback, now),
+            (State::Connected, Packet::UnsubAck(unsuback)) => self.on_unsuback(unsuback, now),
+            (State::Connected, Packet::PingResp) => {
+                self.keep_alive.on_pingresp();
+                Ok(())
+            }
+            // Read before the transport closed: there is no connection left
+            // to break, so leftovers are dropped rather than reported.
+            (State::Offline | State::Closed, _) => Ok(()),
+            (_, packet) => Err(ProtocolError::violation(unexpected(&packet))),
+        }
+    }
+
     /// Subscriptions currently held (filter → options); restored
     /// automatically after a reconnect without session.
     pub fn subscriptions(&self) -> impl Iterator<Item = (&ByteString, &SubscriptionOptions)> {
-        self.subscriptions
-            .held
-            .iter()
-            .map(|held| (&held.filter, &held.options))
+        self.subscriptions.held()
     }
 
     /// QoS 1/2 publishes sent and not yet completed.
     pub fn inflight(&self) -> usize {
-        self.outgoing.inflight.len()
+        self.outgoing.in_flight()
     }
 
     /// Commands waiting behind the window or for a connection.
     pub fn queued(&self) -> usize {
-        self.outgoing.queue.len() + self.subscriptions.queue.len()
+        self.outgoing.queued() + self.subscriptions.waiting()
     }
 
     /// The outgoing window: ours, lowered by the server's Receive Maximum.
     pub(crate) fn window(&self) -> usize {
-        usize::from(self.config.max_inflight.max(1).min(self.limits.receive_maximum))
+        usize::from(self.config.max_inflight.max(1).min(self.limits.receive_maximum()))
     }
 
-    pub(crate) fn is_v5(&self) -> bool {
+    pub(super) fn is_v5(&self) -> bool {
         self.config.version == ProtocolVersion::V5
     }
 
     /// A transport exists that can still take packets.
-    pub(crate) fn transport_up(&self) -> bool {
+    pub(super) fn transport_up(&self) -> bool {
         matches!(self.state, State::AwaitingConnAck | State::Connected)
     }
 
@@ -264,13 +326,31 @@ impl<T> Protocol<T> {
     /// Packets never written are void with their connection; a QoS 0
     /// publish among them reports that it was not sent.
     fn drop_transmit(&mut self) {
-        for outbound in self.transmit.drain(..) {
-            if let Outbound::Qos0(_, tag) = outbound {
-                self.events.push_back(Event::PublishDone {
-                    tag,
-                    result: Err(CommandError::NotConnected),
-                });
-            }
+        for tag in self.transmit.clear() {
+            self.events.push_back(Event::PublishDone {
+                tag,
+                result: Err(CommandError::NotConnected),
+            });
         }
+    }
+}
+
+/// Why `packet` cannot arrive now (packets only a client sends, or a
+/// server packet before CONNACK / after the connection ended).
+fn unexpected(packet: &Packet) -> &'static str {
+    match packet {
+        Packet::Connect(_) => "CONNECT from the server",
+        Packet::Subscribe(_) => "SUBSCRIBE from the server",
+        Packet::Unsubscribe(_) => "UNSUBSCRIBE from the server",
+        Packet::PingReq => "PINGREQ from the server",
+        Packet::ConnAck(_) => "CONNACK when none was expected",
+        Packet::Auth(_) => "AUTH on MQTT 3.1.1",
+        Packet::Disconnect(_) => "DISCONNECT from the server on MQTT 3.1.1",
+        Packet::Publish(_) => "PUBLISH before CONNACK",
+        Packet::PubAck(_) | Packet::PubRec(_) | Packet::PubRel(_) | Packet::PubComp(_) => {
+            "publish acknowledgement before CONNACK"
+        }
+        Packet::SubAck(_) | Packet::UnsubAck(_) => "subscription acknowledgement before CONNACK",
+        Packet::PingResp => "PINGRESP before CONNACK",
     }
 }

@@ -1,15 +1,18 @@
-//! Publishing: taking a publish command, and the pump that moves queued
-//! publishes into the window.
+//! Our publishes: the publish command, moving what waits into the window,
+//! the server's PUBACK/PUBREC/PUBCOMP, and MQTT 3.1.1's timed resends.
 
 use std::time::Instant;
 
 use crate::packet::topic::valid_topic_name;
-use crate::packet::{Packet, PacketId, Publish, QoS, ReasonCode};
+use crate::packet::{
+    AckProperties, LazyBox, Packet, PacketId, ProtocolVersion, PubAck, PubComp, PubRec, PubRel, Publish, QoS,
+    ReasonCode,
+};
 
-use super::outgoing::{Queued, Stage};
-use super::persist::{SessionChange, StoredPublish};
-use super::protocol::{Outbound, State};
-use super::{CommandError, Event, Protocol};
+use super::journal::{SessionChange, StoredPublish};
+use super::outgoing::{PubRecOutcome, Queued};
+use super::protocol::State;
+use super::{CommandError, Event, Protocol, ProtocolError};
 
 impl<T> Protocol<T> {
     /// Publishes a message. The packet id is assigned here (leave it
@@ -28,25 +31,21 @@ impl<T> Protocol<T> {
         let connected = self.state == State::Connected;
         if publish.qos == QoS::AtMostOnce {
             if connected {
-                self.transmit.push_back(Outbound::Qos0(publish, tag));
+                self.transmit.send_qos0(publish, tag);
             } else {
                 self.publish_done(tag, Err(CommandError::NotConnected));
             }
             return;
         }
         let goes_straight_out =
-            connected && self.outgoing.queue.is_empty() && self.outgoing.on_wire() < self.window();
+            connected && self.outgoing.queued() == 0 && self.outgoing.on_wire() < self.window();
         if !goes_straight_out && self.queued() >= self.config.max_queued {
             self.publish_done(tag, Err(CommandError::QueueFull));
             return;
         }
-        self.outgoing.queue.push_back(Queued {
-            publish,
-            tag,
-            checked: if connected { self.generation } else { 0 },
-            seq: None,
-        });
-        self.pump(now);
+        let checked = if connected { self.generation } else { 0 };
+        self.outgoing.enqueue(Queued::new(publish, tag, checked));
+        self.send_waiting(now);
     }
 
     fn accept_publish(&mut self, publish: &mut Publish) -> Result<(), CommandError> {
@@ -75,27 +74,27 @@ impl<T> Protocol<T> {
             .check_publish(publish, self.config.version, self.aliases_out.enabled())
     }
 
-    pub(crate) fn publish_done(&mut self, tag: T, result: Result<ReasonCode, CommandError>) {
+    pub(super) fn publish_done(&mut self, tag: T, result: Result<ReasonCode, CommandError>) {
         self.events.push_back(Event::PublishDone { tag, result });
     }
 
-    /// Moves publishes into the window while it has room: first those
-    /// awaiting a resend after reconnect, then the queue, in order. Also
-    /// sends SUBSCRIBE/UNSUBSCRIBE that waited for a free packet id.
-    pub(crate) fn pump(&mut self, now: Instant) {
+    /// Sends what waits, as far as packet ids and the window allow:
+    /// SUBSCRIBE/UNSUBSCRIBE first (they never wait for the window), then
+    /// publishes held back after a reconnect, then the queue, in order.
+    pub(super) fn send_waiting(&mut self, now: Instant) {
         if self.state != State::Connected {
             return;
         }
-        if !self.subscriptions.queue.is_empty() {
+        if self.subscriptions.waiting() > 0 {
             self.send_queued_controls(now);
         }
         let window = self.window();
         while self.outgoing.on_wire() < window {
-            if let Some(id) = self.outgoing.resend.pop_front() {
-                self.resend_one(id, now);
+            if let Some(packet) = self.outgoing.resend_next(now) {
+                self.transmit.send(packet);
                 continue;
             }
-            let Some(mut queued) = self.outgoing.queue.pop_front() else {
+            let Some(mut queued) = self.outgoing.next_queued() else {
                 break;
             };
             if queued.checked != self.generation {
@@ -106,36 +105,102 @@ impl<T> Protocol<T> {
             }
             let Some(id) = self.ids.alloc() else {
                 // All 65,535 ids are taken by subscribes: wait for an ack.
-                self.outgoing.queue.push_front(queued);
+                self.outgoing.unqueue(queued);
                 break;
             };
-            queued.publish.packet_id = Some(id);
-            let wire = queued.publish.clone();
-            let seq = self
-                .outgoing
-                .insert(id, queued.publish, queued.tag, now, queued.seq);
-            self.journal(|| {
+            let (seq, wire) = self.outgoing.send(id, queued, now);
+            self.journal.record(|| {
                 SessionChange::Publish(StoredPublish {
                     seq,
                     publish: wire.clone(),
                     released: false,
                 })
             });
-            self.transmit.push_back(Outbound::Packet(Packet::Publish(wire)));
+            self.transmit.send(Packet::Publish(wire));
         }
         self.arm_retry(now);
     }
 
-    fn resend_one(&mut self, id: PacketId, now: Instant) {
-        let Some(slot) = self.outgoing.inflight.get_mut(&id) else {
+    pub(super) fn on_puback(&mut self, ack: PubAck, now: Instant) -> Result<(), ProtocolError> {
+        if self.outgoing.on_puback(ack.packet_id)? {
+            self.finish(ack.packet_id, ack.reason_code, ack.properties, now);
+        }
+        Ok(())
+    }
+
+    pub(super) fn on_pubrec(&mut self, rec: PubRec, now: Instant) -> Result<(), ProtocolError> {
+        let id = rec.packet_id;
+        match self.outgoing.on_pubrec(id, rec.reason_code, now)? {
+            PubRecOutcome::Unknown if !rec.reason_code.is_error() => {
+                let mut rel = PubRel::new(id);
+                if self.is_v5() {
+                    rel.reason_code = ReasonCode::PacketIdentifierNotFound;
+                }
+                self.transmit.send(Packet::PubRel(rel));
+            }
+            PubRecOutcome::Unknown => {}
+            PubRecOutcome::Again(pubrel) => self.transmit.send(pubrel),
+            PubRecOutcome::Refused => self.finish(id, rec.reason_code, rec.properties, now),
+            PubRecOutcome::Released { seq } => {
+                self.journal.record(|| SessionChange::Released { seq });
+                self.transmit.send(Packet::PubRel(PubRel::new(id)));
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn on_pubcomp(&mut self, comp: PubComp, now: Instant) -> Result<(), ProtocolError> {
+        let Some(pubrec) = self.outgoing.on_pubcomp(comp.packet_id)? else {
+            return Ok(());
+        };
+        // Any code completes: after PUBREC the server owned the message,
+        // and Packet Identifier not found only means it already let go.
+        self.finish(comp.packet_id, pubrec, comp.properties, now);
+        Ok(())
+    }
+
+    /// Ends an outgoing flow: frees its id and window slot, reports it.
+    fn finish(
+        &mut self,
+        id: PacketId,
+        code: ReasonCode,
+        mut properties: LazyBox<AckProperties>,
+        now: Instant,
+    ) {
+        let Some((seq, tag)) = self.outgoing.complete(id, &mut self.ids) else {
             return;
         };
-        if let Stage::Unacked(publish) = &slot.stage {
-            let mut publish = publish.clone();
-            publish.dup = true;
-            slot.sent_at = Some(now);
-            self.transmit
-                .push_back(Outbound::Packet(Packet::Publish(publish)));
+        self.journal.record(|| SessionChange::Completed { seq });
+        let result = if code.is_error() {
+            self.events.push_back(Event::PublishFailed {
+                packet_id: id,
+                reason_code: code,
+                properties: properties.take(),
+            });
+            Err(CommandError::Rejected(code))
+        } else {
+            Ok(code)
+        };
+        self.events.push_back(Event::PublishDone { tag, result });
+        self.send_waiting(now);
+    }
+
+    /// MQTT 3.1.1 only: from now on, unacknowledged packets are resent
+    /// after `retry_interval`.
+    pub(super) fn arm_retry(&mut self, now: Instant) {
+        if self.config.version == ProtocolVersion::V311
+            && self.retry_at.is_none()
+            && self.outgoing.in_flight() > 0
+        {
+            self.retry_at = Some(now + self.config.retry_interval);
         }
+    }
+
+    /// MQTT 3.1.1 only: resend what has waited `retry_interval` for its
+    /// acknowledgement. MQTT 5 never gets here: it resends only on
+    /// reconnect [MQTT-4.4.0-1].
+    pub(super) fn retry(&mut self, now: Instant) {
+        let interval = self.config.retry_interval;
+        self.retry_at = self.outgoing.retry(interval, now, &mut self.transmit);
     }
 }

@@ -5,19 +5,20 @@
 use std::collections::VecDeque;
 
 use crate::packet::{
-    ByteString, PacketId, SubAck, SubscribeProperties, SubscriptionOptions, UnsubAck, UnsubscribeProperties,
+    ByteString, Packet, PacketId, SubAck, Subscribe, SubscribeProperties, SubscriptionOptions, UnsubAck,
+    Unsubscribe, UnsubscribeProperties,
 };
 
-use super::packet_ids::IdMap;
-use super::{CommandError, Event};
+use super::packet_ids::{IdMap, PacketIds};
+use super::{CommandError, Event, ProtocolError};
 
 /// Topic filters with their options, as SUBSCRIBE carries them.
-pub(crate) type Filters = Vec<(ByteString, SubscriptionOptions)>;
+type Filters = Vec<(ByteString, SubscriptionOptions)>;
 
 /// A subscription command. `tag` is `None` for the protocol's own restoring
 /// SUBSCRIBEs, which complete silently.
 #[derive(Debug)]
-pub(crate) enum Control<T> {
+pub(super) enum Control<T> {
     Subscribe {
         filters: Filters,
         properties: SubscribeProperties,
@@ -31,14 +32,34 @@ pub(crate) enum Control<T> {
 }
 
 impl<T> Control<T> {
-    pub(crate) fn is_restore(&self) -> bool {
+    fn is_restore(&self) -> bool {
         match self {
             Control::Subscribe { tag, .. } | Control::Unsubscribe { tag, .. } => tag.is_none(),
         }
     }
 
+    /// The SUBSCRIBE or UNSUBSCRIBE carrying this command under `id`.
+    pub(super) fn packet(&self, id: PacketId) -> Packet {
+        match self {
+            Control::Subscribe {
+                filters, properties, ..
+            } => Packet::Subscribe(Subscribe {
+                packet_id: id,
+                filters: filters.clone(),
+                properties: properties.clone(),
+            }),
+            Control::Unsubscribe {
+                filters, properties, ..
+            } => Packet::Unsubscribe(Unsubscribe {
+                packet_id: id,
+                filters: filters.clone(),
+                properties: properties.clone(),
+            }),
+        }
+    }
+
     /// The Done event failing this command, if someone awaits it.
-    pub(crate) fn fail(self, error: CommandError) -> Option<Event<T>> {
+    pub(super) fn fail(self, error: CommandError) -> Option<Event<T>> {
         match self {
             Control::Subscribe { tag, .. } => tag.map(|tag| Event::SubscribeDone {
                 tag,
@@ -54,21 +75,21 @@ impl<T> Control<T> {
 
 /// A subscription the server holds for us.
 #[derive(Debug, Clone)]
-pub(crate) struct Held {
-    pub(crate) filter: ByteString,
-    pub(crate) options: SubscriptionOptions,
-    pub(crate) identifier: Option<u32>,
+struct Held {
+    filter: ByteString,
+    options: SubscriptionOptions,
+    identifier: Option<u32>,
 }
 
 #[derive(Debug)]
-pub(crate) struct Subscriptions<T> {
+pub(super) struct Subscriptions<T> {
     /// In the order first granted. A Vec: subscription sets are small and
     /// change rarely, and restoring them in a stable order is easier to test.
-    pub(crate) held: Vec<Held>,
+    held: Vec<Held>,
     /// Sent, awaiting SUBACK/UNSUBACK; with the order they were sent in.
-    pub(crate) pending: IdMap<(u64, Control<T>)>,
-    /// Waiting for a connection.
-    pub(crate) queue: VecDeque<Control<T>>,
+    pending: IdMap<(u64, Control<T>)>,
+    /// Waiting for a connection, or for a free packet id.
+    queue: VecDeque<Control<T>>,
     next_seq: u64,
 }
 
@@ -84,37 +105,153 @@ impl<T> Default for Subscriptions<T> {
 }
 
 impl<T> Subscriptions<T> {
-    pub(crate) fn sent(&mut self, id: PacketId, control: Control<T>) {
+    /// Filter and options of every subscription held, in the order first granted.
+    pub(super) fn held(&self) -> impl Iterator<Item = (&ByteString, &SubscriptionOptions)> {
+        self.held.iter().map(|held| (&held.filter, &held.options))
+    }
+
+    /// Commands waiting to be sent.
+    pub(super) fn waiting(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Queues a command behind those already waiting.
+    pub(super) fn wait(&mut self, control: Control<T>) {
+        self.queue.push_back(control);
+    }
+
+    /// Puts a command back at the front: it was next but no packet id was free.
+    pub(super) fn wait_first(&mut self, control: Control<T>) {
+        self.queue.push_front(control);
+    }
+
+    /// The next command waiting, oldest first.
+    pub(super) fn next_waiting(&mut self) -> Option<Control<T>> {
+        self.queue.pop_front()
+    }
+
+    /// The command was written under `id` and awaits its acknowledgement.
+    pub(super) fn sent(&mut self, id: PacketId, control: Control<T>) {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.pending.insert(id, (seq, control));
     }
 
+    /// A SUBACK: `None` when no SUBSCRIBE awaits it; otherwise the command
+    /// is complete, its id free, and this is its tag (`None` for a
+    /// restoring SUBSCRIBE).
+    pub(super) fn on_suback(
+        &mut self,
+        suback: &SubAck,
+        ids: &mut PacketIds,
+    ) -> Result<Option<Option<T>>, ProtocolError> {
+        match self.pending.get(&suback.packet_id) {
+            None => return Ok(None),
+            Some((_, Control::Subscribe { filters, .. })) if filters.len() == suback.reason_codes.len() => {}
+            Some((_, Control::Subscribe { .. })) => {
+                return Err(ProtocolError::violation(
+                    "SUBACK reason codes do not match the filters",
+                ))
+            }
+            Some((_, Control::Unsubscribe { .. })) => {
+                return Err(ProtocolError::violation("SUBACK for an UNSUBSCRIBE"))
+            }
+        }
+        ids.release(suback.packet_id);
+        let Some((
+            _,
+            Control::Subscribe {
+                filters,
+                properties,
+                tag,
+            },
+        )) = self.pending.remove(&suback.packet_id)
+        else {
+            return Ok(None);
+        };
+        let identifier = properties.subscription_identifier;
+        self.granted(&filters, identifier, suback, tag.is_none());
+        Ok(Some(tag))
+    }
+
+    /// An UNSUBACK, as [`on_suback`](Self::on_suback). MQTT 3.1.1 carries
+    /// no per-filter codes, so only MQTT 5 (`v5`) checks their count.
+    pub(super) fn on_unsuback(
+        &mut self,
+        unsuback: &UnsubAck,
+        v5: bool,
+        ids: &mut PacketIds,
+    ) -> Result<Option<Option<T>>, ProtocolError> {
+        match self.pending.get(&unsuback.packet_id) {
+            None => return Ok(None),
+            Some((_, Control::Unsubscribe { filters, .. }))
+                if !v5 || filters.len() == unsuback.reason_codes.len() => {}
+            Some((_, Control::Unsubscribe { .. })) => {
+                return Err(ProtocolError::violation(
+                    "UNSUBACK reason codes do not match the filters",
+                ))
+            }
+            Some((_, Control::Subscribe { .. })) => {
+                return Err(ProtocolError::violation("UNSUBACK for a SUBSCRIBE"))
+            }
+        }
+        ids.release(unsuback.packet_id);
+        let Some((_, Control::Unsubscribe { filters, tag, .. })) = self.pending.remove(&unsuback.packet_id)
+        else {
+            return Ok(None);
+        };
+        self.removed(&filters, unsuback);
+        Ok(Some(tag))
+    }
+
     /// The connection is gone before their acknowledgement: whether the
     /// server acted on them is unknown, so they go back to the front of the
-    /// queue, in the order sent. Returns their ids for release.
-    pub(crate) fn connection_lost(&mut self) -> Vec<PacketId> {
+    /// queue, in the order sent, and their ids are freed.
+    pub(super) fn connection_lost(&mut self, ids: &mut PacketIds) {
+        for (id, control) in self.drain_pending().into_iter().rev() {
+            ids.release(id);
+            self.queue.push_front(control);
+        }
+    }
+
+    /// The session is shut down: every command sent or waiting, in that
+    /// order, with the ids of those sent freed.
+    pub(super) fn close(&mut self, ids: &mut PacketIds) -> Vec<Control<T>> {
+        let mut controls = Vec::with_capacity(self.pending.len() + self.queue.len());
+        for (id, control) in self.drain_pending() {
+            ids.release(id);
+            controls.push(control);
+        }
+        controls.extend(self.queue.drain(..));
+        controls
+    }
+
+    /// The commands awaiting acknowledgement, in the order sent.
+    fn drain_pending(&mut self) -> Vec<(PacketId, Control<T>)> {
         let mut pending: Vec<(u64, PacketId, Control<T>)> = self
             .pending
             .drain()
             .map(|(id, (seq, control))| (seq, id, control))
             .collect();
         pending.sort_unstable_by_key(|&(seq, _, _)| seq);
-        let ids = pending.iter().map(|&(_, id, _)| id).collect();
-        for (_, _, control) in pending.into_iter().rev() {
+        pending
+            .into_iter()
+            .map(|(_, id, control)| (id, control))
+            .collect()
+    }
+
+    /// The server lost the session, and with it every subscription: queue
+    /// SUBSCRIBEs re-creating all held, ahead of the commands waiting.
+    /// Restoring re-creates everything held, so leftover restores are stale.
+    pub(super) fn session_lost(&mut self) {
+        self.queue.retain(|control| !control.is_restore());
+        for control in self.restore().into_iter().rev() {
             self.queue.push_front(control);
         }
-        ids
     }
 
     /// Applies a SUBACK to what we hold. A failed restore forgets the filter.
-    pub(crate) fn granted(
-        &mut self,
-        filters: &Filters,
-        identifier: Option<u32>,
-        suback: &SubAck,
-        restore: bool,
-    ) {
+    fn granted(&mut self, filters: &Filters, identifier: Option<u32>, suback: &SubAck, restore: bool) {
         for ((filter, options), code) in filters.iter().zip(&suback.reason_codes) {
             let position = self.held.iter().position(|held| held.filter == *filter);
             match (code.is_error(), position) {
@@ -138,7 +275,7 @@ impl<T> Subscriptions<T> {
     }
 
     /// Applies an UNSUBACK. MQTT 3.1.1 has no per-filter codes: all are gone.
-    pub(crate) fn removed(&mut self, filters: &[ByteString], unsuback: &UnsubAck) {
+    fn removed(&mut self, filters: &[ByteString], unsuback: &UnsubAck) {
         for (index, filter) in filters.iter().enumerate() {
             let failed = unsuback
                 .reason_codes
@@ -153,7 +290,7 @@ impl<T> Subscriptions<T> {
     /// SUBSCRIBEs re-creating every held subscription, one per run of equal
     /// Subscription Identifiers and at most `CHUNK` filters each, so a large
     /// set does not make one packet beyond the server's size limit.
-    pub(crate) fn restore(&self) -> Vec<Control<T>> {
+    fn restore(&self) -> Vec<Control<T>> {
         const CHUNK: usize = 32;
         let mut controls: Vec<Control<T>> = Vec::new();
         let mut current: Option<(Option<u32>, Filters)> = None;

@@ -90,8 +90,8 @@ fn publishes_wait_when_subscribes_hold_every_id() {
     assert!(drain(&mut p, now).is_empty());
     assert_eq!(p.queued(), 1);
     p.ids.release(id(9));
-    // The next acknowledgement pumps the queue; simulate one via a QoS 0 no-op path.
-    p.pump(now);
+    // An acknowledgement would send what waits; none is due, so ask directly.
+    p.send_waiting(now);
     assert_eq!(publishes(&drain(&mut p, now)), [(9, false)]);
 }
 

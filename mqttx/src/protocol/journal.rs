@@ -1,9 +1,10 @@
 //! The session state a store keeps, and the changes that keep it current.
 
-use crate::packet::{PacketId, Publish, QoS};
+use std::collections::VecDeque;
 
-use super::outgoing::{Slot, Stage};
-use super::protocol::{Outbound, State};
+use crate::packet::{PacketId, Publish};
+
+use super::protocol::State;
 use super::Protocol;
 
 /// An outgoing QoS 1/2 publish as a store keeps it.
@@ -86,9 +87,9 @@ impl<T> Protocol<T> {
     /// Turns the [`SessionChange`] journal on (off by default, so a client
     /// without a store pays nothing for it).
     pub fn record_session(&mut self, on: bool) {
-        self.journal_on = on;
+        self.journal.on = on;
         if !on {
-            self.journal.clear();
+            self.journal.changes.clear();
         }
     }
 
@@ -96,7 +97,7 @@ impl<T> Protocol<T> {
     /// from [`poll_transmit`](Self::poll_transmit) and persist what it
     /// gives before writing them.
     pub fn poll_session_change(&mut self) -> Option<SessionChange> {
-        self.journal.pop_front()
+        self.journal.changes.pop_front()
     }
 
     /// The session state as it is now: every outgoing QoS 1/2 publish that
@@ -104,17 +105,8 @@ impl<T> Protocol<T> {
     /// awaiting PUBREL. Publishes still waiting in the queue are not part of
     /// it (their callers still wait; nothing about them reached the wire).
     pub fn session_state(&self) -> SessionState {
-        let outgoing = self
-            .outgoing
-            .in_send_order()
-            .into_iter()
-            .filter_map(|id| {
-                let slot = self.outgoing.inflight.get(&id)?;
-                Some(stored(id, slot))
-            })
-            .collect();
         SessionState {
-            outgoing,
+            outgoing: self.outgoing.stored(),
             incoming: self.incoming.ids(),
         }
     }
@@ -128,50 +120,11 @@ impl<T> Protocol<T> {
     /// Returns `false`, changing nothing, once the protocol has connected
     /// or holds publishes of its own. A publish without a packet id, or
     /// whose id is taken twice, is queued as a new message.
-    pub fn restore_session(&mut self, state: SessionState, mut tag: impl FnMut(&StoredPublish) -> T) -> bool {
-        if self.connected_once || self.state != State::Offline || !self.outgoing.inflight.is_empty() {
+    pub fn restore_session(&mut self, state: SessionState, tag: impl FnMut(&StoredPublish) -> T) -> bool {
+        if self.connected_once || self.state != State::Offline || self.outgoing.in_flight() > 0 {
             return false;
         }
-        let mut requeue = Vec::new();
-        for stored in state.outgoing {
-            let tag_value = tag(&stored);
-            let StoredPublish {
-                seq,
-                mut publish,
-                released,
-            } = stored;
-            publish.dup = false;
-            let id = publish.packet_id.filter(|&id| self.ids.reserve(id));
-            let qos1_released = released && publish.qos != QoS::ExactlyOnce;
-            match id {
-                Some(id) if !qos1_released => {
-                    let stage = if released {
-                        Stage::Released {
-                            pubrec: crate::packet::ReasonCode::Success,
-                        }
-                    } else {
-                        Stage::Unacked(publish)
-                    };
-                    self.outgoing.restore(id, seq, stage, tag_value);
-                }
-                _ => {
-                    if let Some(id) = id {
-                        self.ids.release(id);
-                    }
-                    publish.packet_id = None;
-                    requeue.push(super::outgoing::Queued {
-                        publish,
-                        tag: tag_value,
-                        checked: 0,
-                        seq: Some(seq),
-                    });
-                    self.outgoing.bump_seq(seq);
-                }
-            }
-        }
-        for queued in requeue.into_iter().rev() {
-            self.outgoing.queue.push_front(queued);
-        }
+        self.outgoing.restore(state.outgoing, tag, &mut self.ids);
         for id in state.incoming {
             self.incoming.restore(id);
         }
@@ -182,48 +135,26 @@ impl<T> Protocol<T> {
     /// not be persisted: it leaves the window and the transmit queue unsent,
     /// and its tag comes back for the shell to report the failure.
     pub fn abandon_publish(&mut self, seq: u64) -> Option<T> {
-        let id = self
-            .outgoing
-            .inflight
-            .iter()
-            .find(|(_, slot)| slot.seq == seq)
-            .map(|(&id, _)| id)?;
-        let slot = self.outgoing.remove(id)?;
-        self.ids.release(id);
-        self.transmit.retain(|outbound| {
-            !matches!(outbound, Outbound::Packet(crate::packet::Packet::Publish(p)) if p.packet_id == Some(id))
-        });
-        Some(slot.tag)
-    }
-
-    /// Queues a change when the journal is on.
-    pub(crate) fn journal(&mut self, change: impl FnOnce() -> SessionChange) {
-        if self.journal_on {
-            self.journal.push_back(change());
-        }
+        let (id, tag) = self.outgoing.abandon(seq, &mut self.ids)?;
+        self.transmit.withdraw_publish(id);
+        Some(tag)
     }
 }
 
-fn stored<T>(id: PacketId, slot: &Slot<T>) -> StoredPublish {
-    match &slot.stage {
-        Stage::Unacked(publish) => StoredPublish {
-            seq: slot.seq,
-            publish: Publish {
-                dup: false,
-                packet_id: Some(id),
-                ..publish.clone()
-            },
-            released: false,
-        },
-        Stage::Released { .. } => StoredPublish {
-            seq: slot.seq,
-            // The payload is gone after PUBREC [MQTT-4.3.3-6]; only the id matters.
-            publish: Publish {
-                packet_id: Some(id),
-                qos: QoS::ExactlyOnce,
-                ..Publish::default()
-            },
-            released: true,
-        },
+/// The session changes not yet taken by the shell.
+#[derive(Debug, Default)]
+pub(super) struct Journal {
+    /// Off by default: a client without a store pays nothing for it.
+    on: bool,
+    changes: VecDeque<SessionChange>,
+}
+
+impl Journal {
+    /// Queues a change when the journal is on; `change` is not even built
+    /// otherwise, since a Publish record clones the message.
+    pub(super) fn record(&mut self, change: impl FnOnce() -> SessionChange) {
+        if self.on {
+            self.changes.push_back(change());
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! Acknowledging incoming messages once the application has handled them.
+//! Messages from the server: incoming PUBLISH and PUBREL, and their
+//! acknowledgement, at once or once the application has handled them.
 //!
 //! By default a QoS 1 PUBLISH is answered with PUBACK (a QoS 2 one with
 //! PUBREC) as it is fed in. A shell that hands messages to slower,
@@ -8,10 +9,11 @@
 //! resent after a reconnect — so a message is never acknowledged and then
 //! lost, and the server's flow control bounds how much waits.
 
-use crate::packet::{Packet, PacketId, PubAck, PubRec, Publish, QoS};
+use crate::packet::{Packet, PacketId, PubAck, PubComp, PubRec, PubRel, Publish, QoS, ReasonCode};
 
-use super::persist::SessionChange;
-use super::Protocol;
+use super::incoming::Qos2;
+use super::journal::SessionChange;
+use super::{Event, Protocol, ProtocolError};
 
 /// What acknowledging a delivered message needs: its QoS and packet
 /// identifier, without holding on to the message itself.
@@ -32,6 +34,63 @@ impl Ack {
 }
 
 impl<T> Protocol<T> {
+    pub(super) fn on_publish(&mut self, mut publish: Publish) -> Result<(), ProtocolError> {
+        if self.is_v5() {
+            self.aliases_in.resolve(&mut publish)?;
+        } else if publish.topic.is_empty() {
+            return Err(ProtocolError::violation("PUBLISH without a topic name"));
+        }
+        let qos = publish.qos;
+        if qos == QoS::AtMostOnce {
+            self.events.push_back(Event::Message(publish));
+            return Ok(());
+        }
+        let id = publish.packet_id.ok_or(ProtocolError::violation(
+            "QoS 1/2 PUBLISH without a packet identifier",
+        ))?;
+        if qos == QoS::AtLeastOnce {
+            if self.manual_acks {
+                // A resend of a message still being handled is not delivered
+                // twice; its PUBACK goes out when the first one is handled.
+                if self.incoming.hold(id) {
+                    self.events.push_back(Event::Message(publish));
+                }
+                return Ok(());
+            }
+            self.events.push_back(Event::Message(publish));
+            self.transmit.send(Packet::PubAck(PubAck::new(id)));
+            return Ok(());
+        }
+        if self
+            .incoming
+            .on_publish(id, &publish, self.config.receive_maximum())?
+            == Qos2::Deliver
+        {
+            self.events.push_back(Event::Message(publish));
+            if self.manual_acks {
+                self.incoming.hold(id);
+                return Ok(());
+            }
+            self.journal.record(|| SessionChange::IncomingReceived(id));
+        } else if self.incoming.holds(id) {
+            // Still being handled: the PUBREC waits for the acknowledgement.
+            return Ok(());
+        }
+        self.transmit.send(Packet::PubRec(PubRec::new(id)));
+        Ok(())
+    }
+
+    pub(super) fn on_pubrel(&mut self, rel: PubRel) {
+        let id = rel.packet_id;
+        let mut comp = PubComp::new(id);
+        if self.incoming.on_pubrel(id) {
+            self.journal.record(|| SessionChange::IncomingReleased(id));
+        } else if self.is_v5() {
+            comp.reason_code = ReasonCode::PacketIdentifierNotFound;
+        }
+        self.transmit.send(Packet::PubComp(comp));
+    }
+
     /// Holds the PUBACK/PUBREC of each delivered message until
     /// [`acknowledge`](Self::acknowledge) is called for it.
     ///
@@ -77,12 +136,12 @@ impl<T> Protocol<T> {
         let packet = match ack.qos {
             QoS::AtLeastOnce => Packet::PubAck(PubAck::new(id)),
             _ => {
-                self.journal(|| SessionChange::IncomingReceived(id));
+                self.journal.record(|| SessionChange::IncomingReceived(id));
                 Packet::PubRec(PubRec::new(id))
             }
         };
         if self.is_connected() {
-            self.send(packet);
+            self.transmit.send(packet);
         }
     }
 }

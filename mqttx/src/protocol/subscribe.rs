@@ -1,17 +1,18 @@
 //! SUBSCRIBE and UNSUBSCRIBE commands: validated, queued while offline or
-//! out of packet ids, and written without waiting for the publish window.
+//! out of packet ids, written without waiting for the publish window, and
+//! completed by their SUBACK/UNSUBACK.
 
 use std::time::Instant;
 
 use crate::packet::topic::valid_topic_filter;
 use crate::packet::{
-    encoded_len, ByteString, Packet, Subscribe, SubscribeProperties, SubscriptionOptions, Unsubscribe,
+    encoded_len, ByteString, SubAck, SubscribeProperties, SubscriptionOptions, UnsubAck,
     UnsubscribeProperties,
 };
 
-use super::protocol::{Outbound, State};
+use super::protocol::State;
 use super::subscriptions::Control;
-use super::{CommandError, Protocol};
+use super::{CommandError, Event, Protocol, ProtocolError};
 
 impl<T> Protocol<T> {
     /// Subscribes to `filters`. Completes through one
@@ -66,54 +67,68 @@ impl<T> Protocol<T> {
         } else if self.state == State::Connected {
             self.send_control(control, now);
         } else {
-            self.subscriptions.queue.push_back(control);
+            self.subscriptions.wait(control);
         }
     }
 
     /// Writes a SUBSCRIBE/UNSUBSCRIBE now: these never wait for the
-    /// publish window [MQTT-3.3.4-8].
-    fn send_control(&mut self, control: Control<T>, now: Instant) {
+    /// publish window [MQTT-3.3.4-8]. Out of packet ids, the command waits
+    /// first in line and this returns `false`.
+    fn send_control(&mut self, control: Control<T>, now: Instant) -> bool {
         let _ = now;
         let Some(id) = self.ids.alloc() else {
-            self.subscriptions.queue.push_front(control);
-            return;
+            self.subscriptions.wait_first(control);
+            return false;
         };
-        let packet = match &control {
-            Control::Subscribe {
-                filters, properties, ..
-            } => Packet::Subscribe(Subscribe {
-                packet_id: id,
-                filters: filters.clone(),
-                properties: properties.clone(),
-            }),
-            Control::Unsubscribe {
-                filters, properties, ..
-            } => Packet::Unsubscribe(Unsubscribe {
-                packet_id: id,
-                filters: filters.clone(),
-                properties: properties.clone(),
-            }),
-        };
+        let packet = control.packet(id);
         let size = encoded_len(&packet, self.config.version).map_err(CommandError::Encode);
         if let Err(error) = size.and_then(|size| self.limits.check_size(size)) {
             self.ids.release(id);
             self.events.extend(control.fail(error));
-            return;
+            return true;
         }
         self.subscriptions.sent(id, control);
-        self.transmit.push_back(Outbound::Packet(packet));
+        self.transmit.send(packet);
+        true
     }
 
-    /// Sends what waited for the connection.
-    pub(crate) fn send_queued_controls(&mut self, now: Instant) {
-        let mut waiting = std::mem::take(&mut self.subscriptions.queue);
-        while let Some(control) = waiting.pop_front() {
-            self.send_control(control, now);
-            if !self.subscriptions.queue.is_empty() {
-                // Out of packet ids: keep the rest, in order, for later.
-                self.subscriptions.queue.extend(waiting.drain(..));
+    /// Sends what waited for the connection or for a packet id, in order,
+    /// until the ids run out again.
+    pub(super) fn send_queued_controls(&mut self, now: Instant) {
+        while let Some(control) = self.subscriptions.next_waiting() {
+            if !self.send_control(control, now) {
                 break;
             }
         }
+    }
+
+    pub(super) fn on_suback(&mut self, suback: SubAck, now: Instant) -> Result<(), ProtocolError> {
+        let Some(tag) = self.subscriptions.on_suback(&suback, &mut self.ids)? else {
+            return Ok(());
+        };
+        if let Some(tag) = tag {
+            self.events.push_back(Event::SubscribeDone {
+                tag,
+                result: Ok(suback),
+            });
+        }
+        // A packet id came free: anything waiting for one can go.
+        self.send_waiting(now);
+        Ok(())
+    }
+
+    pub(super) fn on_unsuback(&mut self, unsuback: UnsubAck, now: Instant) -> Result<(), ProtocolError> {
+        let v5 = self.is_v5();
+        let Some(tag) = self.subscriptions.on_unsuback(&unsuback, v5, &mut self.ids)? else {
+            return Ok(());
+        };
+        if let Some(tag) = tag {
+            self.events.push_back(Event::UnsubscribeDone {
+                tag,
+                result: Ok(unsuback),
+            });
+        }
+        self.send_waiting(now);
+        Ok(())
     }
 }
