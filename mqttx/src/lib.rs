@@ -53,8 +53,8 @@ pub use handler::{
 #[doc = include_str!("handler/mqtt_handler.md")]
 pub use mqttx_derive::mqtt_handler;
 pub use options::{
-    Backoff, ConnectOptions, Proxy, TlsOptions, Transport, DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_INFLIGHT_V311,
-    DEFAULT_MAX_PACKET_SIZE,
+    Backoff, ConnectOptions, IoHints, Proxy, TlsOptions, Transport, DEFAULT_MAX_INFLIGHT,
+    DEFAULT_MAX_INFLIGHT_V311, DEFAULT_MAX_PACKET_SIZE,
 };
 pub use packet::{
     Auth, ByteString, ConnAck, ConnectProperties, Disconnect, LastWill, Packet, ProtocolVersion, Publish,

@@ -4,7 +4,7 @@
 use actix::SpawnHandle;
 use tokio::sync::oneshot;
 
-use super::link::Link;
+use super::io::Link;
 use crate::client::Outcome;
 use crate::packet::Disconnect;
 

@@ -13,18 +13,13 @@
 //!   before the packets that depend on it;
 //! - [`closing`]: `disconnect` and the last things every stop does;
 //! - [`supervised`]: the panic guard on every turn, and restarts;
-//! - [`link`], [`io`]: the transport's write and read halves, with the read
-//!   and write tuning in [`pacing`], [`hold`] and [`pool`].
+//! - [`io`]: a link's read and write halves, and the I/O tuning behind
+//!   [`IoHints`](crate::IoHints).
 
 mod closing;
-mod fine_timer;
 mod handler_driver;
-mod hold;
 mod io;
 mod lifecycle;
-mod link;
-mod pacing;
-mod pool;
 mod reconnect;
 mod replies;
 mod session_store;
@@ -32,7 +27,9 @@ mod supervised;
 mod turn;
 
 use std::cell::RefCell;
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::Poll;
 use std::time::Instant;
 
 use actix::prelude::*;
@@ -46,6 +43,7 @@ use crate::store::SharedStore;
 use crate::transport::{Endpoint, Servers};
 use crate::{Client, ConnectOptions, Error};
 use handler_driver::Driver;
+use io::IoSettings;
 use lifecycle::Lifecycle;
 use reconnect::{FirstConnect, Reconnect};
 pub(crate) use supervised::Registration;
@@ -59,6 +57,8 @@ pub(crate) struct Connection<H: MqttHandler> {
     driver: Driver,
     reconnect: Reconnect,
     io: IoSettings,
+    /// Links opened so far; the last one's id.
+    links: u64,
     /// The connection's own handle, lent to the handler.
     client: Client,
     commands: Rc<RefCell<mpsc::UnboundedReceiver<Command>>>,
@@ -73,17 +73,6 @@ pub(crate) struct Connection<H: MqttHandler> {
     store: Option<SharedStore>,
     /// Session changes being persisted; reused between turns.
     journal: Vec<SessionChange>,
-}
-
-/// How each link reads and writes.
-struct IoSettings {
-    version: ProtocolVersion,
-    max_packet_size: u32,
-    /// The read and write tuning (read pacing, the acknowledgement hold);
-    /// off means every read and write happens as soon as it can.
-    hints: bool,
-    /// Links opened so far; the last one's id.
-    links: u64,
 }
 
 impl<H: MqttHandler> Connection<H> {
@@ -128,9 +117,9 @@ impl<H: MqttHandler> Connection<H> {
                 io: IoSettings {
                     version: opts.protocol_version,
                     max_packet_size: opts.max_packet_size,
-                    hints: opts.coalesce_reads,
-                    links: 0,
+                    hints: opts.io_hints,
                 },
+                links: 0,
                 client,
                 commands: Rc::new(RefCell::new(receiver)),
                 handler_subscribed: false,
@@ -160,7 +149,7 @@ impl<H: MqttHandler> Actor for Connection<H> {
             // good means staying down.
             return self.park();
         }
-        ctx.add_stream(link::CommandStream(Rc::clone(&self.commands)));
+        ctx.add_stream(CommandStream(Rc::clone(&self.commands)));
         self.resume_handler(ctx);
         self.report_restart(ctx);
         if self.reconnect.attempt > 0 {
@@ -280,5 +269,18 @@ impl<H: MqttHandler, M: IntoCommand + 'static> Handler<M> for Connection<H> {
         let (command, pending) = request.into_command();
         self.guarded(ctx, |act, ctx| act.on_command(command, ctx));
         Box::pin(pending)
+    }
+}
+
+/// The client command queue as a stream the actor polls. The receiver is
+/// shared with the actor so it outlives the stream: a supervised restart
+/// drops the context's streams, not the actor, and adds a new adapter.
+struct CommandStream(Rc<RefCell<mpsc::UnboundedReceiver<Command>>>);
+
+impl Stream for CommandStream {
+    type Item = Command;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Option<Command>> {
+        self.0.borrow_mut().poll_recv(cx)
     }
 }

@@ -7,10 +7,8 @@ use std::time::{Duration, Instant};
 use actix::{ActorContext, ActorFutureExt, AsyncContext, Context, WrapFuture};
 use tokio::sync::oneshot;
 
-use super::io::{self, PacketStream};
 use super::lifecycle::Lifecycle;
-use super::link::{self, Link};
-use super::{hold, pacing, Connection};
+use super::Connection;
 use crate::handler::{DisconnectReason, HandlerEvent, MqttHandler};
 use crate::options::Backoff;
 use crate::packet::{ConnAck, ReasonCode};
@@ -83,20 +81,10 @@ impl<H: MqttHandler> Connection<H> {
         ack_hint: AckHint,
         ctx: &mut Context<Self>,
     ) {
-        let hints = self.io.hints;
-        let shared = link::Shared::default();
-        let reader = ctx.add_stream(PacketStream::new(
-            read,
-            self.io.version,
-            self.io.max_packet_size,
-            io::Pacing {
-                reads: pacing::ReadPacing::new(hints, shared.publishing.clone()),
-                acks: hold::AckHold::new(hints, shared.window_bound.clone()),
-            },
-            shared.backlog.clone(),
-        ));
-        self.io.links += 1;
-        let link = Link::new(self.io.links, write, reader, ack_hint, shared);
+        self.links += 1;
+        let link = self
+            .io
+            .link(self.links, read, write, ack_hint, |stream| ctx.add_stream(stream));
         self.lifecycle = Lifecycle::Handshake(link);
         let now = Instant::now();
         self.protocol.connect(now);

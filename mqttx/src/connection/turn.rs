@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use actix::{ActorContext, ActorFutureExt, AsyncContext, Context, WrapFuture};
 
+use super::io::Link;
 use super::lifecycle::Lifecycle;
-use super::link::Link;
 use super::Connection;
 use crate::handler::{DisconnectReason, MqttHandler};
 

@@ -2,6 +2,8 @@
 //! on the connection.
 
 mod backoff;
+mod derived;
+mod io_hints;
 mod proxy;
 pub(crate) mod tls;
 mod transport;
@@ -13,13 +15,13 @@ use bytes::Bytes;
 use bytestring::ByteString;
 
 pub use backoff::Backoff;
+pub use io_hints::IoHints;
 pub use proxy::Proxy;
 pub use tls::TlsOptions;
 pub use transport::Transport;
 
 use crate::handler::MqttHandler;
 use crate::packet::{ConnectProperties, LastWill, ProtocolVersion};
-use crate::protocol::Config;
 use crate::store::{SessionStore, SharedStore};
 
 /// The largest packet accepted from the server unless
@@ -78,7 +80,7 @@ pub struct ConnectOptions<H = ()> {
     pub(crate) max_inflight: Option<u16>,
     pub(crate) max_queued: usize,
     pub(crate) max_packet_size: u32,
-    pub(crate) coalesce_reads: bool,
+    pub(crate) io_hints: IoHints,
     pub(crate) backoff: Backoff,
     pub(crate) connect_timeout: Duration,
     pub(crate) session_store: Option<SharedStore>,
@@ -113,7 +115,7 @@ impl ConnectOptions<()> {
             max_inflight: None,
             max_queued: 10_000,
             max_packet_size: DEFAULT_MAX_PACKET_SIZE,
-            coalesce_reads: true,
+            io_hints: IoHints::default(),
             backoff: Backoff::default(),
             connect_timeout: Duration::from_secs(30),
             session_store: None,
@@ -323,44 +325,24 @@ impl<H> ConnectOptions<H> {
     }
 
     /// Whether reads are batched where that costs a message no more than a
-    /// millisecond (default `true`). Two cases:
-    ///
-    /// **A dense stream of messages coming in.** Once a connection has
-    /// found its socket drained 16 times within a millisecond by nothing
-    /// but PUBLISHes (and the PUBRELs of QoS 2 flows), while it sent no
-    /// PUBLISH of its own, it stops reading as each TCP segment lands and
-    /// reads once a millisecond instead, for as long as each read brings
-    /// at least 8 messages. A broker with Nagle's algorithm on (mosquitto's
-    /// default) then sends hundreds of messages per segment instead of
-    /// one. While it lasts, a message may arrive, and be acknowledged, up
-    /// to about a millisecond later; a QoS 2 flow's PUBREC, PUBREL and
-    /// PUBCOMP take up to two pauses longer. A stream that brings exactly
-    /// the same number of QoS 1/2 messages eight pauses running is being
-    /// held back by the broker's in-flight window (its Receive Maximum
-    /// towards us); that connection then reads at once for good.
-    ///
-    /// **A publisher whose in-flight window is full.** While every slot
-    /// is taken and more publishes wait behind it, the connection reads
-    /// its acknowledgements after a hold of 50–500 µs (adapted so the
-    /// broker never runs out of work) instead of one at a time as the
-    /// broker sends them. A publish's acknowledgement may then be seen up
-    /// to half a millisecond later; a publisher with room in its window
-    /// reads at once. The hold needs Linux's `timerfd`; elsewhere only the
-    /// first case applies.
-    ///
-    /// A connection that publishes never pauses for a stream coming in (a
-    /// request/response peer would pay it on every round trip), and
-    /// control packets end either batching. In the benchmark (BENCHMARKS.md)
-    /// the two cut this client's CPU time per message to 0.39–0.47× of
-    /// rumqttc's at QoS 0 and 0.16–0.21× at QoS 1 and 2. Turn it off when
-    /// every millisecond of a high-rate stream counts.
+    /// millisecond (default `true`): [`IoHints::read_pacing`] and
+    /// [`IoHints::ack_batching`] together. Turn it off when every
+    /// millisecond of a high-rate stream counts.
     ///
     /// ```
     /// let opts = mqttx::ConnectOptions::new("localhost", "ticker").coalesce_reads(false);
     /// # let _ = opts;
     /// ```
     pub fn coalesce_reads(mut self, coalesce: bool) -> Self {
-        self.coalesce_reads = coalesce;
+        self.io_hints.read_pacing = coalesce;
+        self.io_hints.ack_batching = coalesce;
+        self
+    }
+
+    /// When the connection reads and writes: each decision of its I/O
+    /// tuning on or off ([`IoHints`]; default [`IoHints::default`]).
+    pub fn io_hints(mut self, hints: IoHints) -> Self {
+        self.io_hints = hints;
         self
     }
 
@@ -423,115 +405,11 @@ impl<H> ConnectOptions<H> {
             max_inflight: self.max_inflight,
             max_queued: self.max_queued,
             max_packet_size: self.max_packet_size,
-            coalesce_reads: self.coalesce_reads,
+            io_hints: self.io_hints,
             backoff: self.backoff,
             connect_timeout: self.connect_timeout,
             session_store: self.session_store,
             handler,
         }
-    }
-
-    /// The broker host.
-    pub fn host_name(&self) -> &str {
-        &self.host
-    }
-
-    /// The port that will be used: the one set, or the transport's default.
-    pub fn port_number(&self) -> u16 {
-        self.port.unwrap_or_else(|| self.transport.default_port())
-    }
-
-    /// The transport that will be used.
-    pub fn transport_kind(&self) -> Transport {
-        self.transport
-    }
-
-    /// Every server in failover order, with the port each will use.
-    pub fn server_list(&self) -> Vec<(&str, u16)> {
-        std::iter::once((self.host.as_str(), self.port))
-            .chain(
-                self.more_servers
-                    .iter()
-                    .map(|(host, port)| (host.as_str(), *port)),
-            )
-            .map(|(host, port)| (host, port.unwrap_or_else(|| self.transport.default_port())))
-            .collect()
-    }
-
-    /// The TLS settings.
-    pub fn tls_options(&self) -> &TlsOptions {
-        &self.tls
-    }
-
-    /// The HTTP proxy, if one is set.
-    pub fn proxy_settings(&self) -> Option<&Proxy> {
-        self.proxy.as_ref()
-    }
-
-    /// The client identifier as configured.
-    pub fn client_identifier(&self) -> &str {
-        &self.client_id
-    }
-
-    /// The sans-IO protocol configuration these options describe.
-    pub(crate) fn protocol_config(&self) -> Config {
-        let mut properties = self.connect_properties.clone();
-        if self.protocol_version == ProtocolVersion::V5 && properties.maximum_packet_size.is_none() {
-            properties.maximum_packet_size = Some(self.max_packet_size);
-        }
-        Config {
-            version: self.protocol_version,
-            client_id: self.client_id.clone(),
-            clean_start: self.clean_session,
-            keep_alive: u16::try_from(self.keepalive.as_secs()).unwrap_or(u16::MAX),
-            username: self.username.clone(),
-            password: self.password.clone(),
-            will: self.will.clone(),
-            connect_properties: properties,
-            max_inflight: self.max_inflight.unwrap_or(match self.protocol_version {
-                ProtocolVersion::V5 => DEFAULT_MAX_INFLIGHT,
-                ProtocolVersion::V311 => DEFAULT_MAX_INFLIGHT_V311,
-            }),
-            max_queued: self.max_queued,
-            retry_interval: self.retry_interval,
-            connect_timeout: self.connect_timeout,
-            ping_timeout: None,
-        }
-    }
-
-    /// Rejects combinations that cannot work, before anything is started.
-    pub(crate) fn validate(&self) -> Result<(), crate::Error> {
-        if self.server_list().iter().any(|(host, _)| host.is_empty()) {
-            return Err(crate::Error::InvalidOptions("a server's host is empty".into()));
-        }
-        if self.session_store.is_some() && self.client_id.is_empty() {
-            return Err(crate::Error::InvalidOptions(
-                "a session store needs a client id: the session is kept under it".into(),
-            ));
-        }
-        if matches!(self.transport, Transport::Ws | Transport::Wss) && !self.ws_path.starts_with('/') {
-            return Err(crate::Error::InvalidOptions(format!(
-                "ws_path {:?} must start with '/'",
-                self.ws_path
-            )));
-        }
-        if self.keepalive.as_secs() > u64::from(u16::MAX) {
-            return Err(crate::Error::InvalidOptions(
-                "keepalive is above 65,535 seconds".into(),
-            ));
-        }
-        if self.protocol_version == ProtocolVersion::V311 {
-            if self.client_id.is_empty() && !self.clean_session {
-                return Err(crate::Error::InvalidOptions(
-                    "MQTT 3.1.1 needs a client id when clean_session is false".into(),
-                ));
-            }
-            if self.password.is_some() && self.username.is_none() {
-                return Err(crate::Error::InvalidOptions(
-                    "MQTT 3.1.1 needs a user name with a password".into(),
-                ));
-            }
-        }
-        Ok(())
     }
 }

@@ -1,22 +1,17 @@
 //! One live transport: its write half with a double buffer, its reader,
 //! and the client command queue's stream adapter.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::future::Future;
-use std::pin::Pin;
-use std::rc::Rc;
-use std::task::{Context, Poll};
 
 use actix::SpawnHandle;
 use bytes::BytesMut;
-use futures_core::Stream;
 use tokio::io::AsyncWriteExt;
-use tokio::sync::mpsc;
 
 use super::hold::WindowBound;
-use super::io::Backlog;
-use super::pacing::Publishing;
-use super::{pool, Command};
+use super::pool::Buffers;
+use super::Signals;
+use crate::options::IoHints;
 use crate::packet::{encode, Packet, ProtocolVersion};
 use crate::transport::{AckHint, WriteHalf};
 
@@ -35,7 +30,7 @@ const DEFER_LIMIT: usize = 64 * 1024;
 /// Both buffers are taken from the thread's [`pool`] on first use and
 /// given back when a write finishes with nothing queued behind it: an idle
 /// connection holds no write buffer.
-pub(super) struct Link {
+pub(in crate::connection) struct Link {
     id: u64,
     /// `None` while a write is in flight (the write future owns it).
     io: Option<WriteHalf>,
@@ -43,25 +38,16 @@ pub(super) struct Link {
     spare: BytesMut,
     reader: SpawnHandle,
     ack_hint: AckHint,
-    shared: Shared,
+    signals: Signals,
+    hints: IoHints,
     /// A DISCONNECT is queued: the write that carries it closes the stream.
     closing: bool,
     /// A packet that ends a flow of ours was read this turn.
     flow_ended: Cell<bool>,
 }
 
-/// What the link shares with the reader: the reader learns from it that
-/// the connection publishes and whether its window is full, and tells it
-/// whether more packets of the last read are buffered.
-#[derive(Debug, Clone, Default)]
-pub(super) struct Shared {
-    pub(super) publishing: Publishing,
-    pub(super) backlog: Backlog,
-    pub(super) window_bound: WindowBound,
-}
-
 /// What a finished write hands back: the write half, the emptied buffer, the outcome.
-pub(super) type Written = (WriteHalf, BytesMut, std::io::Result<()>);
+pub(in crate::connection) type Written = (WriteHalf, BytesMut, std::io::Result<()>);
 
 impl Link {
     pub(super) fn new(
@@ -69,7 +55,8 @@ impl Link {
         io: WriteHalf,
         reader: SpawnHandle,
         ack_hint: AckHint,
-        shared: Shared,
+        signals: Signals,
+        hints: IoHints,
     ) -> Self {
         Link {
             id,
@@ -78,7 +65,8 @@ impl Link {
             spare: BytesMut::new(),
             reader,
             ack_hint,
-            shared,
+            signals,
+            hints,
             closing: false,
             flow_ended: Cell::new(false),
         }
@@ -87,7 +75,7 @@ impl Link {
     /// Notes a packet read: one that ends a flow of ours (an acknowledgement,
     /// PINGRESP, CONNACK) gets nothing back from us, while the broker may be
     /// about to send more (the response to a request).
-    pub(super) fn note_read(&self, packet: &Packet) {
+    pub(in crate::connection) fn note_read(&self, packet: &Packet) {
         if ends_a_flow(packet) {
             self.flow_ended.set(true);
         }
@@ -97,27 +85,27 @@ impl Link {
     /// write of ours about to carry our TCP ACK, send it at once. A broker
     /// with Nagle on holds its next packet back until that ACK arrives,
     /// which Linux otherwise delays by up to 40 ms.
-    pub(super) fn ack_now_if_idle(&self) {
-        if self.flow_ended.replace(false) && !self.has_pending() {
+    pub(in crate::connection) fn ack_now_if_idle(&self) {
+        if self.flow_ended.replace(false) && self.hints.quick_ack && !self.has_pending() {
             self.ack_hint.request();
         }
     }
 
-    pub(super) fn id(&self) -> u64 {
+    pub(in crate::connection) fn id(&self) -> u64 {
         self.id
     }
 
-    pub(super) fn reader(&self) -> SpawnHandle {
+    pub(in crate::connection) fn reader(&self) -> SpawnHandle {
         self.reader
     }
 
     /// Encodes a packet behind whatever is already queued.
-    pub(super) fn queue(&mut self, packet: &Packet, version: ProtocolVersion) {
+    pub(in crate::connection) fn queue(&mut self, packet: &Packet, version: ProtocolVersion) {
         if self.out.capacity() == 0 {
-            self.out = pool::take(WRITE_RESERVE);
+            self.out = self.buffers().take(WRITE_RESERVE);
         }
         match packet {
-            Packet::Publish(_) => self.shared.publishing.mark(),
+            Packet::Publish(_) => self.signals.publishing.mark(),
             Packet::Disconnect(_) => self.closing = true,
             _ => {}
         }
@@ -129,8 +117,14 @@ impl Link {
 
     /// Whether the reader holds another whole packet for the next turn, and
     /// the queue is still small enough to wait for it.
-    pub(super) fn more_input_buffered(&self) -> bool {
-        self.shared.backlog.is_raised() && self.has_room_to_wait()
+    pub(in crate::connection) fn more_input_buffered(&self) -> bool {
+        self.hints.write_per_read && self.signals.backlog.is_raised() && self.has_room_to_wait()
+    }
+
+    fn buffers(&self) -> Buffers {
+        Buffers {
+            pooled: self.hints.buffer_pool,
+        }
     }
 
     /// Whether the queue is small enough to wait for more before writing.
@@ -139,17 +133,17 @@ impl Link {
     }
 
     /// Where the connection says whether its window is full.
-    pub(super) fn window_bound(&self) -> &WindowBound {
-        &self.shared.window_bound
+    pub(in crate::connection) fn window_bound(&self) -> &WindowBound {
+        &self.signals.window_bound
     }
 
     /// Whether bytes are queued or being written.
-    pub(super) fn has_pending(&self) -> bool {
+    pub(in crate::connection) fn has_pending(&self) -> bool {
         !self.out.is_empty() || self.io.is_none()
     }
 
     /// Takes everything queued into one write, unless a write is in flight.
-    pub(super) fn start_write(&mut self) -> Option<impl Future<Output = Written> + 'static> {
+    pub(in crate::connection) fn start_write(&mut self) -> Option<impl Future<Output = Written> + 'static> {
         if self.out.is_empty() {
             return None;
         }
@@ -174,12 +168,12 @@ impl Link {
 
     /// A write finished: take the write half back, and the buffer too
     /// unless the burst is over.
-    pub(super) fn write_done(&mut self, io: WriteHalf, mut buf: BytesMut) {
+    pub(in crate::connection) fn write_done(&mut self, io: WriteHalf, mut buf: BytesMut) {
         self.io = Some(io);
         if self.out.is_empty() {
             // Nothing queued meanwhile: idle until the next packet.
-            pool::give(buf);
-            pool::give(std::mem::take(&mut self.out));
+            self.buffers().give(buf);
+            self.buffers().give(std::mem::take(&mut self.out));
             return;
         }
         buf.clear();
@@ -200,35 +194,25 @@ fn ends_a_flow(packet: &Packet) -> bool {
     )
 }
 
-/// The client command queue as a stream the actor polls. The receiver is
-/// shared with the actor so it outlives the stream: a supervised restart
-/// drops the context's streams, not the actor, and adds a new adapter.
-pub(super) struct CommandStream(pub(super) Rc<RefCell<mpsc::UnboundedReceiver<Command>>>);
-
-impl Stream for CommandStream {
-    type Item = Command;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Command>> {
-        self.0.borrow_mut().poll_recv(cx)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use bytes::Bytes;
 
     use super::*;
+    use crate::connection::io::pacing::Publishing;
+    use crate::connection::io::reader::Backlog;
     use crate::packet::{Disconnect, PubAck, Publish};
 
-    /// A link over one end of a pipe, sharing `shared` with nobody else.
-    fn link(shared: Shared) -> (Link, tokio::io::DuplexStream) {
+    /// A link over one end of a pipe, sharing `signals` with nobody else.
+    fn link(signals: Signals) -> (Link, tokio::io::DuplexStream) {
         let (writer, peer) = tokio::io::duplex(1024);
         let link = Link::new(
             1,
             Box::new(writer),
             SpawnHandle::default(),
             AckHint::default(),
-            shared,
+            signals,
+            IoHints::default(),
         );
         (link, peer)
     }
@@ -237,9 +221,9 @@ mod tests {
     #[test]
     fn queueing_a_publish_marks_the_connection_as_publishing() {
         let publishing = Publishing::default();
-        let (mut link, _peer) = link(Shared {
+        let (mut link, _peer) = link(Signals {
             publishing: publishing.clone(),
-            ..Shared::default()
+            ..Signals::default()
         });
         let id = std::num::NonZeroU16::MIN;
         link.queue(&Packet::PubAck(PubAck::new(id)), ProtocolVersion::V5);
@@ -256,7 +240,7 @@ mod tests {
     async fn the_write_carrying_a_disconnect_closes_the_stream() {
         use tokio::io::AsyncReadExt;
 
-        let (mut link, mut peer) = link(Shared::default());
+        let (mut link, mut peer) = link(Signals::default());
         let ack = Packet::PubAck(PubAck::new(std::num::NonZeroU16::MIN));
         link.queue(&ack, ProtocolVersion::V5);
         let (io, buf, result) = link.start_write().expect("a write").await;
@@ -279,9 +263,9 @@ mod tests {
     #[test]
     fn a_write_waits_for_buffered_input_only_while_the_queue_is_small() {
         let backlog = Backlog::default();
-        let (mut link, _peer) = link(Shared {
+        let (mut link, _peer) = link(Signals {
             backlog: backlog.clone(),
-            ..Shared::default()
+            ..Signals::default()
         });
         let ack = Packet::PubAck(PubAck::new(std::num::NonZeroU16::MIN));
         link.queue(&ack, ProtocolVersion::V5);

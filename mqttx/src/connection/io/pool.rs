@@ -6,8 +6,7 @@
 //! write takes one back. Freeing and making an 8 KiB buffer at every idle
 //! moment costs more than it looks: glibc serves such a request outside its
 //! per-thread cache and first consolidates its small-chunk bins, which then
-//! slows the small allocations around it (callgrind: +7 % instructions per
-//! message at QoS 0). A few buffers per thread are enough for the
+//! slows the small allocations around it (measured in BENCHMARKS.md). A few buffers per thread are enough for the
 //! connections that are busy at once; the rest are freed, so 10,000 idle
 //! connections hold none.
 
@@ -96,5 +95,30 @@ mod tests {
             give(BytesMut::with_capacity(1024));
         }
         assert_eq!(kept(), KEPT);
+    }
+}
+
+/// The pool as a link uses it: switched off, each buffer is made anew
+/// and freed when idle.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Buffers {
+    pub(super) pooled: bool,
+}
+
+impl Buffers {
+    /// An empty buffer with room for at least `room` bytes.
+    pub(super) fn take(self, room: usize) -> BytesMut {
+        if self.pooled {
+            take(room)
+        } else {
+            BytesMut::with_capacity(room)
+        }
+    }
+
+    /// Done with `buf` for now.
+    pub(super) fn give(self, buf: BytesMut) {
+        if self.pooled {
+            give(buf);
+        }
     }
 }

@@ -31,12 +31,12 @@ const MIN_HOLD: Duration = Duration::from_micros(50);
 /// The in-flight window while it is full with publishes waiting behind it,
 /// set by the connection after each turn; zero otherwise.
 #[derive(Debug, Clone, Default)]
-pub(super) struct WindowBound(Rc<Cell<u32>>);
+pub(in crate::connection) struct WindowBound(Rc<Cell<u32>>);
 
 impl WindowBound {
     /// Records the window after a turn: bound while every slot is taken
     /// and publishes wait behind it.
-    pub(super) fn update(&self, inflight: usize, window: usize, queued: usize) {
+    pub(in crate::connection) fn update(&self, inflight: usize, window: usize, queued: usize) {
         self.set((queued > 0 && inflight >= window).then_some(window));
     }
 

@@ -12,7 +12,7 @@ use futures_core::Stream;
 use super::fine_timer::FineTimer;
 use super::hold::AckHold;
 use super::pacing::{ReadPacing, PAUSE};
-use super::pool;
+use super::pool::Buffers;
 use crate::packet::{decode, has_frame, Packet, ProtocolVersion};
 use crate::transport::ReadHalf;
 use crate::Error;
@@ -53,7 +53,7 @@ pub(super) struct Pacing {
 /// a malformed packet.
 ///
 /// The buffer is held only while there is something to read: taken from
-/// the thread's [`pool`] for a read and given back when a read finds the
+/// the thread's [`pool`](super::pool) for a read and given back when a read finds the
 /// socket empty with no partial packet left, so an idle connection holds
 /// no read buffer.
 ///
@@ -61,7 +61,7 @@ pub(super) struct Pacing {
 /// of messages, where [`ReadPacing`] has the stream pause between reads,
 /// and on a publisher whose window is full, where [`AckHold`] holds the
 /// next read back by up to half a millisecond.
-pub(crate) struct PacketStream {
+pub(in crate::connection) struct PacketStream {
     io: ReadHalf,
     buf: BytesMut,
     version: ProtocolVersion,
@@ -78,15 +78,17 @@ pub(crate) struct PacketStream {
     /// also where none can be had.
     hold: Option<FineTimer>,
     no_hold_timer: bool,
+    buffers: Buffers,
 }
 
 impl PacketStream {
-    pub(crate) fn new(
+    pub(super) fn new(
         io: ReadHalf,
         version: ProtocolVersion,
         max_packet_size: u32,
         pacing: Pacing,
         backlog: Backlog,
+        pooled: bool,
     ) -> Self {
         PacketStream {
             io,
@@ -101,6 +103,7 @@ impl PacketStream {
             backlog,
             hold: None,
             no_hold_timer: false,
+            buffers: Buffers { pooled },
         }
     }
 
@@ -181,7 +184,7 @@ impl Stream for PacketStream {
                 return Poll::Pending;
             }
             if this.buf.capacity() == 0 {
-                this.buf = pool::take(READ_RESERVE);
+                this.buf = this.buffers.take(READ_RESERVE);
             } else if this.buf.capacity() - this.buf.len() < READ_RESERVE / 2 {
                 this.buf.reserve(READ_RESERVE);
             }
@@ -200,7 +203,7 @@ impl Stream for PacketStream {
                     if this.buf.is_empty() {
                         // Decoded payloads may still point into the storage:
                         // the pool keeps only this buffer's spare room.
-                        pool::give(std::mem::take(&mut this.buf));
+                        this.buffers.give(std::mem::take(&mut this.buf));
                     }
                     return Poll::Pending;
                 }
@@ -230,8 +233,8 @@ mod tests {
     use tokio::io::AsyncWriteExt;
 
     use super::*;
-    use crate::connection::hold::{WindowBound, MAX_HOLD};
-    use crate::connection::pacing::Publishing;
+    use crate::connection::io::hold::{WindowBound, MAX_HOLD};
+    use crate::connection::io::pacing::Publishing;
     use crate::packet::{encode, PubAck, Publish};
 
     fn frame(n: u8) -> BytesMut {
@@ -268,6 +271,7 @@ mod tests {
             1 << 20,
             pacing,
             backlog.clone(),
+            true,
         );
         Pipe {
             stream,

@@ -1,0 +1,79 @@
+//! A link's two halves — [`PacketStream`] reads, [`Link`] writes — and the
+//! I/O tuning that decides when they do, each piece behind one of the
+//! [`IoHints`] switches.
+//!
+//! The pieces signal each other through small shared cells. This is the
+//! whole wiring:
+//!
+//! | cell | raised by | read by | for |
+//! |---|---|---|---|
+//! | [`Backlog`] | the reader, while another whole packet waits in its buffer | the turn's end | `write_per_read`: one write per read |
+//! | [`Publishing`] | the link, when it queues a PUBLISH | read pacing | `read_pacing`: never pause a connection that publishes |
+//! | [`WindowBound`] | the turn's end, from the state machine's window | the acknowledgement hold | `ack_batching`: hold reads only while the window is full |
+//! | [`AckHint`](crate::transport::AckHint) | the link, after a read that ends a flow of ours | the transport's next read | `quick_ack`: TCP_QUICKACK |
+//!
+//! `buffer_pool` needs no cell: both halves take their buffers from the
+//! thread's [`pool`] and give them back when idle.
+
+mod fine_timer;
+mod hold;
+mod link;
+mod pacing;
+mod pool;
+mod reader;
+
+pub(super) use link::Link;
+pub(super) use reader::PacketStream;
+
+use hold::{AckHold, WindowBound};
+use pacing::{Publishing, ReadPacing};
+use reader::Backlog;
+
+use crate::options::IoHints;
+use crate::packet::ProtocolVersion;
+use crate::transport::{AckHint, ReadHalf, WriteHalf};
+
+/// The cells one link's halves share.
+#[derive(Debug, Clone, Default)]
+struct Signals {
+    publishing: Publishing,
+    backlog: Backlog,
+    window_bound: WindowBound,
+}
+
+/// How each link of a connection reads and writes.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct IoSettings {
+    pub(super) version: ProtocolVersion,
+    pub(super) max_packet_size: u32,
+    pub(super) hints: IoHints,
+}
+
+impl IoSettings {
+    /// The two halves of a new link over an opened transport; `reader`
+    /// turns the read half into the actor's stream and gives its handle.
+    pub(super) fn link(
+        &self,
+        id: u64,
+        read: ReadHalf,
+        write: WriteHalf,
+        ack_hint: AckHint,
+        reader: impl FnOnce(PacketStream) -> actix::SpawnHandle,
+    ) -> Link {
+        let signals = Signals::default();
+        let hints = self.hints;
+        let stream = PacketStream::new(
+            read,
+            self.version,
+            self.max_packet_size,
+            reader::Pacing {
+                reads: ReadPacing::new(hints.read_pacing, signals.publishing.clone()),
+                acks: AckHold::new(hints.ack_batching, signals.window_bound.clone()),
+            },
+            signals.backlog.clone(),
+            hints.buffer_pool,
+        );
+        let reader = reader(stream);
+        Link::new(id, write, reader, ack_hint, signals, hints)
+    }
+}

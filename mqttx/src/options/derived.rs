@@ -1,0 +1,111 @@
+//! What follows from the options: the servers and ports in use, the
+//! protocol configuration, and whether the options make sense together.
+
+use super::{ConnectOptions, Proxy, TlsOptions, Transport, DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_INFLIGHT_V311};
+use crate::packet::ProtocolVersion;
+use crate::protocol::Config;
+use crate::Error;
+
+impl<H> ConnectOptions<H> {
+    /// The broker host.
+    pub fn host_name(&self) -> &str {
+        &self.host
+    }
+
+    /// The port that will be used: the one set, or the transport's default.
+    pub fn port_number(&self) -> u16 {
+        self.port.unwrap_or_else(|| self.transport.default_port())
+    }
+
+    /// The transport that will be used.
+    pub fn transport_kind(&self) -> Transport {
+        self.transport
+    }
+
+    /// Every server in failover order, with the port each will use.
+    pub fn server_list(&self) -> Vec<(&str, u16)> {
+        std::iter::once((self.host.as_str(), self.port))
+            .chain(
+                self.more_servers
+                    .iter()
+                    .map(|(host, port)| (host.as_str(), *port)),
+            )
+            .map(|(host, port)| (host, port.unwrap_or_else(|| self.transport.default_port())))
+            .collect()
+    }
+
+    /// The TLS settings.
+    pub fn tls_options(&self) -> &TlsOptions {
+        &self.tls
+    }
+
+    /// The HTTP proxy, if one is set.
+    pub fn proxy_settings(&self) -> Option<&Proxy> {
+        self.proxy.as_ref()
+    }
+
+    /// The client identifier as configured.
+    pub fn client_identifier(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The sans-IO protocol configuration these options describe.
+    pub(crate) fn protocol_config(&self) -> Config {
+        let mut properties = self.connect_properties.clone();
+        if self.protocol_version == ProtocolVersion::V5 && properties.maximum_packet_size.is_none() {
+            properties.maximum_packet_size = Some(self.max_packet_size);
+        }
+        Config {
+            version: self.protocol_version,
+            client_id: self.client_id.clone(),
+            clean_start: self.clean_session,
+            keep_alive: u16::try_from(self.keepalive.as_secs()).unwrap_or(u16::MAX),
+            username: self.username.clone(),
+            password: self.password.clone(),
+            will: self.will.clone(),
+            connect_properties: properties,
+            max_inflight: self.max_inflight.unwrap_or(match self.protocol_version {
+                ProtocolVersion::V5 => DEFAULT_MAX_INFLIGHT,
+                ProtocolVersion::V311 => DEFAULT_MAX_INFLIGHT_V311,
+            }),
+            max_queued: self.max_queued,
+            retry_interval: self.retry_interval,
+            connect_timeout: self.connect_timeout,
+            ping_timeout: None,
+        }
+    }
+
+    /// Rejects combinations that cannot work, before anything is started.
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        if self.server_list().iter().any(|(host, _)| host.is_empty()) {
+            return Err(Error::InvalidOptions("a server's host is empty".into()));
+        }
+        if self.session_store.is_some() && self.client_id.is_empty() {
+            return Err(Error::InvalidOptions(
+                "a session store needs a client id: the session is kept under it".into(),
+            ));
+        }
+        if matches!(self.transport, Transport::Ws | Transport::Wss) && !self.ws_path.starts_with('/') {
+            return Err(Error::InvalidOptions(format!(
+                "ws_path {:?} must start with '/'",
+                self.ws_path
+            )));
+        }
+        if self.keepalive.as_secs() > u64::from(u16::MAX) {
+            return Err(Error::InvalidOptions("keepalive is above 65,535 seconds".into()));
+        }
+        if self.protocol_version == ProtocolVersion::V311 {
+            if self.client_id.is_empty() && !self.clean_session {
+                return Err(Error::InvalidOptions(
+                    "MQTT 3.1.1 needs a client id when clean_session is false".into(),
+                ));
+            }
+            if self.password.is_some() && self.username.is_none() {
+                return Err(Error::InvalidOptions(
+                    "MQTT 3.1.1 needs a user name with a password".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,98 @@
+//! [`IoHints`]: when a connection reads and writes, beyond "as soon as it can".
+
+/// The read and write tuning of a connection, one switch per decision.
+///
+/// Each one trades a little latency on a busy connection for fewer system
+/// calls and TCP segments per message; none changes what is delivered.
+/// [`IoHints::default`] turns on what the benchmark shows pays
+/// (BENCHMARKS.md, "Connection rework"); [`IoHints::OFF`] reads and writes
+/// everything the moment it can.
+///
+/// ```
+/// use mqttx::{ConnectOptions, IoHints};
+///
+/// let plain = ConnectOptions::new("localhost", "ticker").io_hints(IoHints::OFF);
+/// let no_pacing = ConnectOptions::new("localhost", "feed").io_hints(IoHints::default().read_pacing(false));
+/// # let _ = (plain, no_pacing);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IoHints {
+    /// Pause about a millisecond between reads of a dense stream of
+    /// incoming messages, so that they arrive a few hundred to a TCP
+    /// segment instead of one each. A connection that publishes, or whose
+    /// stream the broker's in-flight window holds back, never pauses.
+    pub read_pacing: bool,
+    /// A publisher whose in-flight window is full, with publishes waiting
+    /// behind it, reads its acknowledgements after a hold of 50–500 µs,
+    /// so they are read in batches instead of one wake-up each (Linux
+    /// only: it needs `timerfd`).
+    pub ack_batching: bool,
+    /// After reading an acknowledgement that nothing of ours answers, ask
+    /// the kernel to send our TCP ACK at once: a broker with Nagle's
+    /// algorithm on (mosquitto's default) otherwise holds a request's
+    /// response back until the delayed ACK, up to 40 ms (Linux only).
+    pub quick_ack: bool,
+    /// What a read makes ready is written once the read's last buffered
+    /// packet is handled: one write per read, not one per few packets.
+    pub write_per_read: bool,
+    /// An idle connection gives its read and write buffers to a small
+    /// per-thread pool, which the next busy connection takes them from,
+    /// instead of freeing and allocating them again.
+    pub buffer_pool: bool,
+}
+
+impl IoHints {
+    /// Everything off: every read and write happens as soon as it can.
+    pub const OFF: IoHints = IoHints {
+        read_pacing: false,
+        ack_batching: false,
+        quick_ack: false,
+        write_per_read: false,
+        buffer_pool: false,
+    };
+}
+
+impl IoHints {
+    /// Sets [`read_pacing`](Self::read_pacing).
+    pub fn read_pacing(mut self, on: bool) -> Self {
+        self.read_pacing = on;
+        self
+    }
+
+    /// Sets [`ack_batching`](Self::ack_batching).
+    pub fn ack_batching(mut self, on: bool) -> Self {
+        self.ack_batching = on;
+        self
+    }
+
+    /// Sets [`quick_ack`](Self::quick_ack).
+    pub fn quick_ack(mut self, on: bool) -> Self {
+        self.quick_ack = on;
+        self
+    }
+
+    /// Sets [`write_per_read`](Self::write_per_read).
+    pub fn write_per_read(mut self, on: bool) -> Self {
+        self.write_per_read = on;
+        self
+    }
+
+    /// Sets [`buffer_pool`](Self::buffer_pool).
+    pub fn buffer_pool(mut self, on: bool) -> Self {
+        self.buffer_pool = on;
+        self
+    }
+}
+
+impl Default for IoHints {
+    fn default() -> Self {
+        IoHints {
+            read_pacing: true,
+            ack_batching: true,
+            quick_ack: true,
+            write_per_read: true,
+            buffer_pool: true,
+        }
+    }
+}
