@@ -31,6 +31,7 @@ mod subscribe;
 mod unsubscribe;
 
 mod codec;
+mod filter_grammar;
 mod lazy_box;
 pub mod property;
 mod reader;
