@@ -13,6 +13,9 @@
 //! assert!(!matches("#", "$SYS/broker/uptime"));
 //! ```
 
+use bytes::Bytes;
+use bytestring::ByteString;
+
 use super::filter_grammar::{self, MAX_LEN, SHARE_PREFIX};
 
 /// Whether `topic` may be sent as the Topic Name of a PUBLISH: at least one
@@ -70,6 +73,53 @@ pub(crate) fn scan(bytes: &[u8]) -> Scan {
         null: null & HIGHS != 0,
         wildcard: wildcard & HIGHS != 0,
         non_ascii: high & HIGHS != 0,
+    }
+}
+
+/// Bytes that [`plain`] or [`scan`] saw to hold nothing above 0x7F, kept
+/// together with them: the field is private, so only the checks here can
+/// vouch for a value, and turning it into a string needs no second look.
+pub(crate) struct AsciiBytes(Bytes);
+
+impl AsciiBytes {
+    #[inline]
+    pub(crate) fn into_string(self) -> ByteString {
+        // SAFETY: every constructor saw no byte above 0x7F in these bytes,
+        // and ASCII is valid UTF-8.
+        unsafe { ByteString::from_bytes_unchecked(self.0) }
+    }
+}
+
+/// `bytes` as [`AsciiBytes`] if they are [`plain`]; otherwise handed back.
+#[inline]
+pub(crate) fn plain_ascii(bytes: Bytes) -> Result<AsciiBytes, Bytes> {
+    if plain(&bytes) {
+        Ok(AsciiBytes(bytes))
+    } else {
+        Err(bytes)
+    }
+}
+
+/// What [`scan`] found in owned bytes, with the bytes: as [`AsciiBytes`]
+/// when the scan found no byte above 0x7F.
+pub(crate) struct Scanned {
+    pub(crate) null: bool,
+    pub(crate) wildcard: bool,
+    pub(crate) text: Result<AsciiBytes, Bytes>,
+}
+
+/// [`scan`] for bytes that may become a string.
+#[inline]
+pub(crate) fn scan_owned(bytes: Bytes) -> Scanned {
+    let found = scan(&bytes);
+    Scanned {
+        null: found.null,
+        wildcard: found.wildcard,
+        text: if found.non_ascii {
+            Err(bytes)
+        } else {
+            Ok(AsciiBytes(bytes))
+        },
     }
 }
 
