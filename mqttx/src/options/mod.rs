@@ -350,10 +350,11 @@ impl<H> ConnectOptions<H> {
     ///
     /// A connection that publishes never pauses for a stream coming in (a
     /// request/response peer would pay it on every round trip), and
-    /// control packets end either batching. In the benchmark (BENCHMARKS.md)
-    /// the two cut this client's CPU time per message to 0.39–0.47× of
-    /// rumqttc's at QoS 0 and 0.16–0.21× at QoS 1 and 2. Turn it off when
-    /// every millisecond of a high-rate stream counts.
+    /// control packets end either batching. With the two, this client's
+    /// CPU time per message in the client benchmark was well below
+    /// rumqttc's, most of all at QoS 1 and 2 (BENCHMARKS.md has the
+    /// figures). Turn it off when every millisecond of a high-rate stream
+    /// counts.
     ///
     /// ```
     /// let opts = mqttx::ConnectOptions::new("localhost", "ticker").coalesce_reads(false);
