@@ -1,6 +1,8 @@
 //! Route patterns: MQTT topic filters with named segments, checked here at
 //! compile time and turned into the plain filter the broker sees.
 
+use crate::filter_grammar::{self as grammar, FilterError, SHARE_PREFIX};
+
 /// A named segment: `{name}` stands for `+`, a trailing `{*name}` for `#`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Segment {
@@ -19,34 +21,28 @@ pub struct Pattern {
     pub segments: Vec<Segment>,
 }
 
-const SHARE: &str = "$share/";
-
 /// Checks `pattern`; the error says what is wrong, for a message at the
-/// literal's span.
+/// literal's span. The plain-filter rules are `filter_grammar`'s, run level
+/// by level alongside the named segments so the first fault is reported.
 pub fn parse(pattern: &str) -> Result<Pattern, String> {
-    if pattern.is_empty() {
-        return Err("a topic filter cannot be empty".into());
-    }
-    if pattern.len() > 65_535 {
-        return Err("a topic filter is at most 65,535 bytes".into());
-    }
-    if pattern.contains('\0') {
-        return Err("a topic filter cannot contain U+0000".into());
-    }
-    let (prefix, levels) = match pattern.strip_prefix(SHARE) {
-        Some(rest) => {
-            let Some((group, inner)) = rest.split_once('/') else {
-                return Err("a shared subscription is `$share/{group}/{filter}`".into());
+    grammar::check_string(pattern).map_err(message)?;
+    let (prefix, levels) = match grammar::split_shared(pattern) {
+        Some(parts) => {
+            let (group, inner) = parts.map_err(message)?;
+            // Braces are fine in a share name on the wire, but in a route
+            // they would read as a named segment, which a group cannot be.
+            let checked = if group.contains(['{', '}']) {
+                Err(FilterError::BadShareName)
+            } else {
+                grammar::check_shared(group, inner)
             };
-            if group.is_empty() || group.contains(['+', '#', '{', '}']) {
-                return Err(format!(
-                    "`{group}` is not a share name: it must be non-empty, without `+`, `#` or braces"
-                ));
-            }
-            if inner.is_empty() {
-                return Err("a shared subscription needs a filter after `$share/{group}/`".into());
-            }
-            (format!("{SHARE}{group}/"), inner)
+            checked.map_err(|fault| match fault {
+                FilterError::BadShareName => {
+                    format!("`{group}` is not a share name: it must be non-empty, without `+`, `#` or braces")
+                }
+                other => message(other),
+            })?;
+            (format!("{SHARE_PREFIX}{group}/"), inner)
         }
         None => (String::new(), pattern),
     };
@@ -59,9 +55,6 @@ pub fn parse(pattern: &str) -> Result<Pattern, String> {
             filter.push('/');
         }
         let translated = match *level {
-            "+" => "+",
-            "#" if last => "#",
-            "#" => return Err("`#` must be the last level of a filter".into()),
             named if named.starts_with('{') && named.ends_with('}') && named.len() >= 2 => {
                 let inner = &named[1..named.len() - 1];
                 let (name, tail) = match inner.strip_prefix('*') {
@@ -90,21 +83,41 @@ pub fn parse(pattern: &str) -> Result<Pattern, String> {
                     "+"
                 }
             }
-            other if other.contains(['+', '#']) => {
-                return Err(format!(
-                    "`{other}`: `+` and `#` stand for whole levels (`a/+/b`, `a/#`), not part of one"
-                ));
+            literal => {
+                grammar::check_level(literal, last).map_err(|fault| match fault {
+                    FilterError::PartialWildcard => format!(
+                        "`{literal}`: `+` and `#` stand for whole levels (`a/+/b`, `a/#`), not part of one"
+                    ),
+                    other => message(other),
+                })?;
+                if literal.contains(['{', '}']) {
+                    return Err(format!(
+                        "`{literal}`: a named segment is a whole level, `{{name}}` (or `{{*name}}` last)"
+                    ));
+                }
+                literal
             }
-            other if other.contains(['{', '}']) => {
-                return Err(format!(
-                    "`{other}`: a named segment is a whole level, `{{name}}` (or `{{*name}}` last)"
-                ));
-            }
-            literal => literal,
         };
         filter.push_str(translated);
     }
     Ok(Pattern { filter, segments })
+}
+
+/// The message for a fault that needs no part of the pattern to explain.
+fn message(fault: FilterError) -> String {
+    match fault {
+        FilterError::Empty => "a topic filter cannot be empty",
+        FilterError::TooLong => "a topic filter is at most 65,535 bytes",
+        FilterError::Null => "a topic filter cannot contain U+0000",
+        FilterError::UnfinishedShare => "a shared subscription is `$share/{group}/{filter}`",
+        FilterError::BadShareName => "a share name must be non-empty, without `+`, `#` or braces",
+        FilterError::EmptySharedFilter => "a shared subscription needs a filter after `$share/{group}/`",
+        FilterError::HashNotLast => "`#` must be the last level of a filter",
+        FilterError::PartialWildcard => {
+            "`+` and `#` stand for whole levels (`a/+/b`, `a/#`), not part of one"
+        }
+    }
+    .into()
 }
 
 #[cfg(test)]
@@ -132,26 +145,39 @@ mod tests {
     }
 
     #[test]
+    fn plain_filters_pass_through_unchanged() {
+        for filter in grammar::GOOD_FILTERS {
+            let p = parse(filter).unwrap_or_else(|e| panic!("{filter:?}: {e}"));
+            assert_eq!(p.filter, *filter);
+            assert!(p.segments.is_empty());
+        }
+    }
+
+    #[test]
     fn rejects_bad_filters() {
-        for bad in [
-            "",
-            "a/#/b",
-            "a+/b",
-            "a/b#",
+        let plain = grammar::BAD_FILTERS.iter().map(|(filter, _)| *filter);
+        let routes = [
             "{*rest}/a",
             "a/{room",
             "a/x{room}",
             "a/{}",
             "a/{1x}",
             "{a}/{a}",
-            "$share/",
-            "$share/g",
-            "$share/g/",
-            "$share//a",
-            "$share/g+/a",
-            "a\0",
-        ] {
+            "$share/{g}/a",
+            "$share/{g}/",
+        ];
+        for bad in plain.chain(routes) {
             assert!(parse(bad).is_err(), "{bad:?}");
         }
+        assert!(parse(&"a".repeat(grammar::MAX_LEN + 1)).is_err());
+    }
+
+    /// The first fault met is the one reported, whichever side checks it.
+    #[test]
+    fn reports_the_first_fault() {
+        assert!(parse("$share/{g}/").unwrap_err().contains("not a share name"));
+        assert!(parse("a+/{1x}").unwrap_err().contains("whole levels"));
+        assert!(parse("{1x}/a+").unwrap_err().contains("not a named segment"));
+        assert!(parse("a/#/{x}").unwrap_err().contains("must be the last level"));
     }
 }

@@ -29,8 +29,10 @@ mod qos;
 mod reason;
 mod subscribe;
 mod unsubscribe;
+mod version;
 
 mod codec;
+mod filter_grammar;
 mod lazy_box;
 pub mod property;
 mod reader;
@@ -47,10 +49,11 @@ pub use lazy_box::{LazyBox, StaticDefault};
 pub use property::UserProperties;
 pub use puback::{AckProperties, PubAck, PubComp, PubRec, PubRel};
 pub use publish::{Publish, PublishProperties};
-pub use qos::{ProtocolVersion, QoS};
+pub use qos::QoS;
 pub use reason::ReasonCode;
 pub use subscribe::{RetainHandling, SubAck, Subscribe, SubscribeProperties, SubscriptionOptions};
 pub use unsubscribe::{UnsubAck, Unsubscribe, UnsubscribeProperties};
+pub use version::ProtocolVersion;
 
 pub use bytestring::ByteString;
 pub use codec::{decode, encode, encoded_len};

@@ -12,7 +12,7 @@ use std::num::NonZeroU16;
 use bytes::Bytes;
 use bytestring::ByteString;
 
-use super::topic::{self, Scan};
+use super::topic::{self, Scanned};
 use super::{varint, DecodeError, PacketId};
 
 /// Reads the fields of one packet body, `pos..end` of `frame`.
@@ -159,41 +159,32 @@ impl Reader {
 
 /// Validates a UTF-8 Encoded String (MQTT-1.5.4-1, MQTT-1.5.4-2).
 pub(crate) fn to_string(bytes: Bytes) -> Result<ByteString, DecodeError> {
-    let found = topic::scan(&bytes);
-    checked_string(bytes, found)
+    checked_string(topic::scan_owned(bytes))
 }
 
 /// Validates a Topic Name: a string without wildcards (it may be empty
 /// here; only the caller knows whether a Topic Alias stands in for it).
 #[inline]
 pub(crate) fn topic_name(bytes: Bytes) -> Result<ByteString, DecodeError> {
-    if topic::plain(&bytes) {
-        return Ok(ascii_string(bytes));
-    }
-    let found = topic::scan(&bytes);
+    let bytes = match topic::plain_ascii(bytes) {
+        Ok(ascii) => return Ok(ascii.into_string()),
+        Err(bytes) => bytes,
+    };
+    let found = topic::scan_owned(bytes);
     if found.wildcard && !found.null {
         return Err(DecodeError::WildcardInTopic);
     }
-    checked_string(bytes, found)
+    checked_string(found)
 }
 
 /// Finishes the check `scan` began: ASCII needs no UTF-8 decoding.
 #[inline]
-fn checked_string(bytes: Bytes, found: Scan) -> Result<ByteString, DecodeError> {
+fn checked_string(found: Scanned) -> Result<ByteString, DecodeError> {
     if found.null {
         return Err(DecodeError::NullCharacter);
     }
-    if !found.non_ascii {
-        return Ok(ascii_string(bytes));
+    match found.text {
+        Ok(ascii) => Ok(ascii.into_string()),
+        Err(bytes) => ByteString::try_from(bytes).map_err(|_| DecodeError::InvalidUtf8),
     }
-    ByteString::try_from(bytes).map_err(|_| DecodeError::InvalidUtf8)
-}
-
-/// Bytes that a scan found to be ASCII (no byte above 0x7F).
-#[inline]
-fn ascii_string(bytes: Bytes) -> ByteString {
-    debug_assert!(bytes.is_ascii());
-    // SAFETY: the callers' scans (`topic::plain`, `topic::scan`) saw no
-    // byte above 0x7F, so these bytes are ASCII, and ASCII is valid UTF-8.
-    unsafe { ByteString::from_bytes_unchecked(bytes) }
 }

@@ -23,9 +23,18 @@ mod imp {
     }
 
     impl FineTimer {
-        /// `None` when no timer can be had (out of descriptors, say):
-        /// reading without holding back is then the only cost.
+        /// `None` when no timer can be had (out of descriptors, say, or
+        /// called outside a tokio runtime, whose reactor would have to wait
+        /// on it): reading without holding back is then the only cost.
+        ///
+        /// # Panics
+        ///
+        /// Inside a tokio runtime built without IO (no `enable_io`), as
+        /// tokio's own sockets do: tokio offers no way to ask first.
         pub(crate) fn new() -> Option<Self> {
+            if tokio::runtime::Handle::try_current().is_err() {
+                return None;
+            }
             // SAFETY: a plain system call with constant flags; the result is
             // checked before it is used as a descriptor.
             let raw = unsafe {

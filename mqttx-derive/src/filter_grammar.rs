@@ -1,0 +1,1 @@
+../../mqttx/src/packet/filter_grammar.rs
