@@ -91,6 +91,8 @@ pub struct Plan {
     pub idle_connections: u32,
     pub rumqttc_v5_idle_connections: u32,
     pub rows: String,
+    /// The clients measured (`--subjects mqttx-v5,rumqttc-v5`; all by default).
+    pub subjects: Vec<Subject>,
 }
 
 impl Plan {
@@ -105,6 +107,7 @@ impl Plan {
                 idle_connections: 500,
                 rumqttc_v5_idle_connections: 50,
                 rows: "abcde".into(),
+                subjects: Subject::ALL.to_vec(),
             }
         } else {
             Plan {
@@ -115,6 +118,7 @@ impl Plan {
                 // rumqttc v5 keeps ~14 MB per connection: 10,000 would need 140 GB.
                 rumqttc_v5_idle_connections: 200,
                 rows: "abcde".into(),
+                subjects: Subject::ALL.to_vec(),
             }
         };
         let mut it = args.iter();
@@ -125,6 +129,10 @@ impl Plan {
                 "--round-trips" => plan.round_trips = value().unwrap_or(plan.round_trips),
                 "--idle" => plan.idle_connections = value().unwrap_or(plan.idle_connections),
                 "--rows" => plan.rows = it.next().cloned().unwrap_or_default(),
+                "--subjects" => {
+                    let keys = it.next().cloned().unwrap_or_default();
+                    plan.subjects = keys.split(',').filter_map(Subject::from_key).collect();
+                }
                 _ => {}
             }
         }
@@ -153,7 +161,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     if plan.wants('a') {
         for qos in [0u8, 1, 2] {
-            for subject in Subject::ALL {
+            for &subject in &plan.subjects {
                 report.push(child::measure(
                     &broker,
                     &format!("throughput {qos} {}", plan.messages),
@@ -164,7 +172,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     if plan.wants('b') {
         for qos in [0u8, 1] {
-            for subject in Subject::ALL {
+            for &subject in &plan.subjects {
                 report.push(child::measure(
                     &broker,
                     &format!("latency {qos} {}", plan.round_trips),
@@ -174,13 +182,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     if plan.wants('c') {
-        for subject in Subject::ALL {
+        for &subject in &plan.subjects {
             let args = format!("fan-in {} {}", plan.fan_in_connections, plan.messages);
             report.push(child::measure(&broker, &args, subject));
         }
     }
     if plan.wants('d') {
-        for subject in Subject::ALL {
+        for &subject in &plan.subjects {
             let n = if subject == Subject::RumqttcV5 {
                 plan.rumqttc_v5_idle_connections
             } else {

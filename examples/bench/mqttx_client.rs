@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::future::IntoFuture;
 use std::time::{Duration, Instant};
 
-use mqttx::{Client, ConnectOptions, HandlerContext, MqttHandler, ProtocolVersion, Publish, QoS};
+use mqttx::{Client, ConnectOptions, HandlerContext, IoHints, MqttHandler, ProtocolVersion, Publish, QoS};
 use tokio::sync::mpsc;
 
 use crate::measure::{percentile, rss_bytes};
@@ -19,6 +19,27 @@ fn options(port: u16, id: String, version: ProtocolVersion) -> ConnectOptions {
         .port(port)
         .protocol_version(version)
         .max_inflight(WINDOW)
+        .io_hints(io_hints())
+}
+
+/// The I/O tuning under test: `MQTTX_IO_HINTS=off`, or the default with
+/// the listed switches off (`MQTTX_IO_HINTS=-read_pacing,-ack_batching`).
+fn io_hints() -> IoHints {
+    let Ok(spec) = std::env::var("MQTTX_IO_HINTS") else {
+        return IoHints::default();
+    };
+    if spec == "off" {
+        return IoHints::OFF;
+    }
+    spec.split(',')
+        .fold(IoHints::default(), |hints, switch| match switch {
+            "-read_pacing" => hints.read_pacing(false),
+            "-ack_batching" => hints.ack_batching(false),
+            "-quick_ack" => hints.quick_ack(false),
+            "-write_per_read" => hints.write_per_read(false),
+            "-buffer_pool" => hints.buffer_pool(false),
+            other => panic!("MQTTX_IO_HINTS: unknown switch {other:?}"),
+        })
 }
 
 /// Counts sequence numbers as they arrive.
