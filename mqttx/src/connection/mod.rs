@@ -45,7 +45,7 @@ use crate::{Client, ConnectOptions, Error};
 use handler_driver::Driver;
 use io::IoSettings;
 use lifecycle::Lifecycle;
-use reconnect::{FirstConnect, Reconnect};
+use reconnect::{Dialer, FirstConnect, Reconnect};
 pub(crate) use supervised::Registration;
 
 /// The actor behind every [`Client`]. Generic over the handler type; the
@@ -84,6 +84,16 @@ impl<H: MqttHandler> Connection<H> {
         connected: oneshot::Sender<Result<ConnAck, Error>>,
         supervised: Option<Registration>,
     ) -> Result<Client, Error> {
+        Self::launch_over(Dialer::Network, opts, connected, supervised)
+    }
+
+    /// [`launch`](Self::launch), opening transports with `dialer`.
+    fn launch_over(
+        dialer: Dialer,
+        opts: ConnectOptions<H>,
+        connected: oneshot::Sender<Result<ConnAck, Error>>,
+        supervised: Option<Registration>,
+    ) -> Result<Client, Error> {
         let mut protocol = Protocol::new(opts.protocol_config());
         // A message is acknowledged once the handler is done with it, so one
         // waiting behind slow async work is never acknowledged and then lost.
@@ -105,6 +115,7 @@ impl<H: MqttHandler> Connection<H> {
                 handler: Slot::new(opts.handler),
                 driver: Driver::default(),
                 reconnect: Reconnect {
+                    dialer,
                     servers,
                     backoff: opts.backoff.clone(),
                     connect_timeout: opts.connect_timeout,
@@ -284,3 +295,6 @@ impl Stream for CommandStream {
         self.0.borrow_mut().poll_recv(cx)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -2,6 +2,7 @@
 //! between attempts, failover along the server list, following an MQTT 5
 //! Server Reference, and giving up.
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use actix::{ActorContext, ActorFutureExt, AsyncContext, Context, WrapFuture};
@@ -12,11 +13,44 @@ use super::Connection;
 use crate::handler::{DisconnectReason, HandlerEvent, MqttHandler};
 use crate::options::Backoff;
 use crate::packet::{ConnAck, ReasonCode};
-use crate::transport::{self, AckHint, Servers};
+use crate::transport::{self, AckHint, Endpoint, Servers};
 use crate::Error;
+
+/// How an attempt opens its transport.
+pub(super) enum Dialer {
+    /// The endpoint's own transport over the network.
+    Network,
+    /// A pipe to a scripted server: the actor's own tests.
+    #[cfg(test)]
+    Script(std::rc::Rc<dyn Fn() -> Result<(transport::ReadHalf, transport::WriteHalf), Error>>),
+}
+
+impl Dialer {
+    /// Opens a transport to `endpoint`, giving up after `timeout`.
+    fn dial(
+        &self,
+        endpoint: Endpoint,
+        timeout: Duration,
+        ack_hint: AckHint,
+    ) -> impl Future<Output = Result<(transport::ReadHalf, transport::WriteHalf), Error>> + 'static {
+        #[cfg(test)]
+        let script = match self {
+            Dialer::Script(script) => Some(std::rc::Rc::clone(script)),
+            Dialer::Network => None,
+        };
+        async move {
+            #[cfg(test)]
+            if let Some(script) = script {
+                return script();
+            }
+            transport::open(endpoint, timeout, ack_hint).await
+        }
+    }
+}
 
 /// How the connection reaches a broker, and how often it has failed to.
 pub(super) struct Reconnect {
+    pub(super) dialer: Dialer,
     /// The brokers, in failover order, and which one is next.
     pub(super) servers: Servers,
     pub(super) backoff: Backoff,
@@ -57,20 +91,22 @@ impl<H: MqttHandler> Connection<H> {
             return self.stop_for_good(Error::InvalidOptions("no server to connect to".into()), ctx);
         };
         let ack_hint = AckHint::default();
-        let opening = transport::open(endpoint, self.reconnect.connect_timeout, ack_hint.clone())
-            .into_actor(self)
-            .map(move |result, act, ctx| {
-                act.guarded(ctx, |act, ctx| {
-                    if !matches!(act.lifecycle, Lifecycle::Opening(_)) {
-                        return;
-                    }
-                    act.lifecycle = Lifecycle::Offline;
-                    match result {
-                        Ok((read, write)) => act.on_open(read, write, ack_hint, ctx),
-                        Err(err) => act.attempt_failed(err, ctx),
-                    }
-                })
-            });
+        let opening = self
+            .reconnect
+            .dialer
+            .dial(endpoint, self.reconnect.connect_timeout, ack_hint.clone());
+        let opening = opening.into_actor(self).map(move |result, act, ctx| {
+            act.guarded(ctx, |act, ctx| {
+                if !matches!(act.lifecycle, Lifecycle::Opening(_)) {
+                    return;
+                }
+                act.lifecycle = Lifecycle::Offline;
+                match result {
+                    Ok((read, write)) => act.on_open(read, write, ack_hint, ctx),
+                    Err(err) => act.attempt_failed(err, ctx),
+                }
+            })
+        });
         self.lifecycle = Lifecycle::Opening(ctx.spawn(opening));
     }
 

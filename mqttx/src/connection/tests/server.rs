@@ -1,0 +1,169 @@
+//! A scripted server at the other end of an in-memory pipe, built on our
+//! own codec: it reads what the actor writes and answers as a test says.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+use tokio::sync::mpsc;
+
+use crate::connection::reconnect::Dialer;
+use crate::packet::{decode, encode, ConnAck, Packet, ProtocolVersion, ReasonCode};
+use crate::transport::{ReadHalf, WriteHalf};
+use crate::Error;
+
+/// How long a test waits for anything before it fails.
+pub(super) const DEADLINE: Duration = Duration::from_secs(5);
+
+/// What the next dial gets.
+pub(super) enum Answer {
+    /// A pipe; the server end goes to the test.
+    Accept,
+    /// The transport cannot be opened.
+    Refuse,
+}
+
+/// Hands out pipes to the actor's dials and their server ends to the test.
+pub(super) struct Network {
+    answers: Rc<RefCell<VecDeque<Answer>>>,
+    dials: Rc<RefCell<Vec<Instant>>>,
+    accepted: mpsc::UnboundedReceiver<Peer>,
+}
+
+impl Network {
+    /// A network whose dials are answered by `answers` in turn, then accepted.
+    pub(super) fn new(answers: impl IntoIterator<Item = Answer>) -> (Network, Dialer) {
+        let answers = Rc::new(RefCell::new(answers.into_iter().collect::<VecDeque<_>>()));
+        let dials = Rc::new(RefCell::new(Vec::new()));
+        let (tx, accepted) = mpsc::unbounded_channel();
+        let script = {
+            let answers = Rc::clone(&answers);
+            let dials = Rc::clone(&dials);
+            move || -> Result<(ReadHalf, WriteHalf), Error> {
+                dials.borrow_mut().push(Instant::now());
+                let answer = answers.borrow_mut().pop_front().unwrap_or(Answer::Accept);
+                match answer {
+                    Answer::Refuse => Err(Error::Io(std::sync::Arc::new(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionRefused,
+                        "scripted refusal",
+                    )))),
+                    Answer::Accept => {
+                        let (client, server) = tokio::io::duplex(64 * 1024);
+                        let _ = tx.send(Peer::new(server));
+                        let (read, write) = tokio::io::split(client);
+                        Ok((Box::new(read), Box::new(write)))
+                    }
+                }
+            }
+        };
+        let network = Network {
+            answers,
+            dials,
+            accepted,
+        };
+        (network, Dialer::Script(Rc::new(script)))
+    }
+
+    /// When the actor dialled, in order.
+    pub(super) fn dials(&self) -> Vec<Instant> {
+        self.dials.borrow().clone()
+    }
+
+    /// The server end of the next accepted dial.
+    pub(super) async fn accept(&mut self) -> Peer {
+        match tokio::time::timeout(DEADLINE, self.accepted.recv()).await {
+            Ok(Some(peer)) => peer,
+            _ => panic!("the client did not dial within {DEADLINE:?}"),
+        }
+    }
+
+    /// Whether a dial comes within `within`.
+    pub(super) async fn dialled_within(&mut self, within: Duration) -> Option<Peer> {
+        tokio::time::timeout(within, self.accepted.recv())
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// Answers later dials with `answer` first.
+    pub(super) fn then(&self, answer: Answer) {
+        self.answers.borrow_mut().push_back(answer);
+    }
+}
+
+/// The server's end of one connection.
+pub(super) struct Peer {
+    stream: DuplexStream,
+    buf: BytesMut,
+}
+
+impl Peer {
+    fn new(stream: DuplexStream) -> Self {
+        Peer {
+            stream,
+            buf: BytesMut::new(),
+        }
+    }
+
+    /// The next packet the client wrote; `None` once it closed the stream.
+    pub(super) async fn read(&mut self) -> Option<Packet> {
+        let read = async {
+            loop {
+                match decode(&mut self.buf, ProtocolVersion::V5, 1 << 20) {
+                    Ok(Some(packet)) => return Some(packet),
+                    Ok(None) => {}
+                    Err(err) => panic!("the client wrote a malformed packet: {err}"),
+                }
+                match self.stream.read_buf(&mut self.buf).await {
+                    Ok(0) | Err(_) => return None,
+                    Ok(_) => {}
+                }
+            }
+        };
+        match tokio::time::timeout(DEADLINE, read).await {
+            Ok(packet) => packet,
+            Err(_) => panic!("the client wrote nothing within {DEADLINE:?}"),
+        }
+    }
+
+    /// The next packet, which must be there.
+    pub(super) async fn expect(&mut self) -> Packet {
+        match self.read().await {
+            Some(packet) => packet,
+            None => panic!("the client closed the stream"),
+        }
+    }
+
+    pub(super) async fn write(&mut self, packet: Packet) {
+        let mut out = BytesMut::new();
+        encode(&packet, ProtocolVersion::V5, &mut out).expect("a packet the codec can encode");
+        self.stream.write_all(&out).await.expect("the client end is open");
+    }
+
+    /// Reads CONNECT and accepts it.
+    pub(super) async fn handshake(&mut self) {
+        let connect = self.expect().await;
+        assert!(
+            matches!(connect, Packet::Connect(_)),
+            "first comes CONNECT: {connect:?}"
+        );
+        self.write(Packet::ConnAck(ConnAck::default())).await;
+    }
+
+    /// Reads CONNECT and refuses it with `code`.
+    pub(super) async fn refuse(&mut self, code: ReasonCode) {
+        let connect = self.expect().await;
+        assert!(
+            matches!(connect, Packet::Connect(_)),
+            "first comes CONNECT: {connect:?}"
+        );
+        let refusal = ConnAck {
+            reason_code: code,
+            ..ConnAck::default()
+        };
+        self.write(Packet::ConnAck(refusal)).await;
+    }
+}
