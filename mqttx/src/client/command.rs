@@ -3,7 +3,7 @@
 use bytestring::ByteString;
 use tokio::sync::oneshot;
 
-use super::Outcome;
+use super::Answer;
 use crate::packet::{
     Disconnect, Publish, QoS, SubscribeProperties, SubscriptionOptions, UnsubscribeProperties,
 };
@@ -13,7 +13,7 @@ pub(crate) enum Command {
     Publish(Publish, Reply),
     Subscribe(Vec<(ByteString, SubscriptionOptions)>, SubscribeProperties, Reply),
     Unsubscribe(Vec<ByteString>, UnsubscribeProperties, Reply),
-    Disconnect(Disconnect, oneshot::Sender<Outcome<()>>),
+    Disconnect(Disconnect, oneshot::Sender<Answer<()>>),
     /// Test-only fault injection: the actor panics on it.
     Panic,
 }
@@ -24,7 +24,7 @@ pub(crate) enum Command {
 pub(crate) enum Reply {
     /// Nobody: a handler's fire-and-forget publish, or a handler's subscription.
     Detached,
-    Publish(oneshot::Sender<Outcome<()>>),
+    Publish(oneshot::Sender<Answer<()>>),
     /// Boxed, as is `Unsubscribe`: every queued publish carries a `Reply`,
     /// and this keeps it at 16 bytes rather than 48.
     Subscribe(Box<FilterReply<QoS>>),
@@ -35,15 +35,15 @@ pub(crate) enum Reply {
 #[derive(Debug)]
 pub(crate) struct FilterReply<T> {
     pub(crate) filter: ByteString,
-    pub(crate) tx: oneshot::Sender<Outcome<T>>,
+    pub(crate) tx: oneshot::Sender<Answer<T>>,
 }
 
 impl Reply {
-    pub(crate) fn subscribe(filter: ByteString, tx: oneshot::Sender<Outcome<QoS>>) -> Self {
+    pub(crate) fn subscribe(filter: ByteString, tx: oneshot::Sender<Answer<QoS>>) -> Self {
         Reply::Subscribe(Box::new(FilterReply { filter, tx }))
     }
 
-    pub(crate) fn unsubscribe(filter: ByteString, tx: oneshot::Sender<Outcome<()>>) -> Self {
+    pub(crate) fn unsubscribe(filter: ByteString, tx: oneshot::Sender<Answer<()>>) -> Self {
         Reply::Unsubscribe(Box::new(FilterReply { filter, tx }))
     }
 }

@@ -17,7 +17,7 @@ pub(crate) use command::{Command, FilterReply, Reply};
 pub use messages::{ClientRequest, DisconnectRequest, PublishRequest, SubscribeRequest, UnsubscribeRequest};
 pub(crate) use messages::{IntoCommand, Recipients};
 pub use publish::PublishBuilder;
-pub(crate) use response::Outcome;
+pub(crate) use response::Answer;
 pub use response::Response;
 pub use subscribe::{SubscribeBuilder, UnsubscribeBuilder};
 

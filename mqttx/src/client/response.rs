@@ -10,7 +10,7 @@ use crate::Error;
 /// [`Error`] is 72 bytes, and a pipelining publisher keeps thousands of
 /// requests (each a channel and a `Response`) in flight, almost all of
 /// which end in `Ok`.
-pub(crate) type Outcome<T> = Result<T, Box<Error>>;
+pub(crate) type Answer<T> = Result<T, Box<Error>>;
 
 /// The outcome of a request to the connection, as a future.
 ///
@@ -22,7 +22,7 @@ pub(crate) type Outcome<T> = Result<T, Box<Error>>;
 #[derive(Debug)]
 #[must_use = "dropping the response discards the outcome of the request"]
 pub struct Response<T> {
-    rx: oneshot::Receiver<Outcome<T>>,
+    rx: oneshot::Receiver<Answer<T>>,
     /// What a connection gone before answering means: `Closed`, or for a
     /// disconnect, done.
     gone: fn() -> Result<T, Error>,
@@ -32,7 +32,7 @@ impl<T> Response<T> {
     /// The outcome the connection sends over `rx`. A request that never
     /// reached it (the queue closed, the reply dropped unanswered) is
     /// [`Error::Closed`].
-    pub(crate) fn new(rx: oneshot::Receiver<Outcome<T>>) -> Self {
+    pub(crate) fn new(rx: oneshot::Receiver<Answer<T>>) -> Self {
         Response {
             rx,
             gone: || Err(Error::Closed),
@@ -43,7 +43,7 @@ impl<T> Response<T> {
 impl Response<()> {
     /// For a disconnect: a connection gone before answering has stopped,
     /// which is what was asked.
-    pub(crate) fn or_ok_when_gone(rx: oneshot::Receiver<Outcome<()>>) -> Self {
+    pub(crate) fn or_ok_when_gone(rx: oneshot::Receiver<Answer<()>>) -> Self {
         Response { rx, gone: || Ok(()) }
     }
 }

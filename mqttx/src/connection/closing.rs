@@ -8,7 +8,7 @@ use tokio::sync::oneshot;
 
 use super::lifecycle::{Closing, Lifecycle};
 use super::{replies, Connection};
-use crate::client::Outcome;
+use crate::client::Answer;
 use crate::handler::{DisconnectReason, HandlerEvent, MqttHandler};
 use crate::packet::Disconnect;
 use crate::registry::{ClientRegistry, Unregister};
@@ -23,7 +23,7 @@ impl<H: MqttHandler> Connection<H> {
     pub(super) fn disconnect(
         &mut self,
         packet: Disconnect,
-        reply: oneshot::Sender<Outcome<()>>,
+        reply: oneshot::Sender<Answer<()>>,
         ctx: &mut Context<Self>,
     ) {
         if self.lifecycle.is_final() {

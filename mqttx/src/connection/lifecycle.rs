@@ -5,7 +5,7 @@ use actix::SpawnHandle;
 use tokio::sync::oneshot;
 
 use super::io::Link;
-use crate::client::Outcome;
+use crate::client::Answer;
 use crate::packet::Disconnect;
 
 /// The connection's stage. A transport exists only inside the stages that
@@ -38,7 +38,7 @@ pub(super) struct Closing {
     /// connection to say goodbye on.
     pub(super) link: Option<Link>,
     /// The caller of `disconnect`, answered once the actor has stopped.
-    pub(super) reply: Option<oneshot::Sender<Outcome<()>>>,
+    pub(super) reply: Option<oneshot::Sender<Answer<()>>>,
     /// DISCONNECT held back while the handler finishes the messages it is
     /// working on, so they are acknowledged first.
     pub(super) held: Option<Disconnect>,

@@ -10,7 +10,8 @@
 //!
 //! ```
 //! use std::time::Instant;
-//! use mqttx::protocol::{ConnAck, Config, Event, Packet, Protocol, Publish, QoS};
+//! use mqttx::packet::{ConnAck, Packet, Publish, QoS};
+//! use mqttx::protocol::{Config, Event, Protocol};
 //!
 //! let now = Instant::now();
 //! let mut protocol: Protocol<&str> = Protocol::new(Config::new("sensor-1"));
@@ -25,8 +26,6 @@
 //! # let _ = sent;
 //! ```
 
-pub use crate::packet::*;
-
 mod alias;
 mod config;
 mod delivery;
@@ -34,7 +33,7 @@ mod error;
 mod event;
 mod handshake;
 mod incoming;
-mod journal;
+pub(crate) mod journal;
 mod keepalive;
 mod limits;
 mod outgoing;
@@ -53,5 +52,5 @@ pub use config::Config;
 pub use delivery::Ack;
 pub use error::{CommandError, ProtocolError};
 pub use event::{Event, TimeoutKind};
-pub use journal::{SessionChange, SessionState, StoredPublish};
+pub(crate) use journal::SessionChange;
 pub use protocol::Protocol;

@@ -315,7 +315,7 @@ impl Log {
 mod tests {
     use super::*;
     use crate::packet::{PacketId, Publish, QoS};
-    use crate::protocol::StoredPublish;
+    use crate::store::StoredPublish;
 
     /// A fresh directory under the system's temporary directory.
     struct TempDir(PathBuf);

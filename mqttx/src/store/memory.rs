@@ -82,7 +82,7 @@ impl SessionStore for MemoryStore {
 mod tests {
     use super::*;
     use crate::packet::{PacketId, Publish, QoS};
-    use crate::protocol::StoredPublish;
+    use crate::store::StoredPublish;
 
     fn publish(seq: u64) -> SessionChange {
         let mut publish = Publish::new("t", "x").qos(QoS::ExactlyOnce);

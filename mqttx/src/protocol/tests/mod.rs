@@ -4,6 +4,8 @@
 use std::time::Instant;
 
 use super::*;
+use crate::packet::*;
+use crate::store::SessionState;
 
 mod ack;
 mod aliases;
