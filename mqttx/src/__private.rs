@@ -9,11 +9,13 @@ use std::task::{Context, Poll};
 
 pub use std::sync::LazyLock;
 
+use crate::client::Client;
 use crate::client::Recipients;
+use crate::extract::Responder;
 use crate::extract::{ExtractError, ExtractErrorKind};
+use crate::handler::Subscription;
 use crate::handler::{panic_message, Discard, HandlerContext};
 use crate::packet::{Publish, QoS, RetainHandling, SubscriptionOptions};
-use crate::{Client, Responder, Subscription};
 
 /// A handler subscription, from the attribute's literals.
 pub fn subscription(
@@ -101,9 +103,9 @@ pub fn json<T: serde::de::DeserializeOwned>(
     msg: &Publish,
     route: &'static str,
     parameter: &'static str,
-) -> Result<crate::Json<T>, ExtractError> {
+) -> Result<crate::extract::Json<T>, ExtractError> {
     serde_json::from_slice(&msg.payload)
-        .map(crate::Json)
+        .map(crate::extract::Json)
         .map_err(|e| ExtractError::new(route, parameter, ExtractErrorKind::Json(e)))
 }
 

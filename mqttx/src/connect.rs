@@ -7,11 +7,13 @@
 
 use tokio::sync::oneshot;
 
+use crate::client::Client;
 use crate::connection::{Connection, Registration};
+use crate::error::Error;
 use crate::handler::MqttHandler;
+use crate::options::ConnectOptions;
 use crate::packet::ConnAck;
 use crate::registry::{ClientMeta, ClientRegistry, Fill, Reserve, Unregister};
-use crate::{Client, ConnectOptions, Error};
 
 impl Client {
     /// Starts a connection actor and resolves once the first CONNACK

@@ -8,9 +8,10 @@ use std::future::IntoFuture;
 use bytes::Bytes;
 use bytestring::ByteString;
 
+use crate::client::Client;
 use crate::client::Response;
 use crate::packet::Publish;
-use crate::{Client, QoS};
+use crate::packet::QoS;
 
 /// A payload deserialized from JSON, as a handler parameter.
 ///

@@ -6,11 +6,12 @@ use std::pin::Pin;
 use bytes::Bytes;
 use bytestring::ByteString;
 
+use crate::client::Client;
+use crate::error::Error;
 use crate::packet::{
     AckProperties, Auth, ConnAck, Disconnect, PacketId, Publish, ReasonCode, SubscriptionOptions,
 };
 use crate::protocol::ProtocolError;
-use crate::{Client, Error};
 
 mod outbox;
 mod slot;
@@ -358,7 +359,7 @@ impl<'a> HandlerContext<'a> {
         let Some(topic) = request.properties.response_topic.clone() else {
             return false;
         };
-        let mut response = Publish::new(topic, payload).qos(crate::QoS::AtLeastOnce);
+        let mut response = Publish::new(topic, payload).qos(crate::packet::QoS::AtLeastOnce);
         if let Some(data) = &request.properties.correlation_data {
             // Only then: setting a property allocates the response's properties.
             response.properties.correlation_data = Some(data.clone());

@@ -43,6 +43,7 @@ pub mod __private;
 pub use bytes::Bytes;
 pub use client::Client;
 pub use error::Error;
+pub use error::TlsError;
 #[cfg(feature = "json")]
 pub use extract::Json;
 pub use extract::{ExtractError, ExtractErrorKind, Responder};
@@ -61,4 +62,3 @@ pub use packet::{
     PublishProperties, QoS, ReasonCode, RetainHandling, SubscriptionOptions,
 };
 pub use registry::{ClientMeta, ClientRegistry, ListClients, WhereIs};
-pub use transport::TlsError;

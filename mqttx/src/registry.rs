@@ -5,9 +5,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use actix::prelude::*;
 
+use crate::client::Client;
+use crate::error::Error;
 use crate::options::Transport;
 use crate::packet::ProtocolVersion;
-use crate::{Client, Error};
 
 /// What the registry tells about a supervised connection besides its handle.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +27,7 @@ pub struct ClientMeta {
 }
 
 impl ClientMeta {
-    pub(crate) fn of<H>(opts: &crate::ConnectOptions<H>) -> Self {
+    pub(crate) fn of<H>(opts: &crate::options::ConnectOptions<H>) -> Self {
         ClientMeta {
             host: opts.host_name().to_owned(),
             port: opts.port_number(),

@@ -51,7 +51,7 @@ impl Reply {
 impl Reply {
     /// Answers the caller of a publish; with nobody waiting (a handler's
     /// publish, one restored from a store), a failure is logged.
-    pub(crate) fn answer_publish(self, result: Result<(), crate::Error>) {
+    pub(crate) fn answer_publish(self, result: Result<(), crate::error::Error>) {
         match self {
             Reply::Publish(tx) => {
                 let _ = tx.send(result.map_err(Box::new));

@@ -8,10 +8,10 @@ use bytestring::ByteString;
 use tokio::sync::oneshot;
 
 use super::{Client, Command, Reply, Response};
+use crate::error::Error;
 use crate::packet::{
     Disconnect, Publish, QoS, SubscribeProperties, SubscriptionOptions, UnsubscribeProperties,
 };
-use crate::Error;
 
 /// Publish a packet (its packet identifier is assigned by the connection).
 /// Resolves like awaiting [`Client::publish`].

@@ -21,8 +21,8 @@ pub(crate) use response::Answer;
 pub use response::Response;
 pub use subscribe::{SubscribeBuilder, UnsubscribeBuilder};
 
+use crate::error::Error;
 use crate::packet::{Disconnect, QoS};
-use crate::Error;
 
 /// A handle to one MQTT connection: cheap to clone, `Send`, usable from any
 /// task or actor in the actix System.

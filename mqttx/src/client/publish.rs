@@ -4,8 +4,8 @@ use bytes::Bytes;
 use bytestring::ByteString;
 
 use super::{Client, PublishRequest, Response};
+use crate::error::Error;
 use crate::packet::{Publish, PublishProperties, QoS};
-use crate::Error;
 
 /// A PUBLISH being built; `.await` it to send. See [`Client::publish`].
 ///

@@ -4,7 +4,7 @@ use std::task::{Context, Poll};
 
 use tokio::sync::oneshot;
 
-use crate::Error;
+use crate::error::Error;
 
 /// What travels back over a request's channel. The error is boxed: an
 /// [`Error`] is 72 bytes, and a pipelining publisher keeps thousands of

@@ -71,7 +71,7 @@ impl<'a> SubscribeBuilder<'a> {
 }
 
 impl IntoFuture for SubscribeBuilder<'_> {
-    type Output = Result<QoS, crate::Error>;
+    type Output = Result<QoS, crate::error::Error>;
     type IntoFuture = Response<QoS>;
 
     /// Sends the SUBSCRIBE; the future resolves with the granted QoS.
@@ -110,7 +110,7 @@ impl<'a> UnsubscribeBuilder<'a> {
 }
 
 impl IntoFuture for UnsubscribeBuilder<'_> {
-    type Output = Result<(), crate::Error>;
+    type Output = Result<(), crate::error::Error>;
     type IntoFuture = Response<()>;
 
     /// Sends the UNSUBSCRIBE; the future resolves once UNSUBACK arrives.

@@ -9,10 +9,10 @@ use tokio::sync::oneshot;
 use super::lifecycle::{Closing, Lifecycle};
 use super::{replies, Connection};
 use crate::client::Answer;
+use crate::error::Error;
 use crate::handler::{DisconnectReason, HandlerEvent, MqttHandler};
 use crate::packet::Disconnect;
 use crate::registry::{ClientRegistry, Unregister};
-use crate::Error;
 
 /// How long a `disconnect` waits for DISCONNECT to be written, or a busy
 /// handler to finish, before the actor stops anyway.

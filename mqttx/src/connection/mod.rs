@@ -35,13 +35,15 @@ use std::time::Instant;
 use actix::prelude::*;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::client::Client;
 use crate::client::{Command, IntoCommand, Recipients, Reply};
+use crate::error::Error;
 use crate::handler::{DisconnectReason, HandlerEvent, MqttHandler, Slot};
+use crate::options::ConnectOptions;
 use crate::packet::{ConnAck, Disconnect, Packet, ProtocolVersion, ReasonCode};
 use crate::protocol::{Protocol, SessionChange};
 use crate::store::SharedStore;
 use crate::transport::{Endpoint, Servers};
-use crate::{Client, ConnectOptions, Error};
 use handler_driver::Driver;
 use io::IoSettings;
 use lifecycle::Lifecycle;

@@ -10,11 +10,11 @@ use tokio::sync::oneshot;
 
 use super::lifecycle::Lifecycle;
 use super::Connection;
+use crate::error::Error;
 use crate::handler::{DisconnectReason, HandlerEvent, MqttHandler};
 use crate::options::Backoff;
 use crate::packet::{ConnAck, ReasonCode};
 use crate::transport::{self, AckHint, Endpoint, Servers};
-use crate::Error;
 
 /// How an attempt opens its transport.
 pub(super) enum Dialer {

@@ -9,10 +9,11 @@ use actix::Context;
 use super::lifecycle::Lifecycle;
 use super::Connection;
 use crate::client::{FilterReply, Reply};
+use crate::error::Error;
 use crate::handler::{DisconnectReason, HandlerEvent, MqttHandler, PublishError};
+use crate::packet::QoS;
 use crate::packet::{ReasonCode, SubAck, SubscribeProperties, UnsubAck};
 use crate::protocol::{CommandError, Event};
-use crate::{Error, QoS};
 
 impl<H: MqttHandler> Connection<H> {
     pub(super) fn on_event(&mut self, event: Event<Reply>, ctx: &mut Context<Self>) {
@@ -77,8 +78,8 @@ impl<H: MqttHandler> Connection<H> {
     /// restores them after a reconnect that lost the session. One SUBSCRIBE
     /// per run of equal Subscription Identifiers (MQTT 5, when the server
     /// supports them; otherwise one for all, without identifiers).
-    fn subscribe_handler_routes(&mut self, connack: &crate::ConnAck) {
-        let identifiers = self.io.version == crate::ProtocolVersion::V5
+    fn subscribe_handler_routes(&mut self, connack: &crate::packet::ConnAck) {
+        let identifiers = self.io.version == crate::packet::ProtocolVersion::V5
             && connack.properties.subscription_identifiers_available != Some(false);
         let mut runs: Vec<(Option<u32>, Vec<_>)> = Vec::new();
         for subscription in self.handler.take_subscriptions() {

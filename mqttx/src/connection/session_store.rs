@@ -5,10 +5,10 @@ use bytestring::ByteString;
 
 use super::Connection;
 use crate::client::Reply;
+use crate::error::Error;
 use crate::handler::MqttHandler;
 use crate::protocol::{Protocol, SessionChange};
 use crate::store::SharedStore;
-use crate::Error;
 
 /// Before the first connect: resume what the store holds, or start clean.
 pub(super) fn open_session(

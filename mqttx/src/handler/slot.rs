@@ -8,9 +8,9 @@ use bytestring::ByteString;
 
 use super::{contain, AuthResponse, Handled, HandlerContext, HandlerEvent, HandlerTask, MqttHandler};
 use super::{Outbox, Subscription, MAX_HANDLER_BACKLOG};
+use crate::client::Client;
 use crate::packet::{Auth, AuthProperties, QoS, ReasonCode};
 use crate::protocol::Ack;
-use crate::Client;
 
 /// The async work of one event, holding the handler.
 struct Lent<H> {

@@ -2,9 +2,9 @@
 //! protocol configuration, and whether the options make sense together.
 
 use super::{ConnectOptions, Proxy, TlsOptions, Transport, DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_INFLIGHT_V311};
+use crate::error::Error;
 use crate::packet::ProtocolVersion;
 use crate::protocol::Config;
-use crate::Error;
 
 impl<H> ConnectOptions<H> {
     /// The broker host.

@@ -131,7 +131,7 @@ impl ConnectOptions<()> {
     /// `protocol_version` (`3.1.1`/`4` or `5`), `max_inflight`,
     /// `connect_timeout` (seconds). User name and password may be
     /// percent-encoded. An unknown key is an error, not silently ignored.
-    pub fn from_url(url: &str) -> Result<Self, crate::Error> {
+    pub fn from_url(url: &str) -> Result<Self, crate::error::Error> {
         url::parse(url)
     }
 }
@@ -311,7 +311,7 @@ impl<H> ConnectOptions<H> {
 
     /// How many publishes may wait behind the in-flight window or for a
     /// reconnect (default 10,000). Beyond it `publish` fails with
-    /// [`Error::QueueFull`](crate::Error::QueueFull).
+    /// [`Error::QueueFull`](crate::error::Error::QueueFull).
     pub fn max_queued(mut self, max: usize) -> Self {
         self.max_queued = max;
         self

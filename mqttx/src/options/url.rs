@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use super::{ConnectOptions, Transport};
+use crate::error::Error;
 use crate::packet::ProtocolVersion;
-use crate::Error;
 
 pub(super) fn parse(url: &str) -> Result<ConnectOptions, Error> {
     let fail = |reason: &'static str| Error::InvalidUrl {

@@ -6,7 +6,6 @@ mod proxy;
 mod servers;
 mod tcp;
 mod tls;
-mod tls_error;
 mod ws;
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -16,10 +15,9 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 pub(crate) use servers::Servers;
 pub(crate) use tcp::AckHint;
-pub use tls_error::TlsError;
 
+use crate::error::Error;
 use crate::options::{ConnectOptions, Proxy, TlsOptions, Transport};
-use crate::Error;
 
 /// The read side of a transport.
 pub(crate) type ReadHalf = Box<dyn AsyncRead + Unpin>;

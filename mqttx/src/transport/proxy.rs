@@ -5,7 +5,8 @@ use base64::Engine;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::{Error, Proxy};
+use crate::error::Error;
+use crate::options::Proxy;
 
 /// The longest proxy answer read before giving up on it.
 const MAX_RESPONSE: usize = 8 * 1024;

@@ -109,8 +109,8 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::options::Transport;
     use crate::transport::Settings;
-    use crate::Transport;
 
     fn servers(n: u16) -> Servers {
         let settings = Arc::new(Settings::default());

@@ -8,7 +8,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::TcpStream;
 
-use crate::Error;
+use crate::error::Error;
 
 /// Plain TCP with Nagle's algorithm off: MQTT packets are small and a
 /// delayed acknowledgement would cost a round trip.

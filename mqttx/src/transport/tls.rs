@@ -12,9 +12,10 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
-use super::TlsError;
+use crate::error::Error;
+use crate::error::TlsError;
 use crate::options::tls::{Pem, Roots};
-use crate::{Error, TlsOptions};
+use crate::options::TlsOptions;
 
 fn config_error(message: impl Into<String>) -> Error {
     Error::Tls(TlsError::Config(message.into()))

@@ -21,7 +21,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::WebSocketStream;
 
-use crate::Error;
+use crate::error::Error;
 
 /// The subprotocol MQTT 5 (and 3.1.1) registers for WebSocket [MQTT-6.0.0-3].
 const SUBPROTOCOL: &str = "mqtt";

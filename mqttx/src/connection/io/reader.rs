@@ -13,9 +13,9 @@ use super::fine_timer::FineTimer;
 use super::hold::AckHold;
 use super::pacing::{ReadPacing, PAUSE};
 use super::pool::Buffers;
+use crate::error::Error;
 use crate::packet::{decode, has_frame, Packet, ProtocolVersion};
 use crate::transport::ReadHalf;
-use crate::Error;
 
 /// Room made in the read buffer before each read.
 const READ_RESERVE: usize = 8 * 1024;

@@ -9,10 +9,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Connection, Registration};
+use crate::client::Client;
+use crate::error::Error;
 use crate::handler::{DisconnectReason, Handled, HandlerContext, HandlerEvent, HandlerTask, MqttHandler};
+use crate::options::{Backoff, ConnectOptions};
 use crate::packet::{ConnAck, Packet, PubAck, Publish, QoS, ReasonCode};
 use crate::store::{SessionChange, SessionState, SessionStore, StoreError};
-use crate::{Backoff, Client, ConnectOptions, Error};
 use server::{Answer, Network, DEADLINE};
 
 /// Reports every event, and runs messages on `slow/..` asynchronously

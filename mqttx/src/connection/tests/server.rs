@@ -11,9 +11,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 use tokio::sync::mpsc;
 
 use crate::connection::reconnect::Dialer;
+use crate::error::Error;
 use crate::packet::{decode, encode, ConnAck, Packet, ProtocolVersion, ReasonCode};
 use crate::transport::{ReadHalf, WriteHalf};
-use crate::Error;
 
 /// How long a test waits for anything before it fails.
 pub(super) const DEADLINE: Duration = Duration::from_secs(5);

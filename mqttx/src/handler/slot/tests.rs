@@ -6,9 +6,10 @@ use std::task::{Context, Poll, Waker};
 use tokio::sync::oneshot;
 
 use super::{Io, Slot};
+use crate::client::Client;
 use crate::handler::Discard;
 use crate::handler::{Handled, HandlerContext, HandlerEvent, HandlerTask, MqttHandler, MAX_HANDLER_BACKLOG};
-use crate::{Client, Publish};
+use crate::packet::Publish;
 
 /// Messages on `async/..` finish asynchronously, each after its gate opens.
 struct Log {

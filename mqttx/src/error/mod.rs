@@ -1,5 +1,9 @@
 //! The one error type every fallible public call returns.
 
+mod tls;
+
+pub use tls::TlsError;
+
 use std::sync::Arc;
 
 use bytestring::ByteString;
@@ -7,7 +11,6 @@ use thiserror::Error;
 
 use crate::packet::{DecodeError, EncodeError, QoS, ReasonCode};
 use crate::protocol::{CommandError, ProtocolError};
-use crate::transport::TlsError;
 
 /// Everything that can go wrong between a call on [`Client`](crate::Client)
 /// and the broker.
