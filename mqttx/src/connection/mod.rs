@@ -223,12 +223,15 @@ impl<H: MqttHandler> Connection<H> {
             Err(err @ Error::Decode(_)) => return self.on_malformed(err, ctx),
             Err(err) => return self.link_lost(DisconnectReason::Transport(err), ctx),
         };
-        if let Some(link) = self.lifecycle.link() {
-            link.note_read(&packet);
-        }
+        let ended_a_flow = io::ends_a_flow(&packet);
         let now = Instant::now();
         match self.protocol.handle_packet(packet, now) {
-            Ok(()) => self.turn(now, ctx),
+            Ok(()) => {
+                self.turn(now, ctx);
+                if let Some(link) = self.lifecycle.link() {
+                    link.ack_now_if_idle(ended_a_flow, self.protocol.has_transmit());
+                }
+            }
             Err(violation) => {
                 tracing::error!(client_id = %self.client.client_id(), %violation, "MQTT protocol violation by the server");
                 // The state machine queued a DISCONNECT (MQTT 5).

@@ -16,13 +16,16 @@ use crate::options::Backoff;
 use crate::packet::{ConnAck, ReasonCode};
 use crate::transport::{self, AckHint, Endpoint, Servers};
 
+/// An opened transport's two halves.
+type Opened = Result<(transport::ReadHalf, transport::WriteHalf), Error>;
+
 /// How an attempt opens its transport.
 pub(super) enum Dialer {
     /// The endpoint's own transport over the network.
     Network,
     /// A pipe to a scripted server: the actor's own tests.
     #[cfg(test)]
-    Script(std::rc::Rc<dyn Fn() -> Result<(transport::ReadHalf, transport::WriteHalf), Error>>),
+    Script(std::rc::Rc<dyn Fn(AckHint) -> Opened>),
 }
 
 impl Dialer {
@@ -32,7 +35,7 @@ impl Dialer {
         endpoint: Endpoint,
         timeout: Duration,
         ack_hint: AckHint,
-    ) -> impl Future<Output = Result<(transport::ReadHalf, transport::WriteHalf), Error>> + 'static {
+    ) -> impl Future<Output = Opened> + 'static {
         #[cfg(test)]
         let script = match self {
             Dialer::Script(script) => Some(std::rc::Rc::clone(script)),
@@ -41,7 +44,7 @@ impl Dialer {
         async move {
             #[cfg(test)]
             if let Some(script) = script {
-                return script();
+                return script(ack_hint);
             }
             transport::open(endpoint, timeout, ack_hint).await
         }

@@ -81,7 +81,6 @@ impl<H: MqttHandler> Connection<H> {
         self.flush(ctx);
         self.arm_timer(now, ctx);
         if let Some(link) = self.lifecycle.link() {
-            link.ack_now_if_idle();
             let protocol = &self.protocol;
             link.window_bound()
                 .update(protocol.inflight(), protocol.window(), protocol.queued());

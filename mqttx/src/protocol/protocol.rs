@@ -167,6 +167,11 @@ impl<T> Protocol<T> {
         self.keep_alive.stop();
     }
 
+    /// Whether [`poll_transmit`](Self::poll_transmit) has a packet.
+    pub fn has_transmit(&self) -> bool {
+        !self.transmit.is_empty()
+    }
+
     /// Next packet to write. Drain until `None` after every input and write
     /// them all at once. Taking a packet counts as sending it.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Packet> {

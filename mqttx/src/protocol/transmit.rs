@@ -38,6 +38,10 @@ impl<T> Transmit<T> {
         self.queue.push_back(Outbound::Qos0(publish, tag));
     }
 
+    pub(super) fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
     /// The next packet, with the tag of a QoS 0 publish: taking it is what
     /// completes that publish.
     pub(super) fn pop(&mut self) -> Option<(Packet, Option<T>)> {

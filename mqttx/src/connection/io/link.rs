@@ -1,7 +1,6 @@
 //! One live transport: its write half with a double buffer, its reader,
 //! and the client command queue's stream adapter.
 
-use std::cell::Cell;
 use std::future::Future;
 
 use actix::SpawnHandle;
@@ -42,8 +41,6 @@ pub(in crate::connection) struct Link {
     hints: IoHints,
     /// A DISCONNECT is queued: the write that carries it closes the stream.
     closing: bool,
-    /// A packet that ends a flow of ours was read this turn.
-    flow_ended: Cell<bool>,
 }
 
 /// What a finished write hands back: the write half, the emptied buffer, the outcome.
@@ -68,25 +65,18 @@ impl Link {
             signals,
             hints,
             closing: false,
-            flow_ended: Cell::new(false),
         }
     }
 
-    /// Notes a packet read: one that ends a flow of ours (an acknowledgement,
-    /// PINGRESP, CONNACK) gets nothing back from us, while the broker may be
-    /// about to send more (the response to a request).
-    pub(in crate::connection) fn note_read(&self, packet: &Packet) {
-        if ends_a_flow(packet) {
-            self.flow_ended.set(true);
-        }
-    }
-
-    /// At the end of a turn that read a packet ending a flow: with no
-    /// write of ours about to carry our TCP ACK, send it at once. A broker
-    /// with Nagle on holds its next packet back until that ACK arrives,
-    /// which Linux otherwise delays by up to 40 ms.
-    pub(in crate::connection) fn ack_now_if_idle(&self) {
-        if self.flow_ended.replace(false) && self.hints.quick_ack && !self.has_pending() {
+    /// After reading `packet`: when it ends a flow of ours (an
+    /// acknowledgement, PINGRESP, CONNACK) and nothing of ours is about to
+    /// carry our TCP ACK (`will_write` says whether the turn made packets
+    /// ready), send the ACK at once. A broker with Nagle on holds its next
+    /// packet — the response to a request — until that ACK arrives, which
+    /// Linux otherwise delays by up to 40 ms. It must be asked before the
+    /// reader's next read, which is what carries the request to the socket.
+    pub(in crate::connection) fn ack_now_if_idle(&self, packet_ended_a_flow: bool, will_write: bool) {
+        if packet_ended_a_flow && self.hints.quick_ack && !will_write && !self.has_pending() {
             self.ack_hint.request();
         }
     }
@@ -182,7 +172,7 @@ impl Link {
 }
 
 /// Packets that end a flow of ours: nothing of ours answers them.
-fn ends_a_flow(packet: &Packet) -> bool {
+pub(in crate::connection) fn ends_a_flow(packet: &Packet) -> bool {
     matches!(
         packet,
         Packet::PubAck(_)

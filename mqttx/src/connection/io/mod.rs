@@ -22,7 +22,7 @@ mod pacing;
 mod pool;
 mod reader;
 
-pub(super) use link::Link;
+pub(super) use link::{ends_a_flow, Link};
 pub(super) use reader::PacketStream;
 
 use hold::{AckHold, WindowBound};

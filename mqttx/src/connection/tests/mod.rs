@@ -325,3 +325,32 @@ async fn a_publish_the_store_cannot_record_fails_and_is_never_sent() {
         "the unrecorded publish never went out"
     );
 }
+
+#[actix::test]
+async fn an_acknowledgement_with_nothing_to_answer_asks_for_our_tcp_ack_before_the_next_read() {
+    let (mut rig, _gate) = start(options("c1"), vec![], false);
+    let mut peer = rig.network.accept().await;
+    peer.handshake().await;
+    rig.first_outcome().await.expect("accepted");
+    let request = rig
+        .client
+        .publish("req", "ping")
+        .qos(QoS::AtLeastOnce)
+        .into_future();
+    let Packet::Publish(publish) = peer.expect().await else {
+        panic!("the request");
+    };
+    peer.write(Packet::PubAck(PubAck::new(publish.packet_id.expect("an id"))))
+        .await;
+    within(request).await.expect("acknowledged");
+    let_the_actor_run().await;
+    // A broker with Nagle on holds the response back until our ACK of the
+    // PUBACK: the read right after the PUBACK must already ask for it, for
+    // nothing else may wake the reader before the response comes.
+    assert_eq!(
+        rig.network.quick_acks().last(),
+        Some(&true),
+        "{:?}",
+        rig.network.quick_acks()
+    );
+}

@@ -3,17 +3,19 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, DuplexStream, ReadBuf, ReadHalf as PipeReadHalf};
 use tokio::sync::mpsc;
 
 use crate::connection::reconnect::Dialer;
 use crate::error::Error;
 use crate::packet::{decode, encode, ConnAck, Packet, ProtocolVersion, ReasonCode};
-use crate::transport::{ReadHalf, WriteHalf};
+use crate::transport::{AckHint, ReadHalf, WriteHalf};
 
 /// How long a test waits for anything before it fails.
 pub(super) const DEADLINE: Duration = Duration::from_secs(5);
@@ -30,6 +32,9 @@ pub(super) enum Answer {
 pub(super) struct Network {
     answers: Rc<RefCell<VecDeque<Answer>>>,
     dials: Rc<RefCell<Vec<Instant>>>,
+    /// For each read that followed one that brought bytes: whether the
+    /// connection had asked for its TCP ACK at once by then.
+    quick_acks: Rc<RefCell<Vec<bool>>>,
     accepted: mpsc::UnboundedReceiver<Peer>,
 }
 
@@ -38,11 +43,13 @@ impl Network {
     pub(super) fn new(answers: impl IntoIterator<Item = Answer>) -> (Network, Dialer) {
         let answers = Rc::new(RefCell::new(answers.into_iter().collect::<VecDeque<_>>()));
         let dials = Rc::new(RefCell::new(Vec::new()));
+        let quick_acks = Rc::new(RefCell::new(Vec::new()));
         let (tx, accepted) = mpsc::unbounded_channel();
         let script = {
             let answers = Rc::clone(&answers);
             let dials = Rc::clone(&dials);
-            move || -> Result<(ReadHalf, WriteHalf), Error> {
+            let quick_acks = Rc::clone(&quick_acks);
+            move |hint: AckHint| -> Result<(ReadHalf, WriteHalf), Error> {
                 dials.borrow_mut().push(Instant::now());
                 let answer = answers.borrow_mut().pop_front().unwrap_or(Answer::Accept);
                 match answer {
@@ -54,7 +61,13 @@ impl Network {
                         let (client, server) = tokio::io::duplex(64 * 1024);
                         let _ = tx.send(Peer::new(server));
                         let (read, write) = tokio::io::split(client);
-                        Ok((Box::new(read), Box::new(write)))
+                        let probe = HintProbe {
+                            read,
+                            hint,
+                            after_data: false,
+                            quick_acks: Rc::clone(&quick_acks),
+                        };
+                        Ok((Box::new(probe), Box::new(write)))
                     }
                 }
             }
@@ -62,6 +75,7 @@ impl Network {
         let network = Network {
             answers,
             dials,
+            quick_acks,
             accepted,
         };
         (network, Dialer::Script(Rc::new(script)))
@@ -70,6 +84,13 @@ impl Network {
     /// When the actor dialled, in order.
     pub(super) fn dials(&self) -> Vec<Instant> {
         self.dials.borrow().clone()
+    }
+
+    /// For each read that followed one that brought bytes, in order:
+    /// whether a quick ACK had been asked for by then (the TCP transport
+    /// sets TCP_QUICKACK at that read).
+    pub(super) fn quick_acks(&self) -> Vec<bool> {
+        self.quick_acks.borrow().clone()
     }
 
     /// The server end of the next accepted dial.
@@ -165,5 +186,34 @@ impl Peer {
             ..ConnAck::default()
         };
         self.write(Packet::ConnAck(refusal)).await;
+    }
+}
+
+/// The client's read half. The TCP transport sets TCP_QUICKACK at the
+/// read where it finds a quick ACK asked for; this notes, at the read after
+/// each one that brought bytes, whether one was asked for by then.
+struct HintProbe {
+    read: PipeReadHalf<DuplexStream>,
+    hint: AckHint,
+    after_data: bool,
+    quick_acks: Rc<RefCell<Vec<bool>>>,
+}
+
+impl AsyncRead for HintProbe {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let asked = self.hint.take();
+        if std::mem::take(&mut self.after_data) {
+            self.quick_acks.borrow_mut().push(asked);
+        }
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.read).poll_read(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.after_data = true;
+        }
+        polled
     }
 }
