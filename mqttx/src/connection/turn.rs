@@ -18,8 +18,19 @@ impl<H: MqttHandler> Connection<H> {
     /// Ends a trigger: events now, the write once the turn is over.
     pub(super) fn turn(&mut self, now: Instant, ctx: &mut Context<Self>) {
         self.hand_out_events(ctx);
-        self.write_at_end_of_turn(now, ctx);
+        if self.has_work_for_the_turns_end() {
+            self.write_at_end_of_turn(now, ctx);
+        }
         self.arm_timer(now, ctx);
+    }
+
+    /// Whether the end of the turn has something to do: a store to bring
+    /// up to date (acknowledgements change it too), or packets to write on
+    /// a link that is not writing already — a write in flight takes what
+    /// is ready when it finishes.
+    fn has_work_for_the_turns_end(&self) -> bool {
+        self.store.is_some()
+            || (self.protocol.has_transmit() && self.lifecycle.link().is_some_and(|link| !link.is_writing()))
     }
 
     /// Events to their owners: callers, the handler, the lifecycle.
@@ -104,7 +115,7 @@ impl<H: MqttHandler> Connection<H> {
                 match result {
                     Err(err) => act.link_lost(DisconnectReason::Transport(err.into()), ctx),
                     Ok(()) if act.said_goodbye() => ctx.stop(),
-                    Ok(()) => act.flush(ctx),
+                    Ok(()) => act.write_now(Instant::now(), ctx),
                 }
             })
         });

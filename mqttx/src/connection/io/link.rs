@@ -132,6 +132,11 @@ impl Link {
         !self.out.is_empty() || self.io.is_none()
     }
 
+    /// Whether a write is in flight.
+    pub(in crate::connection) fn is_writing(&self) -> bool {
+        self.io.is_none()
+    }
+
     /// Takes everything queued into one write, unless a write is in flight.
     pub(in crate::connection) fn start_write(&mut self) -> Option<impl Future<Output = Written> + 'static> {
         if self.out.is_empty() {
