@@ -37,7 +37,6 @@ fn io_hints() -> IoHints {
             "-ack_batching" => hints.ack_batching(false),
             "-quick_ack" => hints.quick_ack(false),
             "-write_per_read" => hints.write_per_read(false),
-            "-buffer_pool" => hints.buffer_pool(false),
             other => panic!("MQTTX_IO_HINTS: unknown switch {other:?}"),
         })
 }

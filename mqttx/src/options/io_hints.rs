@@ -36,10 +36,6 @@ pub struct IoHints {
     /// What a read makes ready is written once the read's last buffered
     /// packet is handled: one write per read, not one per few packets.
     pub write_per_read: bool,
-    /// An idle connection gives its read and write buffers to a small
-    /// per-thread pool, which the next busy connection takes them from,
-    /// instead of freeing and allocating them again.
-    pub buffer_pool: bool,
 }
 
 impl IoHints {
@@ -49,7 +45,6 @@ impl IoHints {
         ack_batching: false,
         quick_ack: false,
         write_per_read: false,
-        buffer_pool: false,
     };
 }
 
@@ -77,12 +72,6 @@ impl IoHints {
         self.write_per_read = on;
         self
     }
-
-    /// Sets [`buffer_pool`](Self::buffer_pool).
-    pub fn buffer_pool(mut self, on: bool) -> Self {
-        self.buffer_pool = on;
-        self
-    }
 }
 
 impl Default for IoHints {
@@ -92,7 +81,6 @@ impl Default for IoHints {
             ack_batching: true,
             quick_ack: true,
             write_per_read: true,
-            buffer_pool: true,
         }
     }
 }

@@ -8,7 +8,6 @@ use bytes::BytesMut;
 use tokio::io::AsyncWriteExt;
 
 use super::hold::WindowBound;
-use super::pool::Buffers;
 use super::Signals;
 use crate::options::IoHints;
 use crate::packet::{encode, Packet, ProtocolVersion};
@@ -26,9 +25,8 @@ const DEFER_LIMIT: usize = 64 * 1024;
 /// a busy link reuses two buffers and every write carries everything that
 /// was ready.
 ///
-/// Both buffers are taken from the thread's [`pool`] on first use and
-/// given back when a write finishes with nothing queued behind it: an idle
-/// connection holds no write buffer.
+/// Both buffers are made on first use and freed when a write finishes
+/// with nothing queued behind it: an idle connection holds no write buffer.
 pub(in crate::connection) struct Link {
     id: u64,
     /// `None` while a write is in flight (the write future owns it).
@@ -92,7 +90,7 @@ impl Link {
     /// Encodes a packet behind whatever is already queued.
     pub(in crate::connection) fn queue(&mut self, packet: &Packet, version: ProtocolVersion) {
         if self.out.capacity() == 0 {
-            self.out = self.buffers().take(WRITE_RESERVE);
+            self.out = BytesMut::with_capacity(WRITE_RESERVE);
         }
         match packet {
             Packet::Publish(_) => self.signals.publishing.mark(),
@@ -109,12 +107,6 @@ impl Link {
     /// the queue is still small enough to wait for it.
     pub(in crate::connection) fn more_input_buffered(&self) -> bool {
         self.hints.write_per_read && self.signals.backlog.is_raised() && self.has_room_to_wait()
-    }
-
-    fn buffers(&self) -> Buffers {
-        Buffers {
-            pooled: self.hints.buffer_pool,
-        }
     }
 
     /// Whether the queue is small enough to wait for more before writing.
@@ -167,8 +159,8 @@ impl Link {
         self.io = Some(io);
         if self.out.is_empty() {
             // Nothing queued meanwhile: idle until the next packet.
-            self.buffers().give(buf);
-            self.buffers().give(std::mem::take(&mut self.out));
+            self.out = BytesMut::new();
+            self.spare = BytesMut::new();
             return;
         }
         buf.clear();

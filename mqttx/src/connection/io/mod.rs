@@ -11,15 +11,11 @@
 //! | [`Publishing`] | the link, when it queues a PUBLISH | read pacing | `read_pacing`: never pause a connection that publishes |
 //! | [`WindowBound`] | the turn's end, from the state machine's window | the acknowledgement hold | `ack_batching`: hold reads only while the window is full |
 //! | [`AckHint`](crate::transport::AckHint) | the link, after a read that ends a flow of ours | the transport's next read | `quick_ack`: TCP_QUICKACK |
-//!
-//! `buffer_pool` needs no cell: both halves take their buffers from the
-//! thread's [`pool`] and give them back when idle.
 
 mod fine_timer;
 mod hold;
 mod link;
 mod pacing;
-mod pool;
 mod reader;
 
 pub(super) use link::{ends_a_flow, Link};
@@ -71,7 +67,6 @@ impl IoSettings {
                 acks: AckHold::new(hints.ack_batching, signals.window_bound.clone()),
             },
             signals.backlog.clone(),
-            hints.buffer_pool,
         );
         let reader = reader(stream);
         Link::new(id, write, reader, ack_hint, signals, hints)

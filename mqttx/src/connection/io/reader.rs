@@ -12,7 +12,6 @@ use futures_core::Stream;
 use super::fine_timer::FineTimer;
 use super::hold::AckHold;
 use super::pacing::{ReadPacing, PAUSE};
-use super::pool::Buffers;
 use crate::error::Error;
 use crate::packet::{decode, has_frame, Packet, ProtocolVersion};
 use crate::transport::ReadHalf;
@@ -52,10 +51,9 @@ pub(super) struct Pacing {
 /// item of a connection is always an `Err`: end of stream, a read error or
 /// a malformed packet.
 ///
-/// The buffer is held only while there is something to read: taken from
-/// the thread's [`pool`](super::pool) for a read and given back when a read finds the
-/// socket empty with no partial packet left, so an idle connection holds
-/// no read buffer.
+/// The buffer is held only while there is something to read: made for a
+/// read and freed when a read finds the socket empty with no partial
+/// packet left, so an idle connection holds no read buffer.
 ///
 /// Reads happen as soon as the socket has bytes, except in a dense stream
 /// of messages, where [`ReadPacing`] has the stream pause between reads,
@@ -78,7 +76,6 @@ pub(in crate::connection) struct PacketStream {
     /// also where none can be had.
     hold: Option<FineTimer>,
     no_hold_timer: bool,
-    buffers: Buffers,
 }
 
 impl PacketStream {
@@ -88,7 +85,6 @@ impl PacketStream {
         max_packet_size: u32,
         pacing: Pacing,
         backlog: Backlog,
-        pooled: bool,
     ) -> Self {
         PacketStream {
             io,
@@ -103,7 +99,6 @@ impl PacketStream {
             backlog,
             hold: None,
             no_hold_timer: false,
-            buffers: Buffers { pooled },
         }
     }
 
@@ -184,7 +179,7 @@ impl Stream for PacketStream {
                 return Poll::Pending;
             }
             if this.buf.capacity() == 0 {
-                this.buf = this.buffers.take(READ_RESERVE);
+                this.buf = BytesMut::with_capacity(READ_RESERVE);
             } else if this.buf.capacity() - this.buf.len() < READ_RESERVE / 2 {
                 this.buf.reserve(READ_RESERVE);
             }
@@ -201,9 +196,9 @@ impl Stream for PacketStream {
                         this.start_hold(hold, cx);
                     }
                     if this.buf.is_empty() {
-                        // Decoded payloads may still point into the storage:
-                        // the pool keeps only this buffer's spare room.
-                        this.buffers.give(std::mem::take(&mut this.buf));
+                        // Decoded payloads may still point into the storage;
+                        // they keep it alive, this connection lets go.
+                        this.buf = BytesMut::new();
                     }
                     return Poll::Pending;
                 }
@@ -271,7 +266,6 @@ mod tests {
             1 << 20,
             pacing,
             backlog.clone(),
-            true,
         );
         Pipe {
             stream,
