@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::handler::{DisconnectReason, HandlerEvent, MqttHandler, PublishError};
 use crate::packet::QoS;
 use crate::packet::{ReasonCode, SubAck, SubscribeProperties, UnsubAck};
-use crate::protocol::{CommandError, Event};
+use crate::protocol::Event;
 
 impl<H: MqttHandler> Connection<H> {
     pub(super) fn on_event(&mut self, event: Event<Reply>, ctx: &mut Context<Self>) {
@@ -111,15 +111,15 @@ pub(super) fn answer_orphan(event: Event<Reply>) {
     }
 }
 
-fn answer_publish(tag: Reply, result: Result<ReasonCode, CommandError>) {
-    tag.answer_publish(result.map(|_| ()).map_err(Error::from));
+fn answer_publish(tag: Reply, result: Result<ReasonCode, Error>) {
+    tag.answer_publish(result.map(|_| ()));
 }
 
-fn answer_subscribe(tag: Reply, result: Result<SubAck, CommandError>) {
+fn answer_subscribe(tag: Reply, result: Result<SubAck, Error>) {
     match tag {
         Reply::Subscribe(pending) => {
             let FilterReply { filter, tx } = *pending;
-            let granted = result.map_err(Error::from).and_then(|suback| {
+            let granted = result.and_then(|suback| {
                 let code = suback
                     .reason_codes
                     .first()
@@ -146,10 +146,10 @@ fn answer_subscribe(tag: Reply, result: Result<SubAck, CommandError>) {
     }
 }
 
-fn answer_unsubscribe(tag: Reply, result: Result<UnsubAck, CommandError>) {
+fn answer_unsubscribe(tag: Reply, result: Result<UnsubAck, Error>) {
     if let Reply::Unsubscribe(pending) = tag {
         let FilterReply { filter, tx } = *pending;
-        let outcome = result.map_err(Error::from).and_then(|unsuback| {
+        let outcome = result.and_then(|unsuback| {
             match unsuback
                 .reason_codes
                 .first()

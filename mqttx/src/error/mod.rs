@@ -1,7 +1,11 @@
 //! The one error type every fallible public call returns.
 
+mod protocol;
+mod store;
 mod tls;
 
+pub use protocol::ProtocolError;
+pub use store::StoreError;
 pub use tls::TlsError;
 
 use std::sync::Arc;
@@ -10,7 +14,6 @@ use bytestring::ByteString;
 use thiserror::Error;
 
 use crate::packet::{DecodeError, EncodeError, QoS, ReasonCode};
-use crate::protocol::{CommandError, ProtocolError};
 
 /// Everything that can go wrong between a call on [`Client`](crate::Client)
 /// and the broker.
@@ -132,7 +135,7 @@ pub enum Error {
     /// The session store failed to load or record the session. A publish
     /// that fails with it was not sent.
     #[error("session store: {0}")]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] StoreError),
     /// A second supervised connection with a client id already registered
     /// in the [`ClientRegistry`](crate::ClientRegistry).
     #[error("a supervised connection with client id {client_id:?} is already registered")]
@@ -165,6 +168,19 @@ impl Error {
     }
 }
 
+/// Two errors are equal when they are the same variant with the same
+/// fields. `std::io::Error` has no equality of its own: an I/O error (also
+/// inside a store error) equals another with the same kind and message.
+/// Comparing is for tests and assertions, not a hot path: it formats both.
+impl PartialEq for Error {
+    fn eq(&self, other: &Self) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+            && format!("{self:?}") == format!("{other:?}")
+    }
+}
+
+impl Eq for Error {}
+
 impl From<std::io::Error> for Error {
     /// An I/O error, unless it carries a TLS failure (a certificate the
     /// server refused shows up on a read, after the handshake).
@@ -172,24 +188,6 @@ impl From<std::io::Error> for Error {
         match TlsError::carried_by(&err) {
             Some(tls) => Error::Tls(tls),
             None => Error::Io(Arc::new(err)),
-        }
-    }
-}
-
-impl From<CommandError> for Error {
-    fn from(err: CommandError) -> Self {
-        match err {
-            CommandError::PacketTooLarge { size, max } => Error::PacketTooLarge { size, max },
-            CommandError::QueueFull => Error::QueueFull,
-            CommandError::NotConnected => Error::NotConnected,
-            CommandError::Rejected(code) => Error::PublishRejected(code),
-            CommandError::QoSNotSupported { requested, maximum } => {
-                Error::QoSNotSupported { requested, maximum }
-            }
-            CommandError::RetainNotSupported => Error::RetainNotSupported,
-            CommandError::InvalidTopic => Error::InvalidTopic,
-            CommandError::Encode(e) => Error::Encode(e),
-            CommandError::Closed => Error::Closed,
         }
     }
 }

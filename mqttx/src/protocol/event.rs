@@ -4,7 +4,7 @@ use crate::packet::{
     AckProperties, Auth, ConnAck, Disconnect, PacketId, Publish, ReasonCode, SubAck, UnsubAck,
 };
 
-use super::CommandError;
+use crate::error::Error;
 
 /// Packet-level outcomes handed to the I/O shell.
 ///
@@ -33,7 +33,7 @@ pub enum Event<T> {
         /// The tag given to `publish`.
         tag: T,
         /// The outcome.
-        result: Result<ReasonCode, CommandError>,
+        result: Result<ReasonCode, Error>,
     },
     /// SUBACK arrived (`Ok` even with failure codes in it: the shell
     /// decides), or the subscribe was refused locally or closed.
@@ -41,14 +41,14 @@ pub enum Event<T> {
         /// The tag given to `subscribe`.
         tag: T,
         /// The outcome.
-        result: Result<SubAck, CommandError>,
+        result: Result<SubAck, Error>,
     },
     /// UNSUBACK arrived, or the unsubscribe was refused locally or closed.
     UnsubscribeDone {
         /// The tag given to `unsubscribe`.
         tag: T,
         /// The outcome.
-        result: Result<UnsubAck, CommandError>,
+        result: Result<UnsubAck, Error>,
     },
     /// A failure code in PUBACK/PUBREC (MQTT 5), reported in addition to
     /// the `PublishDone` error so that a handler sees it even for publishes

@@ -5,7 +5,7 @@ use std::num::NonZeroU16;
 
 use crate::packet::{publish_len, ConnAckProperties, ProtocolVersion, Publish, QoS};
 
-use super::CommandError;
+use crate::error::Error;
 
 #[derive(Debug, Clone, Copy)]
 pub(super) struct ServerLimits {
@@ -62,20 +62,20 @@ impl ServerLimits {
         publish: &mut Publish,
         version: ProtocolVersion,
         aliasing: bool,
-    ) -> Result<(), CommandError> {
+    ) -> Result<(), Error> {
         if publish.qos > self.maximum_qos {
-            return Err(CommandError::QoSNotSupported {
+            return Err(Error::QoSNotSupported {
                 requested: publish.qos,
                 maximum: self.maximum_qos,
             });
         }
         if publish.retain && !self.retain_available {
-            return Err(CommandError::RetainNotSupported);
+            return Err(Error::RetainNotSupported);
         }
         // Most publishes carry no properties: their size is arithmetic (a
         // Topic Alias is counted when aliasing is on).
         if let Some(size) = publish.plain_len(version, aliasing) {
-            return self.check_size(size.map_err(CommandError::Encode)?);
+            return self.check_size(size.map_err(Error::Encode)?);
         }
         // Measure with the two bytes the packet id will take.
         let placeholder_id = publish.qos != QoS::AtMostOnce && publish.packet_id.is_none();
@@ -87,7 +87,7 @@ impl ServerLimits {
                 properties.topic_alias = Some(NonZeroU16::MIN);
             }
         }
-        let size = publish_len(publish, version).map_err(CommandError::Encode);
+        let size = publish_len(publish, version).map_err(Error::Encode);
         if let Some(properties) = publish.properties.get_mut() {
             properties.topic_alias = None;
         }
@@ -97,9 +97,9 @@ impl ServerLimits {
         self.check_size(size?)
     }
 
-    pub(super) fn check_size(&self, size: usize) -> Result<(), CommandError> {
+    pub(super) fn check_size(&self, size: usize) -> Result<(), Error> {
         match self.maximum_packet_size {
-            Some(max) if size > max as usize => Err(CommandError::PacketTooLarge {
+            Some(max) if size > max as usize => Err(Error::PacketTooLarge {
                 size,
                 max: max as usize,
             }),

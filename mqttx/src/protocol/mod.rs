@@ -29,7 +29,6 @@
 mod alias;
 mod config;
 mod delivery;
-mod error;
 mod event;
 mod handshake;
 mod incoming;
@@ -48,9 +47,9 @@ mod transmit;
 #[cfg(test)]
 mod tests;
 
+pub use crate::error::ProtocolError;
 pub use config::Config;
 pub use delivery::Ack;
-pub use error::{CommandError, ProtocolError};
 pub use event::{Event, TimeoutKind};
 pub(crate) use journal::SessionChange;
 pub use protocol::Protocol;

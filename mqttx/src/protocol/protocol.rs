@@ -17,7 +17,8 @@ use super::outgoing::Outgoing;
 use super::packet_ids::PacketIds;
 use super::subscriptions::Subscriptions;
 use super::transmit::Transmit;
-use super::{CommandError, Config, Event, ProtocolError, TimeoutKind};
+use super::{Config, Event, ProtocolError, TimeoutKind};
+use crate::error::Error;
 
 /// Where the connection is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,7 +143,7 @@ impl<T> Protocol<T> {
     }
 
     /// Queues DISCONNECT (when a transport is up) and shuts the session
-    /// down: every pending command fails with [`CommandError::Closed`].
+    /// down: every pending command fails with [`Error::Closed`](crate::Error::Closed).
     /// On MQTT 3.1.1 the DISCONNECT carries no reason or properties.
     pub fn disconnect(&mut self, disconnect: Disconnect, now: Instant) {
         let _ = now;
@@ -155,10 +156,10 @@ impl<T> Protocol<T> {
             self.transmit.send(Packet::Disconnect(disconnect));
         }
         for tag in self.outgoing.close(&mut self.ids) {
-            self.publish_done(tag, Err(CommandError::Closed));
+            self.publish_done(tag, Err(Error::Closed));
         }
         for control in self.subscriptions.close(&mut self.ids) {
-            self.events.extend(control.fail(CommandError::Closed));
+            self.events.extend(control.fail(Error::Closed));
         }
         self.incoming.clear();
         self.state = State::Closed;
@@ -334,7 +335,7 @@ impl<T> Protocol<T> {
         for tag in self.transmit.clear() {
             self.events.push_back(Event::PublishDone {
                 tag,
-                result: Err(CommandError::NotConnected),
+                result: Err(Error::NotConnected),
             });
         }
     }

@@ -12,7 +12,8 @@ use crate::packet::{
 use super::journal::{SessionChange, StoredPublish};
 use super::outgoing::{PubRecOutcome, Queued};
 use super::protocol::State;
-use super::{CommandError, Event, Protocol, ProtocolError};
+use super::{Event, Protocol, ProtocolError};
+use crate::error::Error;
 
 impl<T> Protocol<T> {
     /// Publishes a message. The packet id is assigned here (leave it
@@ -33,14 +34,14 @@ impl<T> Protocol<T> {
             if connected {
                 self.transmit.send_qos0(publish, tag);
             } else {
-                self.publish_done(tag, Err(CommandError::NotConnected));
+                self.publish_done(tag, Err(Error::NotConnected));
             }
             return;
         }
         let goes_straight_out =
             connected && self.outgoing.queued() == 0 && self.outgoing.on_wire() < self.window();
         if !goes_straight_out && self.queued() >= self.config.max_queued {
-            self.publish_done(tag, Err(CommandError::QueueFull));
+            self.publish_done(tag, Err(Error::QueueFull));
             return;
         }
         let checked = if connected { self.generation } else { 0 };
@@ -48,12 +49,12 @@ impl<T> Protocol<T> {
         self.send_waiting(now);
     }
 
-    fn accept_publish(&mut self, publish: &mut Publish) -> Result<(), CommandError> {
+    fn accept_publish(&mut self, publish: &mut Publish) -> Result<(), Error> {
         if self.state == State::Closed {
-            return Err(CommandError::Closed);
+            return Err(Error::Closed);
         }
         if !valid_topic_name(&publish.topic) {
-            return Err(CommandError::InvalidTopic);
+            return Err(Error::InvalidTopic);
         }
         publish.dup = false;
         publish.packet_id = None;
@@ -69,12 +70,12 @@ impl<T> Protocol<T> {
     }
 
     /// Checks against the limits of the current connection.
-    fn check_publish(&self, publish: &mut Publish) -> Result<(), CommandError> {
+    fn check_publish(&self, publish: &mut Publish) -> Result<(), Error> {
         self.limits
             .check_publish(publish, self.config.version, self.aliases_out.enabled())
     }
 
-    pub(super) fn publish_done(&mut self, tag: T, result: Result<ReasonCode, CommandError>) {
+    pub(super) fn publish_done(&mut self, tag: T, result: Result<ReasonCode, Error>) {
         self.events.push_back(Event::PublishDone { tag, result });
     }
 
@@ -177,7 +178,7 @@ impl<T> Protocol<T> {
                 reason_code: code,
                 properties: properties.take(),
             });
-            Err(CommandError::Rejected(code))
+            Err(Error::PublishRejected(code))
         } else {
             Ok(code)
         };

@@ -12,7 +12,8 @@ use crate::packet::{
 
 use super::protocol::State;
 use super::subscriptions::Control;
-use super::{CommandError, Event, Protocol, ProtocolError};
+use super::{Event, Protocol, ProtocolError};
+use crate::error::Error;
 
 impl<T> Protocol<T> {
     /// Subscribes to `filters`. Completes through one
@@ -54,11 +55,11 @@ impl<T> Protocol<T> {
 
     fn control(&mut self, control: Control<T>, valid: bool, now: Instant) {
         let refusal = if self.state == State::Closed {
-            Some(CommandError::Closed)
+            Some(Error::Closed)
         } else if !valid {
-            Some(CommandError::InvalidTopic)
+            Some(Error::InvalidTopic)
         } else if self.state != State::Connected && self.queued() >= self.config.max_queued {
-            Some(CommandError::QueueFull)
+            Some(Error::QueueFull)
         } else {
             None
         };
@@ -81,7 +82,7 @@ impl<T> Protocol<T> {
             return false;
         };
         let packet = control.packet(id);
-        let size = encoded_len(&packet, self.config.version).map_err(CommandError::Encode);
+        let size = encoded_len(&packet, self.config.version).map_err(Error::Encode);
         if let Err(error) = size.and_then(|size| self.limits.check_size(size)) {
             self.ids.release(id);
             self.events.extend(control.fail(error));

@@ -10,7 +10,8 @@ use crate::packet::{
 };
 
 use super::packet_ids::{IdMap, PacketIds};
-use super::{CommandError, Event, ProtocolError};
+use super::{Event, ProtocolError};
+use crate::error::Error;
 
 /// Topic filters with their options, as SUBSCRIBE carries them.
 type Filters = Vec<(ByteString, SubscriptionOptions)>;
@@ -59,7 +60,7 @@ impl<T> Control<T> {
     }
 
     /// The Done event failing this command, if someone awaits it.
-    pub(super) fn fail(self, error: CommandError) -> Option<Event<T>> {
+    pub(super) fn fail(self, error: Error) -> Option<Event<T>> {
         match self {
             Control::Subscribe { tag, .. } => tag.map(|tag| Event::SubscribeDone {
                 tag,

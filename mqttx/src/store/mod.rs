@@ -28,13 +28,12 @@
 //! # Ok(()) }
 //! ```
 
-mod error;
 mod file;
 mod image;
 mod memory;
 mod record;
 
-pub use error::StoreError;
+pub use crate::error::StoreError;
 pub use file::FileStore;
 pub use memory::MemoryStore;
 

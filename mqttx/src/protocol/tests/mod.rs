@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use super::*;
+use crate::error::Error;
 use crate::packet::*;
 use crate::store::SessionState;
 
@@ -110,7 +111,7 @@ pub(super) fn publishes(packets: &[Packet]) -> Vec<(u16, bool)> {
         .collect()
 }
 
-pub(super) fn done(tag: u32, result: Result<ReasonCode, CommandError>) -> Event<u32> {
+pub(super) fn done(tag: u32, result: Result<ReasonCode, Error>) -> Event<u32> {
     Event::PublishDone { tag, result }
 }
 

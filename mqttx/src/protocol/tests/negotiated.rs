@@ -39,8 +39,8 @@ fn publish_above_maximum_packet_size_is_packet_too_large_and_nothing_is_written(
     let events = events(&mut p);
     assert!(
         matches!(events.as_slice(), [
-            Event::PublishDone { tag: 1, result: Err(CommandError::PacketTooLarge { max: 64, size: s1 }) },
-            Event::PublishDone { tag: 2, result: Err(CommandError::PacketTooLarge { max: 64, size: s2 }) },
+            Event::PublishDone { tag: 1, result: Err(Error::PacketTooLarge { max: 64, size: s1 }) },
+            Event::PublishDone { tag: 2, result: Err(Error::PacketTooLarge { max: 64, size: s2 }) },
         ] if *s1 > 64 && *s2 > 64),
         "{events:?}"
     );
@@ -70,7 +70,7 @@ fn queued_publish_above_the_new_maximum_packet_size_fails_at_connack() {
             Event::Connected { .. },
             Event::PublishDone {
                 tag: 1,
-                result: Err(CommandError::PacketTooLarge { .. })
+                result: Err(Error::PacketTooLarge { .. })
             }
         ]
     ));
@@ -91,7 +91,7 @@ fn qos_above_the_servers_maximum_qos_is_refused() {
         events(&mut p),
         [done(
             1,
-            Err(CommandError::QoSNotSupported {
+            Err(Error::QoSNotSupported {
                 requested: QoS::ExactlyOnce,
                 maximum: QoS::AtLeastOnce
             })
@@ -113,7 +113,7 @@ fn retain_is_refused_when_the_server_has_no_retain() {
     assert_eq!(
         events(&mut p),
         [
-            done(1, Err(CommandError::RetainNotSupported)),
+            done(1, Err(Error::RetainNotSupported)),
             done(2, Ok(ReasonCode::Success))
         ]
     );
@@ -138,7 +138,7 @@ fn publishes_queued_offline_are_checked_against_the_new_limits() {
         events.get(1),
         Some(Event::PublishDone {
             tag: 1,
-            result: Err(CommandError::QoSNotSupported { .. })
+            result: Err(Error::QoSNotSupported { .. })
         })
     ));
 }

@@ -20,7 +20,7 @@ fn qos0_while_offline_is_not_connected() {
     let now = Instant::now();
     let mut p: P = Protocol::new(config_v5());
     publish(&mut p, "t", QoS::AtMostOnce, 7, now);
-    assert_eq!(events(&mut p), [done(7, Err(CommandError::NotConnected))]);
+    assert_eq!(events(&mut p), [done(7, Err(Error::NotConnected))]);
 }
 
 #[test]
@@ -29,7 +29,7 @@ fn qos0_dropped_with_its_connection_reports_not_connected() {
     let mut p = connect_v5(now);
     publish(&mut p, "t", QoS::AtMostOnce, 7, now);
     p.connection_lost(now);
-    assert_eq!(events(&mut p), [done(7, Err(CommandError::NotConnected))]);
+    assert_eq!(events(&mut p), [done(7, Err(Error::NotConnected))]);
     assert!(drain(&mut p, now).is_empty());
 }
 
@@ -114,7 +114,7 @@ fn puback_failure_is_rejected_and_reported_as_publish_failed() {
                     ..AckProperties::default()
                 },
             },
-            done(7, Err(CommandError::Rejected(ReasonCode::NotAuthorized))),
+            done(7, Err(Error::PublishRejected(ReasonCode::NotAuthorized))),
         ]
     );
     assert_eq!(p.inflight(), 0);
@@ -140,7 +140,7 @@ fn pubrec_failure_ends_the_flow_without_pubrel() {
     ));
     assert_eq!(
         events.get(1),
-        Some(&done(7, Err(CommandError::Rejected(ReasonCode::QuotaExceeded))))
+        Some(&done(7, Err(Error::PublishRejected(ReasonCode::QuotaExceeded))))
     );
     assert_eq!(p.inflight(), 0);
 }
@@ -197,7 +197,7 @@ fn invalid_topic_names_are_refused_locally() {
     assert!(events.iter().all(|event| matches!(
         event,
         Event::PublishDone {
-            result: Err(CommandError::InvalidTopic),
+            result: Err(Error::InvalidTopic),
             ..
         }
     )));
@@ -226,15 +226,15 @@ fn invalid_filters_are_refused_locally() {
         [
             Event::SubscribeDone {
                 tag: 1,
-                result: Err(CommandError::InvalidTopic)
+                result: Err(Error::InvalidTopic)
             },
             Event::SubscribeDone {
                 tag: 2,
-                result: Err(CommandError::InvalidTopic)
+                result: Err(Error::InvalidTopic)
             },
             Event::UnsubscribeDone {
                 tag: 3,
-                result: Err(CommandError::InvalidTopic)
+                result: Err(Error::InvalidTopic)
             },
         ]
     );

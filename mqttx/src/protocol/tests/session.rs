@@ -363,17 +363,17 @@ fn disconnect_fails_every_pending_command_with_closed() {
     assert_eq!(
         events(&mut p),
         [
-            done(1, Err(CommandError::Closed)),
-            done(2, Err(CommandError::Closed)),
+            done(1, Err(Error::Closed)),
+            done(2, Err(Error::Closed)),
             Event::SubscribeDone {
                 tag: 3,
-                result: Err(CommandError::Closed)
+                result: Err(Error::Closed)
             },
         ]
     );
     assert_eq!((p.inflight(), p.queued()), (0, 0));
     publish(&mut p, "t", QoS::AtLeastOnce, 4, now);
-    assert_eq!(events(&mut p), [done(4, Err(CommandError::Closed))]);
+    assert_eq!(events(&mut p), [done(4, Err(Error::Closed))]);
 }
 
 #[test]

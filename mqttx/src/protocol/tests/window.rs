@@ -103,7 +103,7 @@ fn queue_is_bounded_by_max_queued() {
     }
     // One in flight, two queued, the fourth refused.
     assert_eq!((p.inflight(), p.queued()), (1, 2));
-    assert_eq!(events(&mut p), [done(3, Err(CommandError::QueueFull))]);
+    assert_eq!(events(&mut p), [done(3, Err(Error::QueueFull))]);
 }
 
 #[test]
@@ -119,7 +119,7 @@ fn offline_publishes_and_subscribes_wait_for_connack() {
     publish(&mut p, "t", QoS::ExactlyOnce, 3, now);
     publish(&mut p, "t", QoS::ExactlyOnce, 4, now);
     assert_eq!(p.queued(), 3);
-    assert_eq!(events(&mut p), [done(4, Err(CommandError::QueueFull))]);
+    assert_eq!(events(&mut p), [done(4, Err(Error::QueueFull))]);
 
     p.connect(now);
     assert!(
