@@ -15,6 +15,18 @@
 //! - [`supervised`]: the panic guard on every turn, and restarts;
 //! - [`io`]: a link's read and write halves, and the I/O tuning behind
 //!   [`IoHints`](crate::IoHints).
+//!
+//! Two paths through the layers, each crossing each layer once:
+//! - *A publish*: `client` (the builder becomes a `Command` on the queue)
+//!   → here (`on_command`) → `protocol` (`Protocol::publish`) → here
+//!   (`turn`, `write_now`) → `packet` (`encode`, into the link's buffer) →
+//!   `transport` (the write). Its PUBACK comes back up the same way and
+//!   `replies` answers the caller through the `client`'s `Reply`.
+//! - *An incoming message*: `transport` (the read) → `packet` (`decode`,
+//!   in [`io`]) → here (`on_packet`) → `protocol` (`handle_packet`, an
+//!   `Event::Message`) → here (`replies`) → `handler` (the handler's
+//!   call, then its `Outbox::acknowledge`, which this module implements
+//!   on the state machine) → here (`turn`) → `packet` → `transport`.
 
 mod closing;
 mod handler_driver;
