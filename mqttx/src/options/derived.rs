@@ -6,6 +6,9 @@ use crate::error::Error;
 use crate::packet::ProtocolVersion;
 use crate::protocol::Config;
 
+/// Session Expiry Interval 0xFFFFFFFF: the session does not expire.
+const KEEP_SESSION: u32 = u32::MAX;
+
 impl<H> ConnectOptions<H> {
     /// The broker host.
     pub fn host_name(&self) -> &str {
@@ -52,8 +55,17 @@ impl<H> ConnectOptions<H> {
     /// The sans-IO protocol configuration these options describe.
     pub(crate) fn protocol_config(&self) -> Config {
         let mut properties = self.connect_properties.clone();
-        if self.protocol_version == ProtocolVersion::V5 && properties.maximum_packet_size.is_none() {
-            properties.maximum_packet_size = Some(self.max_packet_size);
+        if self.protocol_version == ProtocolVersion::V5 {
+            if properties.maximum_packet_size.is_none() {
+                properties.maximum_packet_size = Some(self.max_packet_size);
+            }
+            if !self.clean_session && properties.session_expiry_interval.is_none() {
+                // MQTT 5's reading of 3.1.1's Clean Session 0: Clean Start 0
+                // with a session that never expires. Without it the broker
+                // ends the session with the network connection, and nothing
+                // published meanwhile is kept.
+                properties.session_expiry_interval = Some(KEEP_SESSION);
+            }
         }
         Config {
             version: self.protocol_version,
@@ -107,5 +119,40 @@ impl<H> ConnectOptions<H> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expiry(opts: ConnectOptions) -> Option<u32> {
+        opts.protocol_config().connect_properties.session_expiry_interval
+    }
+
+    #[test]
+    fn clean_session_false_keeps_the_session_unless_an_expiry_is_given() {
+        let opts = || ConnectOptions::new("localhost", "c1");
+        assert_eq!(expiry(opts().clean_session(false)), Some(u32::MAX));
+        assert_eq!(
+            expiry(opts().clean_session(false).session_expiry_interval(60)),
+            Some(60),
+            "an explicit value wins"
+        );
+        assert_eq!(
+            expiry(opts().clean_session(false).session_expiry_interval(0)),
+            Some(0),
+            "even zero"
+        );
+        assert_eq!(expiry(opts()), None, "a clean session asks for nothing");
+        assert_eq!(
+            expiry(
+                opts()
+                    .clean_session(false)
+                    .protocol_version(ProtocolVersion::V311)
+            ),
+            None,
+            "3.1.1 has no properties; Clean Session 0 says it all"
+        );
     }
 }

@@ -247,9 +247,24 @@ impl<H> ConnectOptions<H> {
     /// Clean Session (3.1.1) / Clean Start (5); default `true`.
     ///
     /// With `false` the broker keeps the session (subscriptions and queued
-    /// QoS 1/2 messages) across connections. On MQTT 5 the session also
-    /// needs a Session Expiry Interval, see
-    /// [`session_expiry_interval`](Self::session_expiry_interval).
+    /// QoS 1/2 messages) across connections, whether the connection was
+    /// lost or closed with [`Client::disconnect`](crate::Client::disconnect).
+    /// On MQTT 5 that takes a Session Expiry Interval: unless
+    /// [`session_expiry_interval`](Self::session_expiry_interval) sets one,
+    /// `false` asks for 0xFFFFFFFF (the session never expires), as MQTT 5
+    /// reads 3.1.1's Clean Session 0. With a session store
+    /// ([`session_store`](Self::session_store)) the client's side of the
+    /// session survives too, and no QoS 1/2 message is lost across
+    /// reconnects.
+    ///
+    /// ```
+    /// use mqttx::{store::MemoryStore, ConnectOptions};
+    ///
+    /// let opts = ConnectOptions::new("localhost", "persistent_client")
+    ///     .clean_session(false)
+    ///     .session_store(MemoryStore::new());
+    /// # let _ = opts;
+    /// ```
     pub fn clean_session(mut self, clean: bool) -> Self {
         self.clean_session = clean;
         self
@@ -282,7 +297,9 @@ impl<H> ConnectOptions<H> {
     }
 
     /// MQTT 5 Session Expiry Interval in seconds: how long the broker keeps
-    /// the session after the connection closes.
+    /// the session after the connection closes. Unset, it is 0 (the session
+    /// ends with the connection) with `clean_session(true)`, and 0xFFFFFFFF
+    /// (never) with `clean_session(false)`; a value set here wins.
     pub fn session_expiry_interval(mut self, seconds: u32) -> Self {
         self.connect_properties.session_expiry_interval = Some(seconds);
         self
