@@ -58,10 +58,12 @@ impl Client {
     /// good, as does a refusal retrying cannot fix; only then does its
     /// registry entry go away.
     ///
-    /// The client id must be set, and not registered already: a second
-    /// supervised connection with the same id fails with
+    /// It is registered under its client id, which must not be registered
+    /// already: a second supervised connection with the same id fails with
     /// [`Error::ClientIdInUse`] (two would keep kicking each other off the
-    /// broker). Unsupervised connections are not registered.
+    /// broker). An empty client id is registered under the one the server
+    /// assigns (MQTT 5), once the first CONNACK names it. Unsupervised
+    /// connections are not registered.
     ///
     /// ```no_run
     /// use mqttx::{Client, ConnectOptions};
@@ -83,37 +85,68 @@ impl Client {
         if actix::System::try_current().is_none() {
             return Err(Error::NoSystem);
         }
-        if opts.client_id.is_empty() {
-            return Err(Error::InvalidOptions(
-                "a supervised connection needs a client id: it is registered under it".into(),
-            ));
-        }
-        let client_id = opts.client_id.to_string();
         let meta = ClientMeta::of(&opts);
         let registry = ClientRegistry::from_registry();
-        let token = registry
-            .send(Reserve(client_id.clone()))
-            .await
-            .map_err(|_| Error::Closed)??;
-        let registration = Registration {
-            client_id: client_id.clone(),
-            token,
-        };
+        let registration = Registration::default();
+        let configured = opts.client_id.to_string();
+        let named = !configured.is_empty();
+        if named {
+            let token = registry
+                .send(Reserve(configured.clone()))
+                .await
+                .map_err(|_| Error::Closed)??;
+            registration.granted(token);
+        }
         let (connected_tx, connected_rx) = oneshot::channel();
-        let client = match Connection::launch(opts, connected_tx, Some(registration)) {
+        let client = match Connection::launch(opts, connected_tx, Some(registration.clone())) {
             Ok(client) => client,
             Err(err) => {
-                registry.do_send(Unregister { client_id, token });
+                if let Some(token) = registration.token() {
+                    registry.do_send(Unregister {
+                        client_id: configured,
+                        token,
+                    });
+                }
                 return Err(err);
             }
         };
+        if named {
+            fill(&registry, &client, &registration, meta);
+            connected_rx.await.map_err(|_| Error::Closed)??;
+            return Ok(client);
+        }
+        // An empty id: the server assigns one, and the claim is made under it.
+        connected_rx.await.map_err(|_| Error::Closed)??;
+        let assigned = client.client_id().to_owned();
+        match registry
+            .send(Reserve(assigned))
+            .await
+            .map_err(|_| Error::Closed)?
+        {
+            Ok(token) => registration.granted(token),
+            Err(err) => {
+                let _ = client.disconnect().await;
+                return Err(err);
+            }
+        }
+        fill(&registry, &client, &registration, meta);
+        Ok(client)
+    }
+}
+
+/// The started connection for its claim, under the client id in use.
+fn fill(
+    registry: &actix::Addr<ClientRegistry>,
+    client: &Client,
+    registration: &Registration,
+    meta: ClientMeta,
+) {
+    if let Some(token) = registration.token() {
         registry.do_send(Fill {
-            client_id,
+            client_id: client.client_id().to_owned(),
             token,
             client: client.clone(),
             meta,
         });
-        connected_rx.await.map_err(|_| Error::Closed)??;
-        Ok(client)
     }
 }

@@ -7,7 +7,7 @@ mod response;
 mod subscribe;
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use bytestring::ByteString;
@@ -47,13 +47,22 @@ use crate::packet::{Disconnect, QoS};
 pub struct Client {
     commands: mpsc::UnboundedSender<Command>,
     recipients: Arc<Recipients>,
-    client_id: ByteString,
+    identity: Arc<Identity>,
+}
+
+/// The client identifier in use: the configured one, or the one the
+/// server assigned to an empty one (MQTT 5), which the client then keeps
+/// using on every reconnect.
+#[derive(Debug)]
+struct Identity {
+    configured: ByteString,
+    assigned: OnceLock<ByteString>,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("client_id", &self.client_id)
+            .field("client_id", &self.client_id())
             .finish_non_exhaustive()
     }
 }
@@ -124,9 +133,28 @@ impl Client {
         M::recipient(self)
     }
 
-    /// The client identifier given in the options.
+    /// The client identifier in use: the one given in the options, or,
+    /// when that was empty, the Assigned Client Identifier of the server's
+    /// first CONNACK (MQTT 5; until then it is empty).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), mqttx::Error> {
+    /// use mqttx::{Client, ConnectOptions};
+    ///
+    /// let client = Client::connect(ConnectOptions::new("localhost", "")).await?;
+    /// println!("the server calls us {}", client.client_id());
+    /// # Ok(()) }
+    /// ```
     pub fn client_id(&self) -> &str {
-        &self.client_id
+        self.identity.assigned.get().unwrap_or(&self.identity.configured)
+    }
+
+    /// Records the identifier the server assigned. Only an empty one can be
+    /// replaced, and only once: the client keeps it for every reconnect.
+    pub(crate) fn assigned(&self, client_id: &ByteString) {
+        if self.identity.configured.is_empty() {
+            let _ = self.identity.assigned.set(client_id.clone());
+        }
     }
 
     /// Whether the connection actor still runs (it may be reconnecting).
@@ -142,7 +170,10 @@ impl Client {
         Client {
             commands,
             recipients: Arc::new(recipients),
-            client_id,
+            identity: Arc::new(Identity {
+                configured: client_id,
+                assigned: OnceLock::new(),
+            }),
         }
     }
 
@@ -153,7 +184,7 @@ impl Client {
         Client {
             commands: self.commands.clone(),
             recipients: Arc::new(Recipients::closed()),
-            client_id: self.client_id.clone(),
+            identity: Arc::clone(&self.identity),
         }
     }
 

@@ -104,13 +104,15 @@ impl<H: MqttHandler> Connection<H> {
         if let Some(reply) = reply {
             let _ = reply.send(Ok(()));
         }
-        if let Some(registration) = self.supervised.take() {
-            if actix::System::try_current().is_some() {
-                ClientRegistry::from_registry().do_send(Unregister {
-                    client_id: registration.client_id,
-                    token: registration.token,
-                });
-            }
+        let claim = self
+            .supervised
+            .take()
+            .and_then(|registration| registration.token());
+        if let Some(token) = claim.filter(|_| actix::System::try_current().is_some()) {
+            ClientRegistry::from_registry().do_send(Unregister {
+                client_id: self.client.client_id().to_owned(),
+                token,
+            });
         }
     }
 

@@ -22,6 +22,7 @@ impl<H: MqttHandler> Connection<H> {
                 connack,
                 session_present,
             } => {
+                self.client.assigned(&self.protocol.config().client_id);
                 tracing::info!(client_id = %self.client.client_id(), session_present, "MQTT connected");
                 if let Lifecycle::Handshake(_) = self.lifecycle {
                     if let Some(link) = self.lifecycle.take_link() {

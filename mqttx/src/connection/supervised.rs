@@ -8,6 +8,8 @@
 //! actor that finds it so parks. The actor struct, its handler and its
 //! session survive a restart; what was spawned on the context does not.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use actix::prelude::*;
@@ -16,12 +18,26 @@ use super::lifecycle::Lifecycle;
 use super::Connection;
 use crate::handler::{panic_message, DisconnectReason, HandlerEvent, MqttHandler};
 
-/// A supervised connection's entry in the
-/// [`ClientRegistry`](crate::ClientRegistry).
-#[derive(Debug, Clone)]
+/// A supervised connection's claim in the
+/// [`ClientRegistry`](crate::ClientRegistry), under the client id in use.
+/// An empty configured id is registered once the server has assigned one,
+/// so the claim's token may come after the connection started; until
+/// then it is 0, which the registry never hands out.
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Registration {
-    pub(crate) client_id: String,
-    pub(crate) token: u64,
+    token: Arc<AtomicU64>,
+}
+
+impl Registration {
+    /// The registry granted the claim.
+    pub(crate) fn granted(&self, token: u64) {
+        self.token.store(token, Ordering::Release);
+    }
+
+    /// The claim to give back, if one was granted.
+    pub(crate) fn token(&self) -> Option<u64> {
+        Some(self.token.load(Ordering::Acquire)).filter(|&token| token != 0)
+    }
 }
 
 impl<H: MqttHandler> Supervised for Connection<H> {

@@ -70,10 +70,7 @@ fn start(
     };
     let (network, dialer) = Network::new(answers);
     let (tx, connected) = oneshot::channel();
-    let registration = supervised.then(|| Registration {
-        client_id: "scripted".into(),
-        token: 0,
-    });
+    let registration = supervised.then(Registration::default);
     let client = Connection::launch_over(dialer, opts.handler(handler), tx, registration).expect("starts");
     let rig = Rig {
         network,
