@@ -49,7 +49,11 @@ pub enum Error {
     #[error("WebSocket handshake failed: {0}")]
     WebSocket(String),
     /// The server refused the connection with this CONNACK reason code.
-    #[error("connection refused by the server: {reason_code}{}", reason_string.as_ref().map(|s| format!(" ({s})")).unwrap_or_default())]
+    #[error(
+        "connection refused by the server: {reason_code}{}{}",
+        reason_string.as_ref().map(|s| format!(" ({s})")).unwrap_or_default(),
+        server_reference.as_ref().map(|r| format!("; use server {r}")).unwrap_or_default()
+    )]
     ConnectRejected {
         /// The CONNACK reason code (MQTT 3.1.1 return codes are mapped).
         reason_code: ReasonCode,

@@ -1,0 +1,57 @@
+//! A refusal that names another server: followed when the code says the
+//! server moved, and named in the error and the handler's event when the
+//! refusal is final.
+
+use super::server::Answer;
+use super::*;
+use crate::packet::ConnAckProperties;
+
+fn refusal(code: ReasonCode, reference: &str) -> Packet {
+    let properties = ConnAckProperties {
+        server_reference: Some(reference.into()),
+        ..ConnAckProperties::default()
+    };
+    Packet::ConnAck(ConnAck {
+        reason_code: code,
+        properties: properties.into(),
+        ..ConnAck::default()
+    })
+}
+
+#[actix::test]
+async fn a_final_refusal_names_the_server_reference_in_the_error_and_the_event() {
+    let (mut rig, _gate) = start(options("c1"), Vec::<Answer>::new(), false);
+    let mut peer = rig.network.accept().await;
+    assert!(matches!(peer.expect().await, Packet::Connect(_)));
+    peer.write(refusal(ReasonCode::ServerMoved, "elsewhere:1883"))
+        .await;
+
+    // Moved: the next attempt goes to the named server at once.
+    let mut moved = rig.network.accept().await;
+    assert!(matches!(moved.expect().await, Packet::Connect(_)));
+    moved
+        .write(refusal(ReasonCode::NotAuthorized, "third:1883"))
+        .await;
+
+    let err = rig.first_outcome().await.expect_err("refused for good");
+    assert!(
+        matches!(
+            &err,
+            Error::ConnectRejected {
+                reason_code: ReasonCode::NotAuthorized,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("use server third:1883"), "{err}");
+    match rig.lifecycle_event().await {
+        HandlerEvent::Disconnected(reason) => {
+            assert_eq!(reason.server_reference(), Some("third:1883"));
+            assert!(reason.to_string().contains("third:1883"), "{reason}");
+        }
+        other => panic!("expected Disconnected, got {other:?}"),
+    }
+    let dials = rig.network.dials();
+    assert_eq!(dials.len(), 2, "one refusal followed, one final");
+}
