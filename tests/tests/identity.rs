@@ -64,7 +64,7 @@ async fn a_supervised_connection_with_an_empty_id_is_registered_under_the_assign
     let (found, _meta) = Client::whereis(&assigned).await.expect("registered under it");
     assert_eq!(found.client_id(), assigned);
     let listed: Vec<String> = Client::list().await.into_iter().map(|(id, _, _)| id).collect();
-    assert_eq!(listed, [assigned.clone()]);
+    assert_eq!(listed, std::slice::from_ref(&assigned));
     client.disconnect().await.unwrap();
     assert!(
         Client::whereis(&assigned).await.is_none(),
