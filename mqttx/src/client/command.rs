@@ -1,5 +1,6 @@
 //! What travels from a `Client` to its connection, and back.
 
+use bytes::Bytes;
 use bytestring::ByteString;
 use tokio::sync::oneshot;
 
@@ -11,6 +12,9 @@ use crate::packet::{
 /// A request on the client-to-connection channel.
 pub(crate) enum Command {
     Publish(Publish, Reply),
+    /// A publish that is a request: the connection gives it Correlation
+    /// Data and makes sure of the subscription to its Response Topic.
+    Request(Publish, oneshot::Sender<Answer<Bytes>>),
     Subscribe(Vec<(ByteString, SubscriptionOptions)>, SubscribeProperties, Reply),
     Unsubscribe(Vec<ByteString>, UnsubscribeProperties, Reply),
     Disconnect(Disconnect, oneshot::Sender<Answer<()>>),
@@ -25,10 +29,19 @@ pub(crate) enum Reply {
     /// Nobody: a handler's fire-and-forget publish, or a handler's subscription.
     Detached,
     Publish(oneshot::Sender<Answer<()>>),
+    /// A request's publish: answered with its Correlation Data.
+    Request(Box<RequestReply>),
     /// Boxed, as is `Unsubscribe`: every queued publish carries a `Reply`,
     /// and this keeps it at 16 bytes rather than 48.
     Subscribe(Box<FilterReply<QoS>>),
     Unsubscribe(Box<FilterReply<()>>),
+}
+
+/// The caller of a request and the Correlation Data it was sent with.
+#[derive(Debug)]
+pub(crate) struct RequestReply {
+    pub(crate) correlation: Bytes,
+    pub(crate) tx: oneshot::Sender<Answer<Bytes>>,
 }
 
 /// A subscribe or unsubscribe caller; the filter names a refusal in the error.
@@ -55,6 +68,10 @@ impl Reply {
         match self {
             Reply::Publish(tx) => {
                 let _ = tx.send(result.map_err(Box::new));
+            }
+            Reply::Request(request) => {
+                let RequestReply { correlation, tx } = *request;
+                let _ = tx.send(result.map(|()| correlation).map_err(Box::new));
             }
             Reply::Detached => {
                 if let Err(err) = result {

@@ -4,6 +4,7 @@
 use std::future::Future;
 
 use actix::{Actor, Addr, Context, Handler, Message, Recipient, ResponseFuture};
+use bytes::Bytes;
 use bytestring::ByteString;
 use tokio::sync::oneshot;
 
@@ -26,6 +27,24 @@ use crate::packet::{
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "Result<(), Error>")]
 pub struct PublishRequest(pub Publish);
+
+/// Publish a request (MQTT 5 request/response); resolves to the
+/// Correlation Data it was sent with, like awaiting [`Client::request`].
+/// Any Correlation Data the packet holds is replaced; without a Response
+/// Topic it gets `{client id}/responses`.
+///
+/// ```no_run
+/// # async fn demo(client: mqttx::Client) -> Result<(), Box<dyn std::error::Error>> {
+/// use mqttx::{client::RequestMessage, Publish, QoS};
+/// let mut request = Publish::new("service/rpc", "ping").qos(QoS::AtLeastOnce);
+/// request.properties.response_topic = Some("reply/my_client".into());
+/// let correlation = client.recipient::<RequestMessage>().send(RequestMessage(request)).await??;
+/// # let _ = correlation;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<Bytes, Error>")]
+pub struct RequestMessage(pub Publish);
 
 /// Subscribe to one filter; resolves to the granted QoS.
 #[derive(Debug, Clone, Message)]
@@ -86,6 +105,15 @@ impl IntoCommand for PublishRequest {
     }
 }
 
+impl IntoCommand for RequestMessage {
+    type Pending = Response<Bytes>;
+
+    fn into_command(self) -> (Command, Response<Bytes>) {
+        let (tx, rx) = oneshot::channel();
+        (Command::Request(self.0, tx), Response::new(rx))
+    }
+}
+
 impl IntoCommand for SubscribeRequest {
     type Pending = Response<QoS>;
 
@@ -128,6 +156,7 @@ impl IntoCommand for DisconnectRequest {
 #[derive(Clone)]
 pub(crate) struct Recipients {
     publish: Recipient<PublishRequest>,
+    request: Recipient<RequestMessage>,
     subscribe: Recipient<SubscribeRequest>,
     unsubscribe: Recipient<UnsubscribeRequest>,
     disconnect: Recipient<DisconnectRequest>,
@@ -139,12 +168,14 @@ impl Recipients {
     where
         A: Actor<Context = Context<A>>
             + Handler<PublishRequest>
+            + Handler<RequestMessage>
             + Handler<SubscribeRequest>
             + Handler<UnsubscribeRequest>
             + Handler<DisconnectRequest>,
     {
         Recipients {
             publish: addr.clone().recipient(),
+            request: addr.clone().recipient(),
             subscribe: addr.clone().recipient(),
             unsubscribe: addr.clone().recipient(),
             disconnect: addr.clone().recipient(),
@@ -194,6 +225,7 @@ macro_rules! client_request {
 }
 
 client_request!(PublishRequest, publish);
+client_request!(RequestMessage, request);
 client_request!(SubscribeRequest, subscribe);
 client_request!(UnsubscribeRequest, unsubscribe);
 client_request!(DisconnectRequest, disconnect);

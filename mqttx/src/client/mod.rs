@@ -3,6 +3,7 @@
 mod command;
 mod messages;
 mod publish;
+mod request;
 mod response;
 mod subscribe;
 
@@ -13,10 +14,13 @@ use bytes::Bytes;
 use bytestring::ByteString;
 use tokio::sync::mpsc;
 
-pub(crate) use command::{Command, FilterReply, Reply};
-pub use messages::{ClientRequest, DisconnectRequest, PublishRequest, SubscribeRequest, UnsubscribeRequest};
+pub(crate) use command::{Command, FilterReply, Reply, RequestReply};
+pub use messages::{
+    ClientRequest, DisconnectRequest, PublishRequest, RequestMessage, SubscribeRequest, UnsubscribeRequest,
+};
 pub(crate) use messages::{IntoCommand, Recipients};
 pub use publish::PublishBuilder;
+pub use request::RequestBuilder;
 pub(crate) use response::Answer;
 pub use response::Response;
 pub use subscribe::{SubscribeBuilder, UnsubscribeBuilder};
@@ -86,6 +90,24 @@ impl Client {
     /// after the reconnect; QoS 0 fails with [`Error::NotConnected`].
     pub fn publish(&self, topic: impl Into<ByteString>, payload: impl Into<Bytes>) -> PublishBuilder<'_> {
         PublishBuilder::new(self, topic.into(), payload.into())
+    }
+
+    /// Publishes an MQTT 5 request on `topic`: a builder like
+    /// [`publish`](Self::publish)'s, with
+    /// [`.response_topic(..)`](RequestBuilder::response_topic); `.await` it
+    /// for the Correlation Data the request carries (fresh for each
+    /// request, unguessable). The connection subscribes to the Response
+    /// Topic the first time a request names it, and the response reaches
+    /// the handler.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: mqttx::Client) -> Result<(), mqttx::Error> {
+    /// let correlation = client.request("service/rpc", "ping").response_topic("reply/my_client").await?;
+    /// # let _ = correlation;
+    /// # Ok(()) }
+    /// ```
+    pub fn request(&self, topic: impl Into<ByteString>, payload: impl Into<Bytes>) -> RequestBuilder<'_> {
+        RequestBuilder::new(self, topic.into(), payload.into())
     }
 
     /// Subscribes to `filter` with a maximum QoS: a builder for the MQTT 5
@@ -194,7 +216,7 @@ impl Client {
 
     /// Sends a request; a request that cannot reach the connection
     /// resolves to [`Error::Closed`] (its reply is dropped unanswered).
-    pub(crate) fn request<R: IntoCommand>(&self, request: R) -> R::Pending {
+    pub(crate) fn send_request<R: IntoCommand>(&self, request: R) -> R::Pending {
         let (command, pending) = request.into_command();
         let _ = self.send(command);
         pending

@@ -109,6 +109,6 @@ impl IntoFuture for PublishBuilder<'_> {
 
     /// Hands the PUBLISH to the connection; the future resolves with its outcome.
     fn into_future(self) -> Response<()> {
-        self.client.request(PublishRequest(self.publish))
+        self.client.send_request(PublishRequest(self.publish))
     }
 }

@@ -76,7 +76,7 @@ impl IntoFuture for SubscribeBuilder<'_> {
 
     /// Sends the SUBSCRIBE; the future resolves with the granted QoS.
     fn into_future(self) -> Response<QoS> {
-        self.client.request(SubscribeRequest {
+        self.client.send_request(SubscribeRequest {
             filter: self.filter,
             options: self.options,
             properties: self.properties,
@@ -115,7 +115,7 @@ impl IntoFuture for UnsubscribeBuilder<'_> {
 
     /// Sends the UNSUBSCRIBE; the future resolves once UNSUBACK arrives.
     fn into_future(self) -> Response<()> {
-        self.client.request(UnsubscribeRequest {
+        self.client.send_request(UnsubscribeRequest {
             filter: self.filter,
             properties: self.properties,
         })

@@ -34,6 +34,7 @@ mod io;
 mod lifecycle;
 mod reconnect;
 mod replies;
+mod requests;
 mod session_store;
 mod supervised;
 mod turn;
@@ -60,6 +61,7 @@ use handler_driver::Driver;
 use io::IoSettings;
 use lifecycle::Lifecycle;
 use reconnect::{Dialer, FirstConnect, Reconnect};
+use requests::Requests;
 pub(crate) use supervised::Registration;
 
 /// The actor behind every [`Client`]. Generic over the handler type; the
@@ -69,6 +71,7 @@ pub(crate) struct Connection<H: MqttHandler> {
     protocol: Protocol<Reply>,
     handler: Slot<H>,
     driver: Driver,
+    requests: Requests,
     reconnect: Reconnect,
     io: IoSettings,
     /// Links opened so far; the last one's id.
@@ -128,6 +131,7 @@ impl<H: MqttHandler> Connection<H> {
                 protocol,
                 handler: Slot::new(opts.handler),
                 driver: Driver::default(),
+                requests: Requests::default(),
                 reconnect: Reconnect {
                     dialer,
                     servers,
@@ -216,6 +220,10 @@ impl<H: MqttHandler> Connection<H> {
         let now = Instant::now();
         match command {
             Command::Publish(publish, reply) => self.protocol.publish(publish, reply, now),
+            Command::Request(publish, tx) => {
+                self.requests
+                    .send(publish, tx, &mut self.protocol, self.client.client_id(), now)
+            }
             Command::Subscribe(filters, properties, reply) => {
                 self.protocol.subscribe(filters, properties, reply, now)
             }

@@ -138,12 +138,12 @@ fn answer_subscribe(tag: Reply, result: Result<SubAck, Error>) {
         Reply::Detached => match result {
             Ok(suback) => {
                 for code in suback.reason_codes.iter().filter(|code| code.is_error()) {
-                    tracing::error!(%code, "the server refused a handler subscription");
+                    tracing::error!(%code, "the server refused a subscription of the handler or of a response topic");
                 }
             }
-            Err(err) => tracing::error!(%err, "a handler subscription failed"),
+            Err(err) => tracing::error!(%err, "a subscription of the handler or of a response topic failed"),
         },
-        Reply::Publish(_) | Reply::Unsubscribe(..) => {}
+        Reply::Publish(_) | Reply::Request(_) | Reply::Unsubscribe(..) => {}
     }
 }
 
