@@ -50,4 +50,7 @@ pub mod book {
 
     #[doc = include_str!("../../book/src/performance.md")]
     pub struct Performance;
+
+    #[doc = include_str!("../../book/src/mqtt5.md")]
+    pub struct Mqtt5;
 }
