@@ -27,6 +27,8 @@ pub struct WireStats {
     pub client_pings: u64,
     /// PUBLISH packets (any QoS) the broker sent to the client.
     pub broker_publishes: u64,
+    /// The largest packet the client sent, in bytes (fixed header included).
+    pub largest_client_packet: usize,
     outstanding: HashSet<PacketId>,
 }
 
@@ -96,8 +98,16 @@ async fn pump(
             Ok(n) => n,
         };
         pending.extend_from_slice(chunk.get(..n).unwrap_or_default());
-        while let Ok(Some(packet)) = decode(&mut pending, version, u32::MAX) {
+        loop {
+            let buffered = pending.len();
+            let Ok(Some(packet)) = decode(&mut pending, version, u32::MAX) else {
+                break;
+            };
             let mut stats = stats.lock().unwrap_or_else(PoisonError::into_inner);
+            if from_client {
+                let size = buffered - pending.len();
+                stats.largest_client_packet = stats.largest_client_packet.max(size);
+            }
             count(&mut stats, &packet, from_client);
         }
         if to.write_all(chunk.get(..n).unwrap_or_default()).await.is_err() {

@@ -138,10 +138,10 @@ impl<H: MqttHandler> Connection<H> {
                     backoff: opts.backoff.clone(),
                     connect_timeout: opts.connect_timeout,
                     attempt: 0,
-                    first: Some(FirstConnect {
-                        reply: connected,
-                        deadline: Instant::now() + opts.connect_timeout,
-                    }),
+                    first: Some(FirstConnect::new(
+                        connected,
+                        Instant::now() + opts.connect_timeout,
+                    )),
                 },
                 io: IoSettings {
                     version: opts.protocol_version,
@@ -181,6 +181,7 @@ impl<H: MqttHandler> Actor for Connection<H> {
         ctx.add_stream(CommandStream(Rc::clone(&self.commands)));
         self.resume_handler(ctx);
         self.report_restart(ctx);
+        self.watch_first_deadline(ctx);
         if self.reconnect.attempt > 0 {
             // Restarted after a crash: back off first.
             self.schedule_attempt(ctx);

@@ -66,8 +66,21 @@ pub(super) struct Reconnect {
 
 /// The caller of `Client::connect`, waiting for the first outcome.
 pub(super) struct FirstConnect {
-    pub(super) reply: oneshot::Sender<Result<ConnAck, Error>>,
-    pub(super) deadline: Instant,
+    reply: oneshot::Sender<Result<ConnAck, Error>>,
+    deadline: Instant,
+    /// Why the latest attempt failed: what `ConnectTimeout` reports when
+    /// the deadline finds no attempt under way.
+    last: Option<Error>,
+}
+
+impl FirstConnect {
+    pub(super) fn new(reply: oneshot::Sender<Result<ConnAck, Error>>, deadline: Instant) -> Self {
+        FirstConnect {
+            reply,
+            deadline,
+            last: None,
+        }
+    }
 }
 
 impl Reconnect {
@@ -78,12 +91,24 @@ impl Reconnect {
         }
     }
 
-    /// Whether the first connect is still waiting and its deadline is
-    /// closer than `delay`.
-    fn first_due_within(&self, delay: Duration) -> bool {
+    /// How long the first connect still waits; `None` once it has its answer.
+    fn first_time_left(&self, now: Instant) -> Option<Duration> {
         self.first
             .as_ref()
-            .is_some_and(|first| Instant::now() + delay >= first.deadline)
+            .map(|first| first.deadline.saturating_duration_since(now))
+    }
+
+    /// Keeps why an attempt failed, while the first connect waits.
+    fn keep_failure(&mut self, err: Error) {
+        if let Some(first) = &mut self.first {
+            first.last = Some(err);
+        }
+    }
+
+    /// How long before the first connect's deadline its last attempt
+    /// starts: room for a handshake, yet a small share of the wait.
+    fn last_attempt_margin(&self) -> Duration {
+        (self.connect_timeout / 10).min(Duration::from_secs(1))
     }
 }
 
@@ -194,19 +219,68 @@ impl<H: MqttHandler> Connection<H> {
             tracing::error!(client_id = %self.client.client_id(), %err, "MQTT connect refused; not retrying");
             return self.stop_for_good(err, ctx);
         }
+        let now = Instant::now();
+        let time_left = self.reconnect.first_time_left(now);
+        if time_left == Some(Duration::ZERO) {
+            return self.stop_for_good(timed_out(Some(err)), ctx);
+        }
         if self.reconnect.servers.failed() {
-            if self.reconnect.first_due_within(Duration::ZERO) {
-                return self.stop_for_good(timed_out(err), ctx);
-            }
             tracing::warn!(client_id = %self.client.client_id(), %err, "MQTT connect attempt failed; trying the next server");
             return self.open(ctx);
         }
-        let delay = self.reconnect.backoff.delay(self.reconnect.attempt + 1);
-        if self.reconnect.first_due_within(delay) {
-            return self.stop_for_good(timed_out(err), ctx);
+        let mut delay = self.reconnect.backoff.delay(self.reconnect.attempt + 1);
+        if let Some(left) = time_left {
+            let margin = self.reconnect.last_attempt_margin();
+            if left <= margin {
+                // Too late for another attempt to finish: the deadline
+                // (see `watch_first_deadline`) answers the caller.
+                tracing::warn!(client_id = %self.client.client_id(), %err, "MQTT connect attempt failed; no time left for another");
+                self.reconnect.keep_failure(err);
+                return;
+            }
+            // A backoff past the deadline would leave the rest of the wait
+            // unused: the last attempt starts early enough to finish.
+            delay = delay.min(left - margin);
         }
         tracing::warn!(client_id = %self.client.client_id(), %err, ?delay, "MQTT connect attempt failed; retrying");
-        self.schedule_attempt(ctx);
+        self.reconnect.keep_failure(err);
+        self.reconnect.attempt += 1;
+        self.schedule_open(delay, ctx);
+    }
+
+    /// Arms the first connect's deadline. Whatever is under way then, the
+    /// caller gets `ConnectTimeout` at the deadline: an attempt's own
+    /// bounds (transport open, then CONNACK, each `connect_timeout`) would
+    /// carry a late attempt far past it.
+    pub(super) fn watch_first_deadline(&mut self, ctx: &mut Context<Self>) {
+        let Some(left) = self.reconnect.first_time_left(Instant::now()) else {
+            return;
+        };
+        ctx.run_later(left, |act, ctx| {
+            act.guarded(ctx, |act, ctx| act.first_deadline_passed(ctx))
+        });
+    }
+
+    fn first_deadline_passed(&mut self, ctx: &mut Context<Self>) {
+        if self.lifecycle.is_final() {
+            return;
+        }
+        let Some(first) = &mut self.reconnect.first else {
+            return;
+        };
+        let cut_short = |what: &str| {
+            Error::Io(std::sync::Arc::new(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("{what} within the connect timeout"),
+            )))
+        };
+        let last = match self.lifecycle {
+            Lifecycle::Opening(_) => Some(cut_short("the transport did not open")),
+            Lifecycle::Handshake(_) => Some(cut_short("no CONNACK")),
+            _ => first.last.take(),
+        };
+        tracing::error!(client_id = %self.client.client_id(), "MQTT connect timed out; not retrying");
+        self.stop_for_good(timed_out(last), ctx);
     }
 
     /// An MQTT 5 "use another server" or "server moved" with a Server
@@ -225,6 +299,11 @@ impl<H: MqttHandler> Connection<H> {
     pub(super) fn schedule_attempt(&mut self, ctx: &mut Context<Self>) {
         self.reconnect.attempt += 1;
         let delay = self.reconnect.backoff.delay(self.reconnect.attempt);
+        self.schedule_open(delay, ctx);
+    }
+
+    /// The next attempt, `delay` from now.
+    fn schedule_open(&mut self, delay: Duration, ctx: &mut Context<Self>) {
         let retry = ctx.run_later(delay, |act, ctx| {
             act.guarded(ctx, |act, ctx| {
                 if matches!(act.lifecycle, Lifecycle::Waiting(_)) {
@@ -238,7 +317,11 @@ impl<H: MqttHandler> Connection<H> {
     /// Gives up: the first `connect` call and the handler learn why.
     pub(super) fn stop_for_good(&mut self, err: Error, ctx: &mut Context<Self>) {
         self.drop_link(ctx);
-        self.lifecycle = Lifecycle::Stopped;
+        if let Lifecycle::Opening(pending) | Lifecycle::Waiting(pending) =
+            std::mem::replace(&mut self.lifecycle, Lifecycle::Stopped)
+        {
+            ctx.cancel_future(pending);
+        }
         self.reconnect.answer_first(Err(err.clone()));
         let reason = DisconnectReason::ConnectFailed(err);
         self.deliver(HandlerEvent::Disconnected(reason), ctx);
@@ -246,9 +329,9 @@ impl<H: MqttHandler> Connection<H> {
     }
 }
 
-fn timed_out(last: Error) -> Error {
+fn timed_out(last: Option<Error>) -> Error {
     Error::ConnectTimeout {
-        last: Some(Box::new(last)),
+        last: last.map(Box::new),
     }
 }
 

@@ -65,7 +65,8 @@ pub enum Error {
     /// No successful CONNACK within the connect timeout.
     #[error("no connection within the connect timeout{}", last.as_ref().map(|e| format!("; last attempt: {e}")).unwrap_or_default())]
     ConnectTimeout {
-        /// Why the last attempt failed, if one finished.
+        /// Why the last attempt failed (timed out, if the deadline cut it
+        /// short); `None` if none had.
         last: Option<Box<Error>>,
     },
     /// The packet is larger than the server's Maximum Packet Size; nothing was sent.

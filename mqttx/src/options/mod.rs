@@ -369,9 +369,13 @@ impl<H> ConnectOptions<H> {
         self
     }
 
-    /// How long one connection attempt may take (transport plus CONNACK),
-    /// and how long [`Client::connect`](crate::Client::connect) keeps
-    /// retrying before it gives up (default 30 s).
+    /// How long [`Client::connect`](crate::Client::connect) keeps trying
+    /// (default 30 s): failed attempts are retried with the backoff, the
+    /// last one starting shortly before this deadline, and at the deadline
+    /// `connect` fails with [`Error::ConnectTimeout`](crate::Error::ConnectTimeout),
+    /// cutting short an attempt still under way. Each attempt, the first
+    /// connect's and every reconnect's, also gets this long to open its
+    /// transport and as long again for the CONNACK.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self

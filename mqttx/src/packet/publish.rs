@@ -241,6 +241,21 @@ mod codec {
             )
         }
 
+        /// The encoded size of this PUBLISH exactly as it stands, the
+        /// sizing half of [`encode`](crate::packet::encode): arithmetic when
+        /// at most a Topic Alias is set, a measuring pass otherwise.
+        pub(crate) fn wire_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError> {
+            let alias = match (version, self.properties.get()) {
+                (ProtocolVersion::V311, _) | (_, None) => false,
+                (ProtocolVersion::V5, Some(properties)) => match properties.alias_only() {
+                    Some(alias) => alias.is_some(),
+                    None => return crate::packet::publish_len(self, version),
+                },
+            };
+            self.plain_body_len(version, alias)
+                .map(|body| 1 + varint::len(body) + body)
+        }
+
         /// The body size of a PUBLISH whose only property, if any, is a
         /// Topic Alias: what both the size check and the one-pass encoder
         /// rely on.

@@ -82,13 +82,15 @@ impl OutboundAliases {
         self.next = 1;
     }
 
-    pub(super) fn enabled(&self) -> bool {
-        self.max > 0
-    }
-
     /// Rewrites a PUBLISH about to be written: the first one on a topic
     /// carries topic and a new alias, later ones the alias and an empty topic.
-    pub(super) fn apply(&mut self, publish: &mut Publish) {
+    ///
+    /// `fits` says whether a form is within the server's Maximum Packet
+    /// Size. The publish was checked without an alias, so it goes out as it
+    /// came whenever an alias would push it over: the first on a topic then
+    /// assigns none (a later, smaller one will), and a topic shorter than
+    /// the alias property keeps its topic.
+    pub(super) fn apply(&mut self, publish: &mut Publish, fits: impl Fn(&Publish) -> bool) {
         if let Some(properties) = publish.properties.get_mut() {
             properties.topic_alias = None;
         }
@@ -96,13 +98,21 @@ impl OutboundAliases {
             return;
         }
         if let Some(&alias) = self.assigned.get(&publish.topic) {
-            publish.topic = ByteString::new();
+            let topic = std::mem::take(&mut publish.topic);
             publish.properties.topic_alias = Some(alias);
+            if !fits(publish) {
+                publish.topic = topic;
+                publish.properties.topic_alias = None;
+            }
         } else if self.next <= u32::from(self.max) {
             if let Some(alias) = u16::try_from(self.next).ok().and_then(NonZeroU16::new) {
-                self.assigned.insert(publish.topic.clone(), alias);
-                self.next += 1;
                 publish.properties.topic_alias = Some(alias);
+                if fits(publish) {
+                    self.assigned.insert(publish.topic.clone(), alias);
+                    self.next += 1;
+                } else {
+                    publish.properties.topic_alias = None;
+                }
             }
         }
     }

@@ -55,14 +55,12 @@ impl ServerLimits {
         self.topic_alias_maximum
     }
 
-    /// Whether `publish` may be sent. With outgoing aliases on, it is
-    /// measured carrying a Topic Alias, its largest on-the-wire form.
-    pub(super) fn check_publish(
-        &self,
-        publish: &mut Publish,
-        version: ProtocolVersion,
-        aliasing: bool,
-    ) -> Result<(), Error> {
+    /// Whether `publish` may be sent. It is measured as queued: with its
+    /// topic and without a Topic Alias, a form every connection can send.
+    /// An alias is attached later, at `poll_transmit`, only where the
+    /// packet still [fits](Self::fits) with it, so a publish within the
+    /// limit is never refused for an alias it need not carry.
+    pub(super) fn check_publish(&self, publish: &mut Publish, version: ProtocolVersion) -> Result<(), Error> {
         if publish.qos > self.maximum_qos {
             return Err(Error::QoSNotSupported {
                 requested: publish.qos,
@@ -72,9 +70,8 @@ impl ServerLimits {
         if publish.retain && !self.retain_available {
             return Err(Error::RetainNotSupported);
         }
-        // Most publishes carry no properties: their size is arithmetic (a
-        // Topic Alias is counted when aliasing is on).
-        if let Some(size) = publish.plain_len(version, aliasing) {
+        // Most publishes carry no properties: their size is arithmetic.
+        if let Some(size) = publish.plain_len(version, false) {
             return self.check_size(size.map_err(Error::Encode)?);
         }
         // Measure with the two bytes the packet id will take.
@@ -82,19 +79,22 @@ impl ServerLimits {
         if placeholder_id {
             publish.packet_id = Some(NonZeroU16::MIN);
         }
-        if aliasing {
-            if let Some(properties) = publish.properties.get_mut() {
-                properties.topic_alias = Some(NonZeroU16::MIN);
-            }
-        }
         let size = publish_len(publish, version).map_err(Error::Encode);
-        if let Some(properties) = publish.properties.get_mut() {
-            properties.topic_alias = None;
-        }
         if placeholder_id {
             publish.packet_id = None;
         }
         self.check_size(size?)
+    }
+
+    /// Whether `publish`, exactly as it would be written, is within the
+    /// server's Maximum Packet Size [MQTT-3.1.2-24]: what decides whether a
+    /// Topic Alias may be attached.
+    pub(super) fn fits(&self, publish: &Publish, version: ProtocolVersion) -> bool {
+        let Some(max) = self.maximum_packet_size else {
+            return true;
+        };
+        let size = publish.wire_len(version);
+        size.is_ok_and(|size| size <= max as usize)
     }
 
     pub(super) fn check_size(&self, size: usize) -> Result<(), Error> {

@@ -183,7 +183,9 @@ impl<T> Protocol<T> {
         // Aliases are applied here, at the last moment, because they belong
         // to the connection the packet is written on.
         if let Packet::Publish(publish) = &mut packet {
-            self.aliases_out.apply(publish);
+            let (limits, version) = (&self.limits, self.config.version);
+            self.aliases_out
+                .apply(publish, |publish| limits.fits(publish, version));
         }
         self.keep_alive.on_sent(now);
         Some(packet)

@@ -71,8 +71,7 @@ impl<T> Protocol<T> {
 
     /// Checks against the limits of the current connection.
     fn check_publish(&self, publish: &mut Publish) -> Result<(), Error> {
-        self.limits
-            .check_publish(publish, self.config.version, self.aliases_out.enabled())
+        self.limits.check_publish(publish, self.config.version)
     }
 
     pub(super) fn publish_done(&mut self, tag: T, result: Result<ReasonCode, Error>) {

@@ -131,6 +131,28 @@ proptest! {
         prop_assert_eq!(expected, encode_vec(&Packet::Publish(p), version).len());
     }
 
+    /// Whether a Topic Alias fits under the server's limit is decided by
+    /// `wire_len` on the publish as it will be written: it must be what
+    /// encoding writes, with or without other properties.
+    #[test]
+    fn wire_len_is_what_encode_writes(
+        (version, mut p) in any_version().prop_flat_map(|v| (Just(v), publish(v))),
+        plain in any::<bool>(),
+        alias in any::<Option<u16>>(),
+    ) {
+        if plain {
+            p.properties = Default::default();
+        }
+        if let Some(alias) = alias.and_then(std::num::NonZeroU16::new) {
+            p.properties.topic_alias = Some(alias);
+        }
+        let size = p.wire_len(version).unwrap();
+        let packet = Packet::Publish(p);
+        // An empty topic whose alias went with the properties is not sendable.
+        prop_assume!(encoded_len(&packet, version).is_ok());
+        prop_assert_eq!(size, encode_vec(&packet, version).len());
+    }
+
     #[test]
     fn topic_scan_agrees_with_a_byte_by_byte_look(bytes in scan_input()) {
         let found = topic::scan(&bytes);

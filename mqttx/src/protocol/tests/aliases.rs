@@ -158,3 +158,157 @@ fn a_publish_resent_after_reconnect_carries_its_full_topic_again() {
         [("a".into(), None), ("a".into(), None)]
     );
 }
+
+/// A server that takes packets of up to 256 bytes and up to 10 aliases.
+fn connect_limited(now: Instant) -> P {
+    connect_with(
+        config_v5(),
+        connack_with(|c| {
+            c.maximum_packet_size = Some(256);
+            c.topic_alias_maximum = Some(10);
+        }),
+        now,
+    )
+}
+
+/// A publish on `topic` whose PUBLISH, written with its topic and no
+/// alias, is `size` bytes.
+fn sized(topic: &'static str, qos: QoS, size: usize) -> Publish {
+    padded(Publish::new(topic, Vec::new()).qos(qos), size)
+}
+
+/// `publish` with the payload that makes it `size` bytes as queued.
+fn padded(mut publish: Publish, size: usize) -> Publish {
+    let measured = |publish: &Publish| {
+        let mut publish = publish.clone();
+        if publish.qos != QoS::AtMostOnce {
+            publish.packet_id = Some(id(1));
+        }
+        encoded_len(&Packet::Publish(publish), ProtocolVersion::V5).unwrap()
+    };
+    while measured(&publish) < size {
+        publish.payload = vec![b'x'; publish.payload.len() + 1].into();
+    }
+    assert_eq!(measured(&publish), size, "no payload makes {size} bytes");
+    publish
+}
+
+/// Each PUBLISH written: its topic, its alias, its encoded size.
+fn written(packets: &[Packet]) -> Vec<(String, Option<u16>, usize)> {
+    packets
+        .iter()
+        .filter_map(|packet| match packet {
+            Packet::Publish(p) => Some((
+                p.topic.to_string(),
+                p.properties.topic_alias.map(NonZeroU16::get),
+                encoded_len(packet, ProtocolVersion::V5).unwrap(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+fn refusals(events: Vec<Event<u32>>) -> Vec<(u32, Error)> {
+    events
+        .into_iter()
+        .filter_map(|event| match event {
+            Event::PublishDone {
+                tag,
+                result: Err(error),
+            } => Some((tag, error)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn publishes_that_fit_without_an_alias_are_sent_without_one_when_an_alias_would_not_fit() {
+    let now = Instant::now();
+    let mut p = connect_limited(now);
+    // The first publish on a topic carries topic and alias: 3 bytes more,
+    // which these have no room for.
+    for (tag, size) in [(1, 254), (2, 255), (3, 256)] {
+        p.publish(sized("t/limits", QoS::AtMostOnce, size), tag, now);
+    }
+    p.publish(sized("t/limits/1", QoS::AtLeastOnce, 256), 4, now);
+    assert_eq!(refusals(events(&mut p)), []);
+    assert_eq!(
+        written(&drain(&mut p, now)),
+        [
+            ("t/limits".into(), None, 254),
+            ("t/limits".into(), None, 255),
+            ("t/limits".into(), None, 256),
+            ("t/limits/1".into(), None, 256),
+        ]
+    );
+
+    // One byte more does not fit even bare: refused, nothing written.
+    p.publish(sized("t/limits", QoS::AtMostOnce, 257), 5, now);
+    p.publish(sized("t/limits/2", QoS::AtLeastOnce, 257), 6, now);
+    assert!(matches!(
+        refusals(events(&mut p)).as_slice(),
+        [
+            (5, Error::PacketTooLarge { size: 257, max: 256 }),
+            (6, Error::PacketTooLarge { size: 257, max: 256 }),
+        ]
+    ));
+    assert_eq!(written(&drain(&mut p, now)), []);
+}
+
+#[test]
+fn an_alias_is_assigned_by_the_first_publish_it_fits_and_then_replaces_the_topic() {
+    let now = Instant::now();
+    let mut p = connect_limited(now);
+    p.publish(sized("t/limits", QoS::AtMostOnce, 256), 1, now);
+    p.publish(sized("t/limits", QoS::AtMostOnce, 253), 2, now);
+    // The alias now stands for 8 bytes of topic: the packet shrinks by 5.
+    p.publish(sized("t/limits", QoS::AtMostOnce, 256), 3, now);
+    p.publish(sized("t/limits", QoS::AtLeastOnce, 256), 4, now);
+    assert_eq!(refusals(events(&mut p)), []);
+    assert_eq!(
+        written(&drain(&mut p, now)),
+        [
+            ("t/limits".into(), None, 256),
+            ("t/limits".into(), Some(1), 256),
+            ("".into(), Some(1), 251),
+            ("".into(), Some(1), 251),
+        ]
+    );
+}
+
+#[test]
+fn a_topic_shorter_than_its_alias_is_sent_in_full_when_the_alias_would_not_fit() {
+    let now = Instant::now();
+    let mut p = connect_limited(now);
+    p.publish(Publish::new("t", "small"), 1, now);
+    // Alias for a 1-byte topic: 2 bytes more than the topic, no room here.
+    p.publish(sized("t", QoS::AtMostOnce, 255), 2, now);
+    p.publish(sized("t", QoS::AtMostOnce, 254), 3, now);
+    assert_eq!(refusals(events(&mut p)), []);
+    let sent = written(&drain(&mut p, now));
+    assert_eq!(sent[1..], [("t".into(), None, 255), ("".into(), Some(1), 256)]);
+    assert_eq!(sent[0].1, Some(1));
+}
+
+#[test]
+fn a_publish_with_properties_is_measured_as_written_too() {
+    let now = Instant::now();
+    let mut p = connect_limited(now);
+    let with_properties = |size| {
+        let mut publish = Publish::new("t/limits", Vec::new());
+        publish.properties.content_type = Some("text/plain".into());
+        padded(publish, size)
+    };
+    p.publish(with_properties(256), 1, now);
+    p.publish(with_properties(250), 2, now);
+    p.publish(with_properties(256), 3, now);
+    assert_eq!(refusals(events(&mut p)), []);
+    assert_eq!(
+        written(&drain(&mut p, now)),
+        [
+            ("t/limits".into(), None, 256),
+            ("t/limits".into(), Some(1), 253),
+            ("".into(), Some(1), 251),
+        ]
+    );
+}
