@@ -1,5 +1,7 @@
 //! What travels from a `Client` to its connection, and back.
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use bytestring::ByteString;
 use tokio::sync::oneshot;
@@ -15,6 +17,9 @@ pub(crate) enum Command {
     /// A publish that is a request: the connection gives it Correlation
     /// Data and makes sure of the subscription to its Response Topic.
     Request(Publish, oneshot::Sender<Answer<Bytes>>),
+    /// A request whose caller waits for the response. Boxed: calls are
+    /// rare next to publishes, which should not pay for their size.
+    Call(Box<CallCommand>),
     Subscribe(Vec<(ByteString, SubscriptionOptions)>, SubscribeProperties, Reply),
     Unsubscribe(Vec<ByteString>, UnsubscribeProperties, Reply),
     Disconnect(Disconnect, oneshot::Sender<Answer<()>>),
@@ -31,10 +36,20 @@ pub(crate) enum Reply {
     Publish(oneshot::Sender<Answer<()>>),
     /// A request's publish: answered with its Correlation Data.
     Request(Box<RequestReply>),
+    /// A call's publish, by its Correlation Data: a failure fails the call.
+    Call(Box<Bytes>),
     /// Boxed, as is `Unsubscribe`: every queued publish carries a `Reply`,
     /// and this keeps it at 16 bytes rather than 48.
     Subscribe(Box<FilterReply<QoS>>),
     Unsubscribe(Box<FilterReply<()>>),
+}
+
+/// A call: the request, how long to wait, who waits.
+#[derive(Debug)]
+pub(crate) struct CallCommand {
+    pub(crate) request: Publish,
+    pub(crate) timeout: Duration,
+    pub(crate) tx: oneshot::Sender<Answer<Publish>>,
 }
 
 /// The caller of a request and the Correlation Data it was sent with.
@@ -78,7 +93,8 @@ impl Reply {
                     tracing::warn!(%err, "a publish from a handler or a restored session failed");
                 }
             }
-            Reply::Subscribe(..) | Reply::Unsubscribe(..) => {}
+            // A call's waiter lives with the connection, which answers it.
+            Reply::Call(_) | Reply::Subscribe(..) | Reply::Unsubscribe(..) => {}
         }
     }
 }

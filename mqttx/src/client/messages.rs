@@ -8,7 +8,7 @@ use bytes::Bytes;
 use bytestring::ByteString;
 use tokio::sync::oneshot;
 
-use super::{Client, Command, Reply, Response};
+use super::{CallCommand, Client, Command, Reply, Response};
 use crate::error::Error;
 use crate::packet::{
     Disconnect, Publish, QoS, SubscribeProperties, SubscriptionOptions, UnsubscribeProperties,
@@ -45,6 +45,18 @@ pub struct PublishRequest(pub Publish);
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "Result<Bytes, Error>")]
 pub struct RequestMessage(pub Publish);
+
+/// Publish a request and wait for its response (MQTT 5), like awaiting
+/// [`Client::call`]: the request's Correlation Data is made by the
+/// connection, and its Response Topic, when unset, is the client's own.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<Publish, Error>")]
+pub struct CallMessage {
+    /// The request.
+    pub request: Publish,
+    /// How long to wait for the response.
+    pub timeout: std::time::Duration,
+}
 
 /// Subscribe to one filter; resolves to the granted QoS.
 #[derive(Debug, Clone, Message)]
@@ -114,6 +126,20 @@ impl IntoCommand for RequestMessage {
     }
 }
 
+impl IntoCommand for CallMessage {
+    type Pending = Response<Publish>;
+
+    fn into_command(self) -> (Command, Response<Publish>) {
+        let (tx, rx) = oneshot::channel();
+        let call = CallCommand {
+            request: self.request,
+            timeout: self.timeout,
+            tx,
+        };
+        (Command::Call(Box::new(call)), Response::new(rx))
+    }
+}
+
 impl IntoCommand for SubscribeRequest {
     type Pending = Response<QoS>;
 
@@ -157,6 +183,7 @@ impl IntoCommand for DisconnectRequest {
 pub(crate) struct Recipients {
     publish: Recipient<PublishRequest>,
     request: Recipient<RequestMessage>,
+    call: Recipient<CallMessage>,
     subscribe: Recipient<SubscribeRequest>,
     unsubscribe: Recipient<UnsubscribeRequest>,
     disconnect: Recipient<DisconnectRequest>,
@@ -169,6 +196,7 @@ impl Recipients {
         A: Actor<Context = Context<A>>
             + Handler<PublishRequest>
             + Handler<RequestMessage>
+            + Handler<CallMessage>
             + Handler<SubscribeRequest>
             + Handler<UnsubscribeRequest>
             + Handler<DisconnectRequest>,
@@ -176,6 +204,7 @@ impl Recipients {
         Recipients {
             publish: addr.clone().recipient(),
             request: addr.clone().recipient(),
+            call: addr.clone().recipient(),
             subscribe: addr.clone().recipient(),
             unsubscribe: addr.clone().recipient(),
             disconnect: addr.clone().recipient(),
@@ -226,6 +255,7 @@ macro_rules! client_request {
 
 client_request!(PublishRequest, publish);
 client_request!(RequestMessage, request);
+client_request!(CallMessage, call);
 client_request!(SubscribeRequest, subscribe);
 client_request!(UnsubscribeRequest, unsubscribe);
 client_request!(DisconnectRequest, disconnect);

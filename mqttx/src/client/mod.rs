@@ -1,5 +1,6 @@
 //! [`Client`]: the cloneable handle to one broker connection.
 
+mod call;
 mod command;
 mod messages;
 mod publish;
@@ -14,9 +15,11 @@ use bytes::Bytes;
 use bytestring::ByteString;
 use tokio::sync::mpsc;
 
-pub(crate) use command::{Command, FilterReply, Reply, RequestReply};
+pub use call::{CallBuilder, DEFAULT_CALL_TIMEOUT};
+pub(crate) use command::{CallCommand, Command, FilterReply, Reply, RequestReply};
 pub use messages::{
-    ClientRequest, DisconnectRequest, PublishRequest, RequestMessage, SubscribeRequest, UnsubscribeRequest,
+    CallMessage, ClientRequest, DisconnectRequest, PublishRequest, RequestMessage, SubscribeRequest,
+    UnsubscribeRequest,
 };
 pub(crate) use messages::{IntoCommand, Recipients};
 pub use publish::PublishBuilder;
@@ -108,6 +111,24 @@ impl Client {
     /// ```
     pub fn request(&self, topic: impl Into<ByteString>, payload: impl Into<Bytes>) -> RequestBuilder<'_> {
         RequestBuilder::new(self, topic.into(), payload.into())
+    }
+
+    /// Calls a service (MQTT 5 request/response): publishes a request like
+    /// [`request`](Self::request) does and resolves to the response, the
+    /// PUBLISH that comes back with the request's Correlation Data. The
+    /// response goes to this future, not to the handler; one that comes
+    /// after the [`timeout`](CallBuilder::timeout) (default 30 s), when the
+    /// call has failed with [`Error::Timeout`], goes to the handler. Any
+    /// number of calls may wait at once, and they survive a reconnect.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: mqttx::Client) -> Result<(), mqttx::Error> {
+    /// let response = client.call("service/rpc", "ping").await?;
+    /// println!("{:?}", response.payload);
+    /// # Ok(()) }
+    /// ```
+    pub fn call(&self, topic: impl Into<ByteString>, payload: impl Into<Bytes>) -> CallBuilder<'_> {
+        CallBuilder::new(self, topic.into(), payload.into())
     }
 
     /// Subscribes to `filter` with a maximum QoS: a builder for the MQTT 5

@@ -101,6 +101,7 @@ impl<H: MqttHandler> Connection<H> {
         while let Some(event) = self.protocol.poll_event() {
             replies::answer_orphan(event);
         }
+        self.requests.close();
         if let Some(reply) = reply {
             let _ = reply.send(Ok(()));
         }

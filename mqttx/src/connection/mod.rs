@@ -43,9 +43,10 @@ use std::cell::RefCell;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::Poll;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix::prelude::*;
+use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::client::Client;
@@ -180,6 +181,10 @@ impl<H: MqttHandler> Actor for Connection<H> {
         }
         ctx.add_stream(CommandStream(Rc::clone(&self.commands)));
         self.resume_handler(ctx);
+        // After a restart: the calls' timers went with the old context.
+        for (correlation, left) in self.requests.time_left(Instant::now()) {
+            self.time_call(correlation, left, ctx);
+        }
         self.report_restart(ctx);
         self.watch_first_deadline(ctx);
         if self.reconnect.attempt > 0 {
@@ -225,6 +230,14 @@ impl<H: MqttHandler> Connection<H> {
                 self.requests
                     .send(publish, tx, &mut self.protocol, self.client.client_id(), now)
             }
+            Command::Call(call) => {
+                let client_id = self.client.client_id();
+                if let Some((correlation, timeout)) =
+                    self.requests.call(*call, &mut self.protocol, client_id, now)
+                {
+                    self.time_call(correlation, timeout, ctx);
+                }
+            }
             Command::Subscribe(filters, properties, reply) => {
                 self.protocol.subscribe(filters, properties, reply, now)
             }
@@ -235,6 +248,14 @@ impl<H: MqttHandler> Connection<H> {
             Command::Panic => panic!("fault injection: Client::inject_panic"),
         }
         self.turn(now, ctx);
+    }
+
+    /// Fails the call with `correlation` once `after` has passed, unless its
+    /// response came first.
+    fn time_call(&mut self, correlation: Bytes, after: Duration, ctx: &mut Context<Self>) {
+        ctx.run_later(after, move |act, _| {
+            act.requests.expire(&correlation, Instant::now())
+        });
     }
 
     /// A packet from the reader, or how the read ended.

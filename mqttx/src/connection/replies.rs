@@ -30,6 +30,7 @@ impl<H: MqttHandler> Connection<H> {
                     }
                 }
                 self.reconnect.attempt = 0;
+                self.requests.connected(&connack);
                 self.reconnect.answer_first(Ok(connack.clone()));
                 if !self.handler_subscribed {
                     self.handler_subscribed = true;
@@ -48,7 +49,23 @@ impl<H: MqttHandler> Connection<H> {
                 self.protocol.connection_lost(Instant::now());
                 self.attempt_failed(err, ctx);
             }
-            Event::Message(publish) => self.deliver(HandlerEvent::Message(publish), ctx),
+            Event::Message(publish) => match self.requests.answer(publish) {
+                // A call's response: the call has it, the handler never sees it.
+                Ok(ack) => {
+                    if let Some(ack) = ack {
+                        self.protocol.acknowledge(ack);
+                    }
+                }
+                Err(publish) => self.deliver(HandlerEvent::Message(publish), ctx),
+            },
+            Event::PublishDone {
+                tag: Reply::Call(correlation),
+                result,
+            } => {
+                if let Err(err) = result {
+                    self.requests.fail(&correlation, err);
+                }
+            }
             Event::PublishDone { tag, result } => answer_publish(tag, result),
             Event::SubscribeDone { tag, result } => answer_subscribe(tag, result),
             Event::UnsubscribeDone { tag, result } => answer_unsubscribe(tag, result),
@@ -143,7 +160,7 @@ fn answer_subscribe(tag: Reply, result: Result<SubAck, Error>) {
             }
             Err(err) => tracing::error!(%err, "a subscription of the handler or of a response topic failed"),
         },
-        Reply::Publish(_) | Reply::Request(_) | Reply::Unsubscribe(..) => {}
+        Reply::Publish(_) | Reply::Request(_) | Reply::Call(_) | Reply::Unsubscribe(..) => {}
     }
 }
 

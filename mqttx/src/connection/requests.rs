@@ -1,19 +1,21 @@
-//! MQTT 5 requests: fresh Correlation Data for each, and the subscription
-//! to each Response Topic, made the first time a request names it.
+//! MQTT 5 requests: fresh Correlation Data for each, the subscription to
+//! each Response Topic (made the first time a request names it), and the
+//! calls waiting for their response.
 
 use std::collections::hash_map::RandomState;
+use std::collections::HashMap;
 use std::hash::BuildHasher;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use bytestring::ByteString;
 use tokio::sync::oneshot;
 
-use crate::client::{Answer, Reply, RequestReply};
+use crate::client::{Answer, CallCommand, Reply, RequestReply};
 use crate::error::Error;
 use crate::packet::topic::valid_topic_name;
-use crate::packet::{ProtocolVersion, Publish, QoS, SubscribeProperties, SubscriptionOptions};
-use crate::protocol::Protocol;
+use crate::packet::{ConnAck, ProtocolVersion, Publish, QoS, SubscribeProperties, SubscriptionOptions};
+use crate::protocol::{Ack, Protocol};
 
 /// The requests of one connection.
 #[derive(Debug, Default)]
@@ -24,11 +26,22 @@ pub(super) struct Requests {
     /// Response Topics subscribed to; the state machine restores them after
     /// a reconnect that lost the session.
     response_topics: Vec<ByteString>,
+    /// The server's Response Information, from the last CONNACK.
+    response_information: Option<ByteString>,
+    /// Calls waiting for their response, by Correlation Data.
+    calls: HashMap<Bytes, Waiting>,
+}
+
+/// A call waiting for its response.
+#[derive(Debug)]
+struct Waiting {
+    tx: oneshot::Sender<Answer<Publish>>,
+    deadline: Instant,
+    timeout: Duration,
 }
 
 impl Requests {
-    /// Queues `request`: its subscription first if the topic is new, so the
-    /// response cannot arrive before it, then the publish.
+    /// Queues `request` for a caller that waits for its publish only.
     pub(super) fn send(
         &mut self,
         mut request: Publish,
@@ -37,20 +50,156 @@ impl Requests {
         client_id: &str,
         now: Instant,
     ) {
-        if protocol.config().version != ProtocolVersion::V5 {
-            let refusal = Error::InvalidOptions("request/response needs MQTT 5".into());
-            let _ = tx.send(Err(Box::new(refusal)));
-            return;
+        match self.prepare(&mut request, protocol, client_id, now) {
+            Ok(correlation) => {
+                let reply = Reply::Request(Box::new(RequestReply { correlation, tx }));
+                protocol.publish(request, reply, now);
+            }
+            Err(err) => {
+                let _ = tx.send(Err(Box::new(err)));
+            }
         }
+    }
+
+    /// Queues a call's request, its caller waiting for the response from
+    /// now on (a response may come before the request's last
+    /// acknowledgement). Returns the Correlation Data and the timeout to
+    /// arm, unless the call failed at once.
+    pub(super) fn call(
+        &mut self,
+        call: CallCommand,
+        protocol: &mut Protocol<Reply>,
+        client_id: &str,
+        now: Instant,
+    ) -> Option<(Bytes, Duration)> {
+        let CallCommand {
+            mut request,
+            timeout,
+            tx,
+        } = call;
+        match self.prepare(&mut request, protocol, client_id, now) {
+            Ok(correlation) => {
+                let deadline = now + timeout;
+                self.calls.insert(
+                    correlation.clone(),
+                    Waiting {
+                        tx,
+                        deadline,
+                        timeout,
+                    },
+                );
+                protocol.publish(request, Reply::Call(Box::new(correlation.clone())), now);
+                Some((correlation, timeout))
+            }
+            Err(err) => {
+                let _ = tx.send(Err(Box::new(err)));
+                None
+            }
+        }
+    }
+
+    /// Gives `publish` to the call waiting for it, if it is one's response:
+    /// `Ok` with the acknowledgement to send for it, else the message back.
+    #[inline]
+    pub(super) fn answer(&mut self, publish: Publish) -> Result<Option<Ack>, Publish> {
+        if self.calls.is_empty() {
+            return Err(publish);
+        }
+        let Some(waiting) = publish
+            .properties
+            .correlation_data
+            .as_ref()
+            .and_then(|correlation| self.calls.remove(correlation))
+        else {
+            return Err(publish);
+        };
+        let ack = Ack::of(&publish);
+        match waiting.tx.send(Ok(publish)) {
+            Ok(()) => Ok(ack),
+            // The caller stopped waiting: the handler gets it, as a late one.
+            Err(unanswered) => match unanswered {
+                Ok(publish) => Err(publish),
+                Err(_) => Ok(ack),
+            },
+        }
+    }
+
+    /// The request of the call with `correlation` could not be published.
+    pub(super) fn fail(&mut self, correlation: &Bytes, err: Error) {
+        if let Some(waiting) = self.calls.remove(correlation) {
+            let _ = waiting.tx.send(Err(Box::new(err)));
+        }
+    }
+
+    /// The call with `correlation` has waited long enough, if it still waits.
+    pub(super) fn expire(&mut self, correlation: &Bytes, now: Instant) {
+        if self
+            .calls
+            .get(correlation)
+            .is_some_and(|waiting| now >= waiting.deadline)
+        {
+            self.fail_waiting(correlation);
+        }
+    }
+
+    fn fail_waiting(&mut self, correlation: &Bytes) {
+        if let Some(waiting) = self.calls.remove(correlation) {
+            let after = waiting.timeout;
+            let _ = waiting.tx.send(Err(Box::new(Error::Timeout { after })));
+        }
+    }
+
+    /// The calls still waiting and how long each has left: their timers
+    /// went with the context of an actor that restarted.
+    pub(super) fn time_left(&self, now: Instant) -> Vec<(Bytes, Duration)> {
+        self.calls
+            .iter()
+            .map(|(correlation, waiting)| {
+                (
+                    correlation.clone(),
+                    waiting.deadline.saturating_duration_since(now),
+                )
+            })
+            .collect()
+    }
+
+    /// The connection stopped for good: every call fails.
+    pub(super) fn close(&mut self) {
+        for (_, waiting) in self.calls.drain() {
+            let _ = waiting.tx.send(Err(Box::new(Error::Closed)));
+        }
+    }
+
+    /// A CONNACK: the server's Response Information, if it gave one.
+    pub(super) fn connected(&mut self, connack: &ConnAck) {
+        self.response_information = connack.properties.response_information.clone();
+    }
+
+    /// Checks `request`, gives it its Response Topic (subscribing first if
+    /// the topic is new, so the response cannot come before the
+    /// subscription) and fresh Correlation Data, which it returns.
+    fn prepare(
+        &mut self,
+        request: &mut Publish,
+        protocol: &mut Protocol<Reply>,
+        client_id: &str,
+        now: Instant,
+    ) -> Result<Bytes, Error> {
+        if protocol.config().version != ProtocolVersion::V5 {
+            return Err(Error::InvalidOptions("request/response needs MQTT 5".into()));
+        }
+        let default_topic = || match &self.response_information {
+            Some(base) => format!("{}/responses", base.trim_end_matches('/')).into(),
+            None => format!("{client_id}/responses").into(),
+        };
         let topic = request
             .properties
             .response_topic
-            .get_or_insert_with(|| format!("{client_id}/responses").into())
+            .get_or_insert_with(default_topic)
             .clone();
         // A Response Topic is a topic name: no wildcards [MQTT-3.3.2-14].
         if !valid_topic_name(&topic) {
-            let _ = tx.send(Err(Box::new(Error::InvalidTopic)));
-            return;
+            return Err(Error::InvalidTopic);
         }
         if !self.response_topics.contains(&topic) {
             let filter = vec![(topic.clone(), SubscriptionOptions::new(QoS::AtLeastOnce))];
@@ -59,8 +208,7 @@ impl Requests {
         }
         let correlation = self.next_correlation();
         request.properties.correlation_data = Some(correlation.clone());
-        let reply = Reply::Request(Box::new(RequestReply { correlation, tx }));
-        protocol.publish(request, reply, now);
+        Ok(correlation)
     }
 
     /// 16 bytes: the request's number, unique for the connection's life,

@@ -125,6 +125,13 @@ pub enum Error {
     /// The server broke the protocol.
     #[error(transparent)]
     Protocol(#[from] ProtocolError),
+    /// No response came to a [`Client::call`](crate::Client::call) within
+    /// its timeout.
+    #[error("no response within {after:?}")]
+    Timeout {
+        /// The call's timeout.
+        after: std::time::Duration,
+    },
     /// The connection was closed (by `disconnect`, or it stopped for good)
     /// before the request completed.
     #[error("the connection is closed")]

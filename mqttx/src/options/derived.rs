@@ -59,6 +59,11 @@ impl<H> ConnectOptions<H> {
             if properties.maximum_packet_size.is_none() {
                 properties.maximum_packet_size = Some(self.max_packet_size);
             }
+            if properties.request_response_information.is_none() {
+                // Ask for the server's Response Information: the base of
+                // the default response topic of requests and calls.
+                properties.request_response_information = Some(true);
+            }
             if !self.clean_session && properties.session_expiry_interval.is_none() {
                 // MQTT 5's reading of 3.1.1's Clean Session 0: Clean Start 0
                 // with a session that never expires. Without it the broker
