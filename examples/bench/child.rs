@@ -64,6 +64,10 @@ pub fn run_if_child() -> Option<Row> {
             format!("(b) round trip QoS {}", num(4)),
             system.block_on(crate::latency(subject, port, qos(num(4)), num(5))),
         ),
+        "call" => (
+            "(f) call round trip QoS 1".to_owned(),
+            system.block_on(crate::mqttx_client::call_latency(port, num(4))),
+        ),
         "fan-in" => (
             format!("(c) fan-in {} conns QoS 1", num(4)),
             system.block_on(crate::fan_in(subject, port, num(4), num(5))),

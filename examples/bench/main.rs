@@ -106,7 +106,7 @@ impl Plan {
                 fan_in_connections: 20,
                 idle_connections: 500,
                 rumqttc_v5_idle_connections: 50,
-                rows: "abcde".into(),
+                rows: "abcdef".into(),
                 subjects: Subject::ALL.to_vec(),
             }
         } else {
@@ -117,7 +117,7 @@ impl Plan {
                 idle_connections: 10_000,
                 // rumqttc v5 keeps ~14 MB per connection: 10,000 would need 140 GB.
                 rumqttc_v5_idle_connections: 200,
-                rows: "abcde".into(),
+                rows: "abcdef".into(),
                 subjects: Subject::ALL.to_vec(),
             }
         };
@@ -196,6 +196,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             };
             report.push(child::measure(&broker, &format!("scale {n}"), subject));
         }
+    }
+    if plan.wants('f') && plan.subjects.contains(&Subject::MqttxV5) {
+        // mqttx's call() next to its plain QoS 1 round trip (row b); rumqttc
+        // has no call.
+        report.push(child::measure(
+            &broker,
+            &format!("call {}", plan.round_trips),
+            Subject::MqttxV5,
+        ));
     }
     if plan.wants('e') {
         let before = broker.cpu_seconds();

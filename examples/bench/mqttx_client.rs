@@ -104,6 +104,51 @@ impl MqttHandler for Echo {
     }
 }
 
+/// Answers each request with its own payload (MQTT 5 request/response).
+struct Responder;
+
+impl MqttHandler for Responder {
+    fn message(&mut self, msg: &Publish, ctx: &mut HandlerContext<'_>) {
+        ctx.respond(msg, msg.payload.clone());
+    }
+}
+
+/// Round trips of `Client::call` against a responder, each awaited before
+/// the next, as the QoS 1 round trip row measures publish and pong.
+pub async fn call_latency(port: u16, n: u32) -> Row {
+    let version = ProtocolVersion::V5;
+    let responder = Client::connect(options(port, "mqttx-responder".into(), version).handler(Responder))
+        .await
+        .expect("responder connects");
+    responder
+        .subscribe("bench/mqttx/rpc", QoS::AtLeastOnce)
+        .await
+        .expect("subscribed");
+    let caller = Client::connect(options(port, "mqttx-caller".into(), version))
+        .await
+        .expect("caller connects");
+    let mut samples = Vec::with_capacity(n as usize);
+    let start = Instant::now();
+    for i in 0..n {
+        if start.elapsed() > crate::LATENCY_BUDGET {
+            break;
+        }
+        let sent = Instant::now();
+        let call = caller
+            .call("bench/mqttx/rpc", payload(i))
+            .qos(QoS::AtLeastOnce)
+            .timeout(Duration::from_secs(5));
+        if call.await.is_err() {
+            break;
+        }
+        samples.push(sent.elapsed());
+    }
+    let elapsed = start.elapsed();
+    let _ = caller.disconnect().await;
+    let _ = responder.disconnect().await;
+    latency_row(samples, n, elapsed)
+}
+
 /// Hands pongs to the measuring loop.
 struct Forward(mpsc::UnboundedSender<()>);
 

@@ -43,10 +43,9 @@ use std::cell::RefCell;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::Poll;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use actix::prelude::*;
-use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::client::Client;
@@ -84,6 +83,8 @@ pub(crate) struct Connection<H: MqttHandler> {
     handler_subscribed: bool,
     /// The protocol deadline the timer is armed for.
     timer: Option<(Instant, SpawnHandle)>,
+    /// The deadline the waiting calls' timer is armed for.
+    call_timer: Option<(Instant, SpawnHandle)>,
     /// A write is scheduled for the end of this turn.
     write_scheduled: bool,
     /// Under a supervisor: the registry entry to remove when finished.
@@ -154,6 +155,7 @@ impl<H: MqttHandler> Connection<H> {
                 commands: Rc::new(RefCell::new(receiver)),
                 handler_subscribed: false,
                 timer: None,
+                call_timer: None,
                 write_scheduled: false,
                 supervised,
                 store: opts.session_store,
@@ -181,10 +183,9 @@ impl<H: MqttHandler> Actor for Connection<H> {
         }
         ctx.add_stream(CommandStream(Rc::clone(&self.commands)));
         self.resume_handler(ctx);
-        // After a restart: the calls' timers went with the old context.
-        for (correlation, left) in self.requests.time_left(Instant::now()) {
-            self.time_call(correlation, left, ctx);
-        }
+        // After a restart: the calls' timer went with the old context.
+        self.call_timer = None;
+        self.arm_call_timer(Instant::now(), ctx);
         self.report_restart(ctx);
         self.watch_first_deadline(ctx);
         if self.reconnect.attempt > 0 {
@@ -232,11 +233,8 @@ impl<H: MqttHandler> Connection<H> {
             }
             Command::Call(call) => {
                 let client_id = self.client.client_id();
-                if let Some((correlation, timeout)) =
-                    self.requests.call(*call, &mut self.protocol, client_id, now)
-                {
-                    self.time_call(correlation, timeout, ctx);
-                }
+                self.requests.call(*call, &mut self.protocol, client_id, now);
+                self.arm_call_timer(now, ctx);
             }
             Command::Subscribe(filters, properties, reply) => {
                 self.protocol.subscribe(filters, properties, reply, now)
@@ -250,12 +248,25 @@ impl<H: MqttHandler> Connection<H> {
         self.turn(now, ctx);
     }
 
-    /// Fails the call with `correlation` once `after` has passed, unless its
-    /// response came first.
-    fn time_call(&mut self, correlation: Bytes, after: Duration, ctx: &mut Context<Self>) {
-        ctx.run_later(after, move |act, _| {
-            act.requests.expire(&correlation, Instant::now())
+    /// Arms the one timer of the waiting calls for the earliest deadline,
+    /// unless it is armed for that or sooner.
+    fn arm_call_timer(&mut self, now: Instant, ctx: &mut Context<Self>) {
+        let Some(deadline) = self.requests.next_deadline() else {
+            return;
+        };
+        if let Some((armed, handle)) = self.call_timer {
+            if armed <= deadline {
+                return;
+            }
+            ctx.cancel_future(handle);
+        }
+        let handle = ctx.run_later(deadline.saturating_duration_since(now), |act, ctx| {
+            act.call_timer = None;
+            let now = Instant::now();
+            act.requests.expire(now);
+            act.arm_call_timer(now, ctx);
         });
+        self.call_timer = Some((deadline, handle));
     }
 
     /// A packet from the reader, or how the read ended.

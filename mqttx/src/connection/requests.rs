@@ -3,7 +3,7 @@
 //! calls waiting for their response.
 
 use std::collections::hash_map::RandomState;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::hash::BuildHasher;
 use std::time::{Duration, Instant};
 
@@ -30,6 +30,10 @@ pub(super) struct Requests {
     response_information: Option<ByteString>,
     /// Calls waiting for their response, by Correlation Data.
     calls: HashMap<Bytes, Waiting>,
+    /// The same calls by deadline, so one timer serves them all: a timer
+    /// per call would be a future on the actor's context each, and actix
+    /// polls all of them on every wake.
+    deadlines: BTreeSet<(Instant, Bytes)>,
 }
 
 /// A call waiting for its response.
@@ -63,15 +67,14 @@ impl Requests {
 
     /// Queues a call's request, its caller waiting for the response from
     /// now on (a response may come before the request's last
-    /// acknowledgement). Returns the Correlation Data and the timeout to
-    /// arm, unless the call failed at once.
+    /// acknowledgement).
     pub(super) fn call(
         &mut self,
         call: CallCommand,
         protocol: &mut Protocol<Reply>,
         client_id: &str,
         now: Instant,
-    ) -> Option<(Bytes, Duration)> {
+    ) {
         let CallCommand {
             mut request,
             timeout,
@@ -80,20 +83,17 @@ impl Requests {
         match self.prepare(&mut request, protocol, client_id, now) {
             Ok(correlation) => {
                 let deadline = now + timeout;
-                self.calls.insert(
-                    correlation.clone(),
-                    Waiting {
-                        tx,
-                        deadline,
-                        timeout,
-                    },
-                );
-                protocol.publish(request, Reply::Call(Box::new(correlation.clone())), now);
-                Some((correlation, timeout))
+                self.deadlines.insert((deadline, correlation.clone()));
+                let waiting = Waiting {
+                    tx,
+                    deadline,
+                    timeout,
+                };
+                self.calls.insert(correlation.clone(), waiting);
+                protocol.publish(request, Reply::Call(Box::new(correlation)), now);
             }
             Err(err) => {
                 let _ = tx.send(Err(Box::new(err)));
-                None
             }
         }
     }
@@ -109,7 +109,7 @@ impl Requests {
             .properties
             .correlation_data
             .as_ref()
-            .and_then(|correlation| self.calls.remove(correlation))
+            .and_then(|correlation| self.take(correlation))
         else {
             return Err(publish);
         };
@@ -126,45 +126,42 @@ impl Requests {
 
     /// The request of the call with `correlation` could not be published.
     pub(super) fn fail(&mut self, correlation: &Bytes, err: Error) {
-        if let Some(waiting) = self.calls.remove(correlation) {
+        if let Some(waiting) = self.take(correlation) {
             let _ = waiting.tx.send(Err(Box::new(err)));
         }
     }
 
-    /// The call with `correlation` has waited long enough, if it still waits.
-    pub(super) fn expire(&mut self, correlation: &Bytes, now: Instant) {
-        if self
-            .calls
-            .get(correlation)
-            .is_some_and(|waiting| now >= waiting.deadline)
+    /// Fails every call whose deadline has passed.
+    pub(super) fn expire(&mut self, now: Instant) {
+        while self
+            .deadlines
+            .first()
+            .is_some_and(|(deadline, _)| *deadline <= now)
         {
-            self.fail_waiting(correlation);
+            let Some((_, correlation)) = self.deadlines.pop_first() else {
+                return;
+            };
+            if let Some(waiting) = self.calls.remove(&correlation) {
+                let after = waiting.timeout;
+                let _ = waiting.tx.send(Err(Box::new(Error::Timeout { after })));
+            }
         }
     }
 
-    fn fail_waiting(&mut self, correlation: &Bytes) {
-        if let Some(waiting) = self.calls.remove(correlation) {
-            let after = waiting.timeout;
-            let _ = waiting.tx.send(Err(Box::new(Error::Timeout { after })));
-        }
+    /// When the next call's time is up, if any waits.
+    pub(super) fn next_deadline(&self) -> Option<Instant> {
+        self.deadlines.first().map(|(deadline, _)| *deadline)
     }
 
-    /// The calls still waiting and how long each has left: their timers
-    /// went with the context of an actor that restarted.
-    pub(super) fn time_left(&self, now: Instant) -> Vec<(Bytes, Duration)> {
-        self.calls
-            .iter()
-            .map(|(correlation, waiting)| {
-                (
-                    correlation.clone(),
-                    waiting.deadline.saturating_duration_since(now),
-                )
-            })
-            .collect()
+    fn take(&mut self, correlation: &Bytes) -> Option<Waiting> {
+        let waiting = self.calls.remove(correlation)?;
+        self.deadlines.remove(&(waiting.deadline, correlation.clone()));
+        Some(waiting)
     }
 
     /// The connection stopped for good: every call fails.
     pub(super) fn close(&mut self) {
+        self.deadlines.clear();
         for (_, waiting) in self.calls.drain() {
             let _ = waiting.tx.send(Err(Box::new(Error::Closed)));
         }
