@@ -127,6 +127,23 @@ pub async fn call_latency(port: u16, n: u32) -> Row {
     let caller = Client::connect(options(port, "mqttx-caller".into(), version))
         .await
         .expect("caller connects");
+    let row = round_trips(n, |i| {
+        let call = caller
+            .call("bench/mqttx/rpc", payload(i))
+            .qos(QoS::AtLeastOnce)
+            .timeout(Duration::from_secs(5))
+            .into_future();
+        async move { call.await.is_ok() }
+    })
+    .await;
+    let _ = caller.disconnect().await;
+    let _ = responder.disconnect().await;
+    row
+}
+
+/// Times `n` round trips, one after the other, each `trip(i)` resolving
+/// to whether it came back; stops at the first lost one or the budget.
+async fn round_trips<F: std::future::Future<Output = bool>>(n: u32, mut trip: impl FnMut(u32) -> F) -> Row {
     let mut samples = Vec::with_capacity(n as usize);
     let start = Instant::now();
     for i in 0..n {
@@ -134,19 +151,12 @@ pub async fn call_latency(port: u16, n: u32) -> Row {
             break;
         }
         let sent = Instant::now();
-        let call = caller
-            .call("bench/mqttx/rpc", payload(i))
-            .qos(QoS::AtLeastOnce)
-            .timeout(Duration::from_secs(5));
-        if call.await.is_err() {
+        if !trip(i).await {
             break;
         }
         samples.push(sent.elapsed());
     }
-    let elapsed = start.elapsed();
-    let _ = caller.disconnect().await;
-    let _ = responder.disconnect().await;
-    latency_row(samples, n, elapsed)
+    latency_row(samples, n, start.elapsed())
 }
 
 /// Hands pongs to the measuring loop.
@@ -163,7 +173,7 @@ pub async fn latency(port: u16, version: ProtocolVersion, qos: QoS, n: u32) -> R
         .await
         .expect("echo connects");
     echo.subscribe("bench/mqttx/ping", qos).await.expect("subscribed");
-    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (tx, rx) = mpsc::unbounded_channel();
     let pinger =
         Client::connect(options(port, format!("mqttx-ping-{version:?}"), version).handler(Forward(tx)))
             .await
@@ -173,13 +183,9 @@ pub async fn latency(port: u16, version: ProtocolVersion, qos: QoS, n: u32) -> R
         .await
         .expect("subscribed");
 
-    let mut samples = Vec::with_capacity(n as usize);
-    let start = Instant::now();
-    for i in 0..n {
-        if start.elapsed() > crate::LATENCY_BUDGET {
-            break;
-        }
-        let sent = Instant::now();
+    // Uncontended: the trips run one after the other.
+    let rx = tokio::sync::Mutex::new(rx);
+    let row = round_trips(n, |i| {
         // The request goes out now; its PUBACK is not what we wait for.
         let publish = pinger
             .publish("bench/mqttx/ping", payload(i))
@@ -188,18 +194,18 @@ pub async fn latency(port: u16, version: ProtocolVersion, qos: QoS, n: u32) -> R
         actix::spawn(async move {
             let _ = publish.await;
         });
-        if tokio::time::timeout(Duration::from_secs(5), rx.recv())
-            .await
-            .is_err()
-        {
-            break;
+        let rx = &rx;
+        async move {
+            let mut rx = rx.lock().await;
+            tokio::time::timeout(Duration::from_secs(5), rx.recv())
+                .await
+                .is_ok()
         }
-        samples.push(sent.elapsed());
-    }
-    let elapsed = start.elapsed();
+    })
+    .await;
     let _ = pinger.disconnect().await;
     let _ = echo.disconnect().await;
-    latency_row(samples, n, elapsed)
+    row
 }
 
 pub fn latency_row(mut samples: Vec<Duration>, n: u32, elapsed: Duration) -> Row {

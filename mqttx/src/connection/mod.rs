@@ -28,6 +28,7 @@
 //!   call, then its `Outbox::acknowledge`, which this module implements
 //!   on the state machine) → here (`turn`) → `packet` → `transport`.
 
+mod alarm;
 mod closing;
 mod handler_driver;
 mod io;
@@ -57,6 +58,7 @@ use crate::packet::{ConnAck, Disconnect, Packet, ProtocolVersion, ReasonCode};
 use crate::protocol::{Protocol, SessionChange};
 use crate::store::SharedStore;
 use crate::transport::{Endpoint, Servers};
+use alarm::Alarm;
 use handler_driver::Driver;
 use io::IoSettings;
 use lifecycle::Lifecycle;
@@ -81,10 +83,10 @@ pub(crate) struct Connection<H: MqttHandler> {
     commands: Rc<RefCell<mpsc::UnboundedReceiver<Command>>>,
     /// The handler's declared subscriptions were made.
     handler_subscribed: bool,
-    /// The protocol deadline the timer is armed for.
-    timer: Option<(Instant, SpawnHandle)>,
-    /// The deadline the waiting calls' timer is armed for.
-    call_timer: Option<(Instant, SpawnHandle)>,
+    /// The state machine's next deadline (keep-alive, CONNACK, retries).
+    timer: Alarm,
+    /// The waiting calls' earliest deadline.
+    call_timer: Alarm,
     /// A write is scheduled for the end of this turn.
     write_scheduled: bool,
     /// Under a supervisor: the registry entry to remove when finished.
@@ -154,8 +156,8 @@ impl<H: MqttHandler> Connection<H> {
                 client,
                 commands: Rc::new(RefCell::new(receiver)),
                 handler_subscribed: false,
-                timer: None,
-                call_timer: None,
+                timer: Alarm::default(),
+                call_timer: Alarm::default(),
                 write_scheduled: false,
                 supervised,
                 store: opts.session_store,
@@ -184,7 +186,7 @@ impl<H: MqttHandler> Actor for Connection<H> {
         ctx.add_stream(CommandStream(Rc::clone(&self.commands)));
         self.resume_handler(ctx);
         // After a restart: the calls' timer went with the old context.
-        self.call_timer = None;
+        self.call_timer.clear();
         self.arm_call_timer(Instant::now(), ctx);
         self.report_restart(ctx);
         self.watch_first_deadline(ctx);
@@ -248,25 +250,19 @@ impl<H: MqttHandler> Connection<H> {
         self.turn(now, ctx);
     }
 
-    /// Arms the one timer of the waiting calls for the earliest deadline,
-    /// unless it is armed for that or sooner.
+    /// Arms the one timer of the waiting calls for the earliest deadline.
     fn arm_call_timer(&mut self, now: Instant, ctx: &mut Context<Self>) {
         let Some(deadline) = self.requests.next_deadline() else {
             return;
         };
-        if let Some((armed, handle)) = self.call_timer {
-            if armed <= deadline {
-                return;
-            }
-            ctx.cancel_future(handle);
-        }
-        let handle = ctx.run_later(deadline.saturating_duration_since(now), |act, ctx| {
-            act.call_timer = None;
-            let now = Instant::now();
-            act.requests.expire(now);
-            act.arm_call_timer(now, ctx);
+        self.call_timer.arm(deadline, now, ctx, |act, ctx| {
+            act.guarded(ctx, |act, ctx| {
+                act.call_timer.clear();
+                let now = Instant::now();
+                act.requests.expire(now);
+                act.arm_call_timer(now, ctx);
+            })
         });
-        self.call_timer = Some((deadline, handle));
     }
 
     /// A packet from the reader, or how the read ended.

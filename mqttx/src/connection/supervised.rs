@@ -43,7 +43,7 @@ impl Registration {
 impl<H: MqttHandler> Supervised for Connection<H> {
     fn restarting(&mut self, _ctx: &mut Self::Context) {
         // Everything spawned on the old context is gone, so are its handles.
-        self.timer = None;
+        self.timer.clear();
         self.write_scheduled = false;
         self.protocol.connection_lost(Instant::now());
         match &self.lifecycle {

@@ -132,27 +132,18 @@ impl<H: MqttHandler> Connection<H> {
         }
     }
 
-    /// Arms the timer for the protocol's next deadline if it is earlier
-    /// than the one armed; a timer firing early is harmless.
+    /// Arms the timer for the protocol's next deadline.
     fn arm_timer(&mut self, now: Instant, ctx: &mut Context<Self>) {
         let Some(deadline) = self.protocol.poll_timeout() else {
             return;
         };
-        if let Some((armed, handle)) = self.timer {
-            if armed <= deadline {
-                return;
-            }
-            ctx.cancel_future(handle);
-        }
-        let delay = deadline.saturating_duration_since(now);
-        let handle = ctx.run_later(delay, |act, ctx| {
+        self.timer.arm(deadline, now, ctx, |act, ctx| {
             act.guarded(ctx, |act, ctx| {
-                act.timer = None;
+                act.timer.clear();
                 let now = Instant::now();
                 act.protocol.handle_timeout(now);
                 act.turn(now, ctx);
             })
         });
-        self.timer = Some((deadline, handle));
     }
 }
