@@ -75,6 +75,9 @@ mod codec {
         EncodeError::Invalid { packet: NAME, reason }
     }
 
+    /// MQTT 3.1.1's CONNACK return code for an unsupported protocol level.
+    const V311_UNACCEPTABLE_VERSION: u8 = 1;
+
     impl ConnAck {
         pub(crate) fn decode(r: &mut Reader, version: ProtocolVersion) -> Result<Self, DecodeError> {
             let flags = r.u8()?;
@@ -85,6 +88,16 @@ mod codec {
                 });
             }
             let code = r.u8()?;
+            // A server that speaks only 3.1.1 refuses an MQTT 5 CONNECT
+            // with its own CONNACK: two bytes, return code 1 (unacceptable
+            // protocol version), no properties. Read that as what it says.
+            if version == ProtocolVersion::V5 && code == V311_UNACCEPTABLE_VERSION && r.is_empty() {
+                return Ok(ConnAck {
+                    session_present: flags & 1 != 0,
+                    reason_code: ReasonCode::UnsupportedProtocolVersion,
+                    properties: LazyBox::default(),
+                });
+            }
             let (reason_code, properties) = match version {
                 ProtocolVersion::V311 => {
                     let reason = ReasonCode::from_v311_connack(code)

@@ -55,3 +55,24 @@ async fn a_final_refusal_names_the_server_reference_in_the_error_and_the_event()
     let dials = rig.network.dials();
     assert_eq!(dials.len(), 2, "one refusal followed, one final");
 }
+
+#[actix::test]
+async fn a_server_that_speaks_only_3_1_1_refuses_at_once_and_is_not_retried() {
+    let (mut rig, _gate) = start(options("c1"), Vec::<Answer>::new(), false);
+    let mut peer = rig.network.accept().await;
+    assert!(matches!(peer.expect().await, Packet::Connect(_)));
+    // What NATS answers an MQTT 5 CONNECT with: the 3.1.1 refusal.
+    peer.write_raw(&[0x20, 0x02, 0x00, 0x01]).await;
+    let err = rig.first_outcome().await.expect_err("refused");
+    assert!(
+        matches!(
+            err,
+            Error::ConnectRejected {
+                reason_code: ReasonCode::UnsupportedProtocolVersion,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(rig.network.dials().len(), 1, "a version refusal is final");
+}

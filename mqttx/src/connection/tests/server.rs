@@ -164,6 +164,14 @@ impl Peer {
         self.stream.write_all(&out).await.expect("the client end is open");
     }
 
+    /// Bytes as they are, for what our codec would not write.
+    pub(super) async fn write_raw(&mut self, bytes: &[u8]) {
+        self.stream
+            .write_all(bytes)
+            .await
+            .expect("the client end is open");
+    }
+
     /// Reads CONNECT and accepts it.
     pub(super) async fn handshake(&mut self) {
         let connect = self.expect().await;

@@ -65,6 +65,17 @@ fn connect_with_will_credentials_and_properties() {
 #[test]
 fn connack() {
     both_ways(b"\x20\x02\x00\x00", V311, Packet::ConnAck(ConnAck::default()));
+    // A 3.1.1-only server's refusal of an MQTT 5 CONNECT reads as what it says.
+    let mut old_refusal = bytes::BytesMut::from(&b"\x20\x02\x00\x01"[..]);
+    let decoded = crate::packet::decode(&mut old_refusal, V5, 1 << 20).unwrap();
+    let refused_version = ConnAck {
+        reason_code: ReasonCode::UnsupportedProtocolVersion,
+        ..Default::default()
+    };
+    assert_eq!(decoded, Some(Packet::ConnAck(refused_version)));
+    // Any other two-byte CONNACK is still malformed on MQTT 5.
+    let mut short = bytes::BytesMut::from(&b"\x20\x02\x00\x05"[..]);
+    assert!(crate::packet::decode(&mut short, V5, 1 << 20).is_err());
     let refused = ConnAck {
         reason_code: ReasonCode::NotAuthorized,
         ..Default::default()
