@@ -83,10 +83,8 @@ pub(crate) struct Connection<H: MqttHandler> {
     commands: Rc<RefCell<mpsc::UnboundedReceiver<Command>>>,
     /// The handler's declared subscriptions were made.
     handler_subscribed: bool,
-    /// The state machine's next deadline (keep-alive, CONNACK, retries).
+    /// The earliest deadline: the state machine's or a waiting call's.
     timer: Alarm,
-    /// The waiting calls' earliest deadline.
-    call_timer: Alarm,
     /// A write is scheduled for the end of this turn.
     write_scheduled: bool,
     /// Under a supervisor: the registry entry to remove when finished.
@@ -157,7 +155,6 @@ impl<H: MqttHandler> Connection<H> {
                 commands: Rc::new(RefCell::new(receiver)),
                 handler_subscribed: false,
                 timer: Alarm::default(),
-                call_timer: Alarm::default(),
                 write_scheduled: false,
                 supervised,
                 store: opts.session_store,
@@ -185,9 +182,8 @@ impl<H: MqttHandler> Actor for Connection<H> {
         }
         ctx.add_stream(CommandStream(Rc::clone(&self.commands)));
         self.resume_handler(ctx);
-        // After a restart: the calls' timer went with the old context.
-        self.call_timer.clear();
-        self.arm_call_timer(Instant::now(), ctx);
+        // After a restart: waiting calls need their timer on the new context.
+        self.arm_timer(Instant::now(), ctx);
         self.report_restart(ctx);
         self.watch_first_deadline(ctx);
         if self.reconnect.attempt > 0 {
@@ -235,8 +231,8 @@ impl<H: MqttHandler> Connection<H> {
             }
             Command::Call(call) => {
                 let client_id = self.client.client_id();
+                // `turn` below arms the timer for its deadline.
                 self.requests.call(*call, &mut self.protocol, client_id, now);
-                self.arm_call_timer(now, ctx);
             }
             Command::Subscribe(filters, properties, reply) => {
                 self.protocol.subscribe(filters, properties, reply, now)
@@ -248,21 +244,6 @@ impl<H: MqttHandler> Connection<H> {
             Command::Panic => panic!("fault injection: Client::inject_panic"),
         }
         self.turn(now, ctx);
-    }
-
-    /// Arms the one timer of the waiting calls for the earliest deadline.
-    fn arm_call_timer(&mut self, now: Instant, ctx: &mut Context<Self>) {
-        let Some(deadline) = self.requests.next_deadline() else {
-            return;
-        };
-        self.call_timer.arm(deadline, now, ctx, |act, ctx| {
-            act.guarded(ctx, |act, ctx| {
-                act.call_timer.clear();
-                let now = Instant::now();
-                act.requests.expire(now);
-                act.arm_call_timer(now, ctx);
-            })
-        });
     }
 
     /// A packet from the reader, or how the read ended.

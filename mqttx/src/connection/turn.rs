@@ -132,16 +132,22 @@ impl<H: MqttHandler> Connection<H> {
         }
     }
 
-    /// Arms the timer for the protocol's next deadline.
-    fn arm_timer(&mut self, now: Instant, ctx: &mut Context<Self>) {
-        let Some(deadline) = self.protocol.poll_timeout() else {
-            return;
+    /// Arms the one timer for the earliest deadline: the state machine's
+    /// (keep-alive, CONNACK, 3.1.1 retries) or a waiting call's.
+    pub(super) fn arm_timer(&mut self, now: Instant, ctx: &mut Context<Self>) {
+        let deadline = match (self.protocol.poll_timeout(), self.requests.next_deadline()) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => match a.or(b) {
+                Some(deadline) => deadline,
+                None => return,
+            },
         };
         self.timer.arm(deadline, now, ctx, |act, ctx| {
             act.guarded(ctx, |act, ctx| {
                 act.timer.clear();
                 let now = Instant::now();
                 act.protocol.handle_timeout(now);
+                act.requests.expire(now);
                 act.turn(now, ctx);
             })
         });
