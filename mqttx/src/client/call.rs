@@ -8,7 +8,7 @@ use bytestring::ByteString;
 
 use super::{CallMessage, Client, Response};
 use crate::error::Error;
-use crate::packet::{Publish, PublishProperties, QoS};
+use crate::packet::{Publish, PublishProperties};
 
 /// How long a call waits for its response unless told otherwise.
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -36,6 +36,12 @@ pub struct CallBuilder<'a> {
 }
 
 impl<'a> CallBuilder<'a> {
+    super::setters::publish_setters!();
+
+    fn publish_mut(&mut self) -> &mut Publish {
+        &mut self.message.request
+    }
+
     pub(super) fn new(client: &'a Client, topic: ByteString, payload: Bytes) -> Self {
         CallBuilder {
             client,
@@ -62,40 +68,12 @@ impl<'a> CallBuilder<'a> {
         self
     }
 
-    /// The QoS of the request (default 0).
-    pub fn qos(mut self, qos: QoS) -> Self {
-        self.message.request.qos = qos;
-        self
-    }
-
     /// All MQTT 5 PUBLISH properties at once; the Response Topic and
     /// Correlation Data are the call's own and are kept.
     pub fn properties(mut self, properties: PublishProperties) -> Self {
         let response_topic = self.message.request.properties.response_topic.take();
         self.message.request.properties = properties.into();
         self.message.request.properties.response_topic = response_topic;
-        self
-    }
-
-    /// Message Expiry Interval in seconds.
-    pub fn message_expiry_interval(mut self, seconds: u32) -> Self {
-        self.message.request.properties.message_expiry_interval = Some(seconds);
-        self
-    }
-
-    /// Content Type (a MIME type, by convention).
-    pub fn content_type(mut self, content_type: impl Into<ByteString>) -> Self {
-        self.message.request.properties.content_type = Some(content_type.into());
-        self
-    }
-
-    /// Adds a User Property.
-    pub fn user_property(mut self, key: impl Into<ByteString>, value: impl Into<ByteString>) -> Self {
-        self.message
-            .request
-            .properties
-            .user_properties
-            .push((key.into(), value.into()));
         self
     }
 }

@@ -6,6 +6,7 @@ mod messages;
 mod publish;
 mod request;
 mod response;
+mod setters;
 mod subscribe;
 
 use std::future::Future;

@@ -5,7 +5,7 @@ use bytestring::ByteString;
 
 use super::{Client, PublishRequest, Response};
 use crate::error::Error;
-use crate::packet::{Publish, PublishProperties, QoS};
+use crate::packet::{Publish, PublishProperties};
 
 /// A PUBLISH being built; `.await` it to send. See [`Client::publish`].
 ///
@@ -29,6 +29,12 @@ pub struct PublishBuilder<'a> {
 }
 
 impl<'a> PublishBuilder<'a> {
+    super::setters::publish_setters!();
+
+    fn publish_mut(&mut self) -> &mut Publish {
+        &mut self.publish
+    }
+
     pub(super) fn new(client: &'a Client, topic: ByteString, payload: Bytes) -> Self {
         PublishBuilder {
             client,
@@ -38,12 +44,6 @@ impl<'a> PublishBuilder<'a> {
                 ..Publish::default()
             },
         }
-    }
-
-    /// The QoS (default 0).
-    pub fn qos(mut self, qos: QoS) -> Self {
-        self.publish.qos = qos;
-        self
     }
 
     /// The retain flag (default false).
@@ -58,24 +58,6 @@ impl<'a> PublishBuilder<'a> {
         self
     }
 
-    /// Message Expiry Interval in seconds.
-    pub fn message_expiry_interval(mut self, seconds: u32) -> Self {
-        self.publish.properties.message_expiry_interval = Some(seconds);
-        self
-    }
-
-    /// Content Type (a MIME type, by convention).
-    pub fn content_type(mut self, content_type: impl Into<ByteString>) -> Self {
-        self.publish.properties.content_type = Some(content_type.into());
-        self
-    }
-
-    /// Payload Format Indicator: the payload is UTF-8 text.
-    pub fn utf8_payload(mut self, utf8: bool) -> Self {
-        self.publish.properties.payload_format_indicator = Some(utf8);
-        self
-    }
-
     /// Response Topic, for request/response.
     pub fn response_topic(mut self, topic: impl Into<ByteString>) -> Self {
         self.publish.properties.response_topic = Some(topic.into());
@@ -85,15 +67,6 @@ impl<'a> PublishBuilder<'a> {
     /// Correlation Data, for request/response.
     pub fn correlation_data(mut self, data: impl Into<Bytes>) -> Self {
         self.publish.properties.correlation_data = Some(data.into());
-        self
-    }
-
-    /// Adds a User Property.
-    pub fn user_property(mut self, key: impl Into<ByteString>, value: impl Into<ByteString>) -> Self {
-        self.publish
-            .properties
-            .user_properties
-            .push((key.into(), value.into()));
         self
     }
 

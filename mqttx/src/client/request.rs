@@ -8,7 +8,7 @@ use bytestring::ByteString;
 
 use super::{Client, RequestMessage, Response};
 use crate::error::Error;
-use crate::packet::{Publish, PublishProperties, QoS};
+use crate::packet::{Publish, PublishProperties};
 
 /// A request being built; `.await` it for the Correlation Data it was sent
 /// with. See [`Client::request`].
@@ -37,6 +37,12 @@ pub struct RequestBuilder<'a> {
 }
 
 impl<'a> RequestBuilder<'a> {
+    super::setters::publish_setters!();
+
+    fn publish_mut(&mut self) -> &mut Publish {
+        &mut self.message.0
+    }
+
     pub(super) fn new(client: &'a Client, topic: ByteString, payload: Bytes) -> Self {
         RequestBuilder {
             client,
@@ -51,40 +57,12 @@ impl<'a> RequestBuilder<'a> {
         self
     }
 
-    /// The QoS of the request (default 0).
-    pub fn qos(mut self, qos: QoS) -> Self {
-        self.message.0.qos = qos;
-        self
-    }
-
     /// All MQTT 5 PUBLISH properties at once; the Response Topic and
     /// Correlation Data are the request's own and are kept.
     pub fn properties(mut self, properties: PublishProperties) -> Self {
         let response_topic = self.message.0.properties.response_topic.take();
         self.message.0.properties = properties.into();
         self.message.0.properties.response_topic = response_topic;
-        self
-    }
-
-    /// Message Expiry Interval in seconds.
-    pub fn message_expiry_interval(mut self, seconds: u32) -> Self {
-        self.message.0.properties.message_expiry_interval = Some(seconds);
-        self
-    }
-
-    /// Content Type (a MIME type, by convention).
-    pub fn content_type(mut self, content_type: impl Into<ByteString>) -> Self {
-        self.message.0.properties.content_type = Some(content_type.into());
-        self
-    }
-
-    /// Adds a User Property.
-    pub fn user_property(mut self, key: impl Into<ByteString>, value: impl Into<ByteString>) -> Self {
-        self.message
-            .0
-            .properties
-            .user_properties
-            .push((key.into(), value.into()));
         self
     }
 }
