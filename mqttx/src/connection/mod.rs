@@ -54,7 +54,7 @@ use crate::client::{Command, IntoCommand, Recipients, Reply};
 use crate::error::Error;
 use crate::handler::{DisconnectReason, HandlerEvent, MqttHandler, Slot};
 use crate::options::ConnectOptions;
-use crate::packet::{ConnAck, Disconnect, Packet, ProtocolVersion, ReasonCode};
+use crate::packet::{ConnAck, DecodeError, Packet};
 use crate::protocol::{Protocol, SessionChange};
 use crate::store::SharedStore;
 use crate::transport::{Endpoint, Servers};
@@ -250,7 +250,7 @@ impl<H: MqttHandler> Connection<H> {
     fn on_packet(&mut self, item: Result<Packet, Error>, ctx: &mut Context<Self>) {
         let packet = match item {
             Ok(packet) => packet,
-            Err(err @ Error::Decode(_)) => return self.on_malformed(err, ctx),
+            Err(Error::Decode(err)) => return self.on_malformed(err, ctx),
             Err(err) => return self.link_lost(DisconnectReason::Transport(err), ctx),
         };
         let ended_a_flow = io::ends_a_flow(&packet);
@@ -271,17 +271,9 @@ impl<H: MqttHandler> Connection<H> {
     }
 
     /// A packet that cannot be decoded: say so (MQTT 5) and drop the link.
-    fn on_malformed(&mut self, err: Error, ctx: &mut Context<Self>) {
-        if self.io.version == ProtocolVersion::V5 {
-            if let Some(link) = self.lifecycle.link_mut() {
-                let disconnect = Disconnect {
-                    reason_code: ReasonCode::MalformedPacket,
-                    ..Disconnect::default()
-                };
-                link.queue(&Packet::Disconnect(disconnect), ProtocolVersion::V5);
-            }
-        }
-        self.close_link(DisconnectReason::Protocol(err), ctx);
+    fn on_malformed(&mut self, err: DecodeError, ctx: &mut Context<Self>) {
+        self.protocol.handle_malformed(&err);
+        self.close_link(DisconnectReason::Protocol(Error::Decode(err)), ctx);
     }
 }
 

@@ -1,5 +1,7 @@
 use thiserror::Error;
 
+use super::reason::ReasonCode;
+
 /// Why bytes from the wire are not a valid MQTT packet.
 ///
 /// Every variant is something the specification calls a Malformed Packet or
@@ -101,6 +103,17 @@ pub enum DecodeError {
     /// A packet that does not exist in the protocol version spoken (AUTH in 3.1.1).
     #[error("{0} does not exist in MQTT 3.1.1")]
     NotInVersion(&'static str),
+}
+
+impl DecodeError {
+    /// The reason code a DISCONNECT gives for it (MQTT 5): a packet over
+    /// our Maximum Packet Size is 0x95, anything else malformed 0x81.
+    pub fn reason_code(&self) -> ReasonCode {
+        match self {
+            DecodeError::PacketTooLarge { .. } => ReasonCode::PacketTooLarge,
+            _ => ReasonCode::MalformedPacket,
+        }
+    }
 }
 
 /// Why a packet cannot be written.

@@ -6,7 +6,9 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use crate::packet::{ByteString, Disconnect, Packet, ProtocolVersion, ReasonCode, SubscriptionOptions};
+use crate::packet::{
+    ByteString, DecodeError, Disconnect, Packet, ProtocolVersion, ReasonCode, SubscriptionOptions,
+};
 
 use super::alias::{InboundAliases, OutboundAliases};
 use super::incoming::Incoming;
@@ -246,14 +248,26 @@ impl<T> Protocol<T> {
         let result = self.dispatch(packet, now);
         if let Err(error) = &result {
             tracing::debug!(%error, "server broke the protocol");
-            if self.is_v5() && self.transport_up() {
-                self.transmit.send(Packet::Disconnect(Disconnect {
-                    reason_code: error.reason,
-                    ..Disconnect::default()
-                }));
-            }
+            self.say_why(error.reason);
         }
         result
+    }
+
+    /// What the server sent could not be decoded: on MQTT 5, queues the
+    /// DISCONNECT that says why, as for any other violation. The shell then
+    /// writes it and closes the connection.
+    pub fn handle_malformed(&mut self, error: &DecodeError) {
+        self.say_why(error.reason_code());
+    }
+
+    /// Queues DISCONNECT with `reason` on MQTT 5 (3.1.1 just closes).
+    fn say_why(&mut self, reason: ReasonCode) {
+        if self.is_v5() && self.transport_up() {
+            self.transmit.send(Packet::Disconnect(Disconnect {
+                reason_code: reason,
+                ..Disconnect::default()
+            }));
+        }
     }
 
     fn dispatch(&mut self, packet: Packet, now: Instant) -> Result<(), ProtocolError> {

@@ -3,6 +3,7 @@
 
 mod calls;
 mod connect_timeout;
+mod hostile;
 mod refusal;
 mod server;
 

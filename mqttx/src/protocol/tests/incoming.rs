@@ -198,3 +198,31 @@ fn suback_with_the_wrong_number_of_codes_is_a_protocol_error() {
         .handle_packet(suback(1, vec![ReasonCode::GrantedQoS1]), now)
         .is_err());
 }
+
+#[test]
+fn what_cannot_be_decoded_gets_a_disconnect_saying_why_on_mqtt_5_only() {
+    let now = Instant::now();
+    let goodbye = |reason_code| {
+        Packet::Disconnect(Disconnect {
+            reason_code,
+            ..Disconnect::default()
+        })
+    };
+    let mut p = connect_v5(now);
+    p.handle_malformed(&DecodeError::UnknownPacketType(0));
+    assert_eq!(drain(&mut p, now), [goodbye(ReasonCode::MalformedPacket)]);
+
+    let mut p = connect_v5(now);
+    p.handle_malformed(&DecodeError::PacketTooLarge {
+        size: 9000,
+        max: 1024,
+    });
+    assert_eq!(drain(&mut p, now), [goodbye(ReasonCode::PacketTooLarge)]);
+
+    let mut p = connect_with(config_v311(), connack(), now);
+    p.handle_malformed(&DecodeError::UnknownPacketType(0));
+    assert!(
+        drain(&mut p, now).is_empty(),
+        "3.1.1 has no reason to send: it closes"
+    );
+}
