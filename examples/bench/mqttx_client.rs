@@ -127,13 +127,13 @@ pub async fn call_latency(port: u16, n: u32) -> Row {
     let caller = Client::connect(options(port, "mqttx-caller".into(), version))
         .await
         .expect("caller connects");
-    let row = round_trips(n, |i| {
-        let call = caller
+    let row = round_trips(n, async |i| {
+        caller
             .call("bench/mqttx/rpc", payload(i))
             .qos(QoS::AtLeastOnce)
             .timeout(Duration::from_secs(5))
-            .into_future();
-        async move { call.await.is_ok() }
+            .await
+            .is_ok()
     })
     .await;
     let _ = caller.disconnect().await;
@@ -143,7 +143,7 @@ pub async fn call_latency(port: u16, n: u32) -> Row {
 
 /// Times `n` round trips, one after the other, each `trip(i)` resolving
 /// to whether it came back; stops at the first lost one or the budget.
-async fn round_trips<F: std::future::Future<Output = bool>>(n: u32, mut trip: impl FnMut(u32) -> F) -> Row {
+pub async fn round_trips(n: u32, mut trip: impl AsyncFnMut(u32) -> bool) -> Row {
     let mut samples = Vec::with_capacity(n as usize);
     let start = Instant::now();
     for i in 0..n {

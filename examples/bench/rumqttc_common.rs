@@ -13,7 +13,7 @@ macro_rules! rumqttc_scenarios {
         use tokio::sync::mpsc;
 
         use crate::measure::rss_bytes;
-        use crate::mqttx_client::latency_row;
+        use crate::mqttx_client::round_trips;
         use crate::report::Row;
         use crate::tally::{payload, settle, share, SharedTally, Tally};
         use crate::{PIPELINE, WINDOW};
@@ -132,23 +132,14 @@ macro_rules! rumqttc_scenarios {
                 .expect("subscribe queued");
             until(&mut rx, |s| matches!(s, Seen::Subscribed)).await;
 
-            let mut samples = Vec::with_capacity(n as usize);
-            let start = Instant::now();
-            for i in 0..n {
-                if start.elapsed() > crate::LATENCY_BUDGET {
-                    break;
-                }
-                let sent = Instant::now();
+            let row = round_trips(n, async |i| {
                 let _ = pinger.publish(PING, qos(q), false, payload(i)).await;
-                if !until(&mut rx, |s| matches!(s, Seen::Message)).await {
-                    break;
-                }
-                samples.push(sent.elapsed());
-            }
-            let elapsed = start.elapsed();
+                until(&mut rx, |s| matches!(s, Seen::Message)).await
+            })
+            .await;
             let _ = pinger.disconnect().await;
             let _ = echo.disconnect().await;
-            latency_row(samples, n, elapsed)
+            row
         }
 
         pub async fn fan_in(port: u16, connections: u32, count: u32) -> Row {
