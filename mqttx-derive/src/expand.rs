@@ -5,7 +5,8 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::ItemImpl;
 
-use crate::model::{Handler, Kind, Method};
+use crate::kind::Kind;
+use crate::model::{Handler, Method};
 use crate::params::{Arg, PayloadAs, SegmentAs, Source};
 
 /// Whether the method body runs in `handle` (the handler at hand, a

@@ -14,6 +14,7 @@ mod filter;
 // codec's whole-filter entry points.
 #[allow(dead_code, reason = "check_filter and levels_of serve the codec")]
 mod filter_grammar;
+mod kind;
 mod model;
 mod params;
 

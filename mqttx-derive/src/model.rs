@@ -8,57 +8,8 @@ use syn::spanned::Spanned;
 use syn::{Attribute, FnArg, Ident, ImplItem, ImplItemFn, ItemImpl, LitStr, Token};
 
 use crate::filter::{self, Pattern};
+use crate::kind::{Kind, ATTRIBUTES};
 use crate::params::{self, Arg};
-
-/// The attributes this macro reads, by name.
-pub const ATTRIBUTES: [&str; 7] = [
-    "subscribe",
-    "message",
-    "connected",
-    "disconnected",
-    "publish_error",
-    "auth",
-    "extract_error",
-];
-
-/// What a method is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Route,
-    Message,
-    Connected,
-    Disconnected,
-    PublishError,
-    Auth,
-    ExtractError,
-}
-
-impl Kind {
-    fn from_name(name: &str) -> Option<Kind> {
-        Some(match name {
-            "subscribe" => Kind::Route,
-            "message" => Kind::Message,
-            "connected" => Kind::Connected,
-            "disconnected" => Kind::Disconnected,
-            "publish_error" => Kind::PublishError,
-            "auth" => Kind::Auth,
-            "extract_error" => Kind::ExtractError,
-            _ => return None,
-        })
-    }
-
-    pub fn attribute(self) -> &'static str {
-        match self {
-            Kind::Route => "#[subscribe]",
-            Kind::Message => "#[message]",
-            Kind::Connected => "#[connected]",
-            Kind::Disconnected => "#[disconnected]",
-            Kind::PublishError => "#[publish_error]",
-            Kind::Auth => "#[auth]",
-            Kind::ExtractError => "#[extract_error]",
-        }
-    }
-}
 
 /// The options of `#[subscribe(..)]`.
 #[derive(Debug, Clone)]

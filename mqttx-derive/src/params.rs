@@ -4,7 +4,7 @@ use syn::spanned::Spanned;
 use syn::{FnArg, GenericArgument, Pat, PathArguments, Signature, Type};
 
 use crate::filter::Segment;
-use crate::model::Kind;
+use crate::kind::Kind;
 
 /// Where a parameter's value comes from.
 #[derive(Debug, Clone)]

@@ -12,7 +12,7 @@
 use crate::packet::{Packet, PacketId, PubAck, PubComp, PubRec, PubRel, Publish, QoS, ReasonCode};
 
 use super::incoming::Qos2;
-use super::journal::SessionChange;
+use super::session::SessionChange;
 use super::{Event, Protocol, ProtocolError};
 
 /// What acknowledging a delivered message needs: its QoS and packet

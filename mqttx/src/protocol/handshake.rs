@@ -8,9 +8,9 @@ use crate::packet::{
     Auth, ConnAck, Connect, ConnectProperties, Packet, ProtocolVersion, ReasonCode, WillProperties,
 };
 
-use super::journal::SessionChange;
 use super::limits::ServerLimits;
 use super::protocol::State;
+use super::session::SessionChange;
 use super::{Event, Protocol, ProtocolError};
 
 impl<T> Protocol<T> {

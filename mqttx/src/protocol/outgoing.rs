@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use crate::packet::{Packet, PacketId, PubRel, Publish, QoS, ReasonCode};
 
-use super::journal::StoredPublish;
 use super::packet_ids::{IdMap, PacketIds};
+use super::session::StoredPublish;
 use super::transmit::Transmit;
 use super::ProtocolError;
 

@@ -12,11 +12,11 @@ use crate::packet::{
 
 use super::alias::{InboundAliases, OutboundAliases};
 use super::incoming::Incoming;
-use super::journal::Journal;
 use super::keepalive::KeepAlive;
 use super::limits::ServerLimits;
 use super::outgoing::Outgoing;
 use super::packet_ids::PacketIds;
+use super::session::Journal;
 use super::subscriptions::Subscriptions;
 use super::transmit::Transmit;
 use super::{Config, Event, ProtocolError, TimeoutKind};

@@ -9,9 +9,9 @@ use crate::packet::{
     ReasonCode,
 };
 
-use super::journal::{SessionChange, StoredPublish};
 use super::outgoing::{PubRecOutcome, Queued};
 use super::protocol::State;
+use super::session::{SessionChange, StoredPublish};
 use super::{Event, Protocol, ProtocolError};
 use crate::error::Error;
 

@@ -37,7 +37,7 @@ pub use crate::error::StoreError;
 pub use file::FileStore;
 pub use memory::MemoryStore;
 
-pub use crate::protocol::journal::{SessionChange, SessionState, StoredPublish};
+pub use crate::protocol::session::{SessionChange, SessionState, StoredPublish};
 
 /// A place to keep the client side of MQTT sessions, keyed by client id.
 ///
