@@ -36,9 +36,9 @@ impl SessionState {
 
 /// One change to the session state, for a store to record.
 ///
-/// The state machine stays sans-IO: with [`Protocol::record_session`] on, it
+/// The state machine stays sans-IO: with [`Protocol::record_session`](crate::protocol::Protocol::record_session) on, it
 /// queues a change for everything a store must know, and the shell drains
-/// them with [`Protocol::poll_session_change`] and persists them *before*
+/// them with [`Protocol::poll_session_change`](crate::protocol::Protocol::poll_session_change) and persists them *before*
 /// it writes the packets polled after them. A change is queued in the same
 /// call that queues the packet it guards, so "persist, then transmit" is the
 /// whole rule:
@@ -53,8 +53,8 @@ impl SessionState {
 ///   QoS 2 message is delivered once even across a restart of the process;
 /// - [`IncomingCleared`](Self::IncomingCleared) when the server had no session.
 ///
-/// [`Protocol::session_state`] exports the whole state at once and
-/// [`Protocol::restore_session`] imports it before the first connect.
+/// [`Protocol::session_state`](crate::protocol::Protocol::session_state) exports the whole state at once and
+/// [`Protocol::restore_session`](crate::protocol::Protocol::restore_session) imports it before the first connect.
 #[derive(Debug, Clone, PartialEq, Eq)]
 // Boxing the publish would cost an allocation per message sent with a store.
 #[allow(clippy::large_enum_variant)]
