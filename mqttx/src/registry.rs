@@ -20,7 +20,9 @@ pub struct ClientMeta {
     pub port: u16,
     /// The transport.
     pub transport: Transport,
-    /// The protocol version.
+    /// The protocol version configured: MQTT 5 unless pinned to 3.1.1
+    /// (an unpinned client may have fallen back to 3.1.1 since; see
+    /// [`ConnectOptions::protocol_version`](crate::ConnectOptions::protocol_version)).
     pub protocol_version: ProtocolVersion,
     /// Whether the session is clean (Clean Session / Clean Start).
     pub clean_session: bool,
@@ -32,7 +34,7 @@ impl ClientMeta {
             host: opts.host_name().to_owned(),
             port: opts.port_number(),
             transport: opts.transport_kind(),
-            protocol_version: opts.protocol_version,
+            protocol_version: opts.version(),
             clean_session: opts.clean_session,
         }
     }

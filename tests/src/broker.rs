@@ -613,7 +613,7 @@ fn signal(child: &Child, sig: libc::c_int) -> Result<(), HarnessError> {
 /// /usr/sbin, which a non-root PATH may lack.
 const SBIN_DIRS: [&str; 3] = ["/usr/sbin", "/usr/local/sbin", "/sbin"];
 
-fn find_executable(name: &str) -> Option<PathBuf> {
+pub(crate) fn find_executable(name: &str) -> Option<PathBuf> {
     let path_dirs = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect::<Vec<_>>());
     path_dirs
         .unwrap_or_default()

@@ -23,6 +23,8 @@ pub(crate) enum Command {
     Subscribe(Vec<(ByteString, SubscriptionOptions)>, SubscribeProperties, Reply),
     Unsubscribe(Vec<ByteString>, UnsubscribeProperties, Reply),
     Disconnect(Disconnect, oneshot::Sender<Answer<()>>),
+    /// Re-authenticate, with this Authentication Data when no authenticator makes it.
+    Reauthenticate(Option<Bytes>, Reply),
     /// Test-only fault injection: the actor panics on it.
     Panic,
 }
@@ -42,6 +44,7 @@ pub(crate) enum Reply {
     /// and this keeps it at 16 bytes rather than 48.
     Subscribe(Box<FilterReply<QoS>>),
     Unsubscribe(Box<FilterReply<()>>),
+    Reauthenticate(oneshot::Sender<Answer<()>>),
 }
 
 /// A call: the request, how long to wait, who waits.
@@ -94,7 +97,14 @@ impl Reply {
                 }
             }
             // A call's waiter lives with the connection, which answers it.
-            Reply::Call(_) | Reply::Subscribe(..) | Reply::Unsubscribe(..) => {}
+            Reply::Call(_) | Reply::Subscribe(..) | Reply::Unsubscribe(..) | Reply::Reauthenticate(_) => {}
+        }
+    }
+
+    /// Answers the caller of a re-authentication.
+    pub(crate) fn answer_reauthenticate(self, result: Result<(), crate::error::Error>) {
+        if let Reply::Reauthenticate(tx) = self {
+            let _ = tx.send(result.map_err(Box::new));
         }
     }
 }

@@ -85,6 +85,13 @@ pub struct UnsubscribeRequest {
 #[rtype(result = "Result<(), Error>")]
 pub struct DisconnectRequest(pub Disconnect);
 
+/// Start an MQTT 5 re-authentication, like awaiting
+/// [`Client::reauthenticate`] (`None`) or
+/// [`Client::reauthenticate_with`] (`Some(data)`).
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<(), Error>")]
+pub struct ReauthenticateRequest(pub Option<Bytes>);
+
 /// A request message a [`Client`] can hand out a [`Recipient`] for.
 pub trait ClientRequest: Message + Send + Sized + sealed::Sealed + 'static
 where
@@ -167,6 +174,18 @@ impl IntoCommand for UnsubscribeRequest {
     }
 }
 
+impl IntoCommand for ReauthenticateRequest {
+    type Pending = Response<()>;
+
+    fn into_command(self) -> (Command, Response<()>) {
+        let (tx, rx) = oneshot::channel();
+        (
+            Command::Reauthenticate(self.0, Reply::Reauthenticate(tx)),
+            Response::new(rx),
+        )
+    }
+}
+
 impl IntoCommand for DisconnectRequest {
     type Pending = Response<()>;
 
@@ -187,6 +206,7 @@ pub(crate) struct Recipients {
     subscribe: Recipient<SubscribeRequest>,
     unsubscribe: Recipient<UnsubscribeRequest>,
     disconnect: Recipient<DisconnectRequest>,
+    reauthenticate: Recipient<ReauthenticateRequest>,
 }
 
 impl Recipients {
@@ -199,7 +219,8 @@ impl Recipients {
             + Handler<CallMessage>
             + Handler<SubscribeRequest>
             + Handler<UnsubscribeRequest>
-            + Handler<DisconnectRequest>,
+            + Handler<DisconnectRequest>
+            + Handler<ReauthenticateRequest>,
     {
         Recipients {
             publish: addr.clone().recipient(),
@@ -208,6 +229,7 @@ impl Recipients {
             subscribe: addr.clone().recipient(),
             unsubscribe: addr.clone().recipient(),
             disconnect: addr.clone().recipient(),
+            reauthenticate: addr.clone().recipient(),
         }
     }
 
@@ -259,3 +281,4 @@ client_request!(CallMessage, call);
 client_request!(SubscribeRequest, subscribe);
 client_request!(UnsubscribeRequest, unsubscribe);
 client_request!(DisconnectRequest, disconnect);
+client_request!(ReauthenticateRequest, reauthenticate);

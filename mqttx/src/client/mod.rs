@@ -19,8 +19,8 @@ use tokio::sync::mpsc;
 pub use call::{CallBuilder, DEFAULT_CALL_TIMEOUT};
 pub(crate) use command::{CallCommand, Command, FilterReply, Reply, RequestReply};
 pub use messages::{
-    CallMessage, ClientRequest, DisconnectRequest, PublishRequest, RequestMessage, SubscribeRequest,
-    UnsubscribeRequest,
+    CallMessage, ClientRequest, DisconnectRequest, PublishRequest, ReauthenticateRequest, RequestMessage,
+    SubscribeRequest, UnsubscribeRequest,
 };
 pub(crate) use messages::{IntoCommand, Recipients};
 pub use publish::PublishBuilder;
@@ -161,6 +161,48 @@ impl Client {
         packet: Disconnect,
     ) -> impl Future<Output = Result<(), Error>> + Send + 'static {
         let (command, response) = DisconnectRequest(packet).into_command();
+        let sent = self.send(command);
+        async move {
+            sent?;
+            response.await
+        }
+    }
+
+    /// Starts an MQTT 5 re-authentication (AUTH, Re-authenticate) with the
+    /// configured [`authenticator`](crate::ConnectOptions::authenticator)'s
+    /// fresh data; the handler's `#[auth]` method answers the server's
+    /// challenges. Resolves once the server's AUTH Success has been checked
+    /// by the authenticator. A server that refuses ends the connection
+    /// (DISCONNECT), and this fails with the reason the connection gives;
+    /// so does a server whose Success does not verify
+    /// ([`Error::Auth`]), and then the client reconnects, authenticating
+    /// from scratch.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: mqttx::Client) -> Result<(), mqttx::Error> {
+    /// // A long-lived connection proves its credentials again, e.g. hourly.
+    /// client.reauthenticate().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn reauthenticate(&self) -> impl Future<Output = Result<(), Error>> + Send + 'static {
+        self.send_reauthenticate(None)
+    }
+
+    /// [`reauthenticate`](Self::reauthenticate) with this Authentication
+    /// Data, for a mechanism the handler runs without an authenticator
+    /// (its method is the one in the CONNECT properties).
+    pub fn reauthenticate_with(
+        &self,
+        data: impl Into<Bytes>,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'static {
+        self.send_reauthenticate(Some(data.into()))
+    }
+
+    fn send_reauthenticate(
+        &self,
+        data: Option<Bytes>,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'static {
+        let (command, response) = ReauthenticateRequest(data).into_command();
         let sent = self.send(command);
         async move {
             sent?;

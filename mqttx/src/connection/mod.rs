@@ -146,7 +146,6 @@ impl<H: MqttHandler> Connection<H> {
                     )),
                 },
                 io: IoSettings {
-                    version: opts.protocol_version,
                     max_packet_size: opts.max_packet_size,
                     hints: opts.io_hints,
                 },
@@ -240,6 +239,7 @@ impl<H: MqttHandler> Connection<H> {
             Command::Unsubscribe(filters, properties, reply) => {
                 self.protocol.unsubscribe(filters, properties, reply, now)
             }
+            Command::Reauthenticate(data, reply) => self.protocol.reauthenticate(data, reply, now),
             Command::Disconnect(packet, reply) => return self.disconnect(packet, reply, ctx),
             Command::Panic => panic!("fault injection: Client::inject_panic"),
         }

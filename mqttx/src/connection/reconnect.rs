@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use actix::{ActorContext, ActorFutureExt, AsyncContext, Context, WrapFuture};
 use tokio::sync::oneshot;
 
-use super::lifecycle::Lifecycle;
+use super::closing::DISCONNECT_GRACE;
+use super::lifecycle::{Closing, Lifecycle};
 use super::Connection;
 use crate::error::Error;
 use crate::handler::{DisconnectReason, HandlerEvent, MqttHandler};
@@ -146,9 +147,12 @@ impl<H: MqttHandler> Connection<H> {
         ctx: &mut Context<Self>,
     ) {
         self.links += 1;
+        let version = self.protocol.config().version;
         let link = self
             .io
-            .link(self.links, read, write, ack_hint, |stream| ctx.add_stream(stream));
+            .link(self.links, version, read, write, ack_hint, |stream| {
+                ctx.add_stream(stream)
+            });
         self.lifecycle = Lifecycle::Handshake(link);
         let now = Instant::now();
         self.protocol.connect(now);
@@ -283,6 +287,30 @@ impl<H: MqttHandler> Connection<H> {
         self.stop_for_good(timed_out(last), ctx);
     }
 
+    /// The server did not take MQTT 5: the state machine speaks 3.1.1 from
+    /// the next CONNECT, which goes out now, on a new transport. This was
+    /// not a failed attempt: no backoff, and the failure count stays.
+    pub(super) fn fall_back(&mut self, ctx: &mut Context<Self>) {
+        match std::mem::replace(&mut self.lifecycle, Lifecycle::Offline) {
+            Lifecycle::Handshake(link) => {
+                ctx.cancel_future(link.reader());
+                self.protocol.connection_lost(Instant::now());
+            }
+            Lifecycle::Waiting(retry) => {
+                // The close already counted as a failure and scheduled a retry.
+                ctx.cancel_future(retry);
+                self.reconnect.attempt = self.reconnect.attempt.saturating_sub(1);
+            }
+            Lifecycle::Offline => {}
+            other => {
+                // Stopped, closing or already opening again: nothing to redo.
+                self.lifecycle = other;
+                return;
+            }
+        }
+        self.open(ctx);
+    }
+
     /// An MQTT 5 "use another server" or "server moved" with a Server
     /// Reference: the next attempt goes there. `true` if it will.
     fn follow_reference(&mut self, code: ReasonCode, reference: Option<&str>) -> bool {
@@ -312,6 +340,34 @@ impl<H: MqttHandler> Connection<H> {
             })
         });
         self.lifecycle = Lifecycle::Waiting(retry);
+    }
+
+    /// The server's end of enhanced authentication did not verify. Once
+    /// connected (a re-authentication), the link goes and the reconnect
+    /// authenticates from scratch. While connecting, the client gives up,
+    /// after writing the DISCONNECT that tells the server why.
+    pub(super) fn refuse_server(&mut self, err: Error, ctx: &mut Context<Self>) {
+        if !matches!(self.lifecycle, Lifecycle::Handshake(_)) {
+            return self.close_link(DisconnectReason::Protocol(err), ctx);
+        }
+        self.write_now(Instant::now(), ctx);
+        let Some(link) = self.lifecycle.take_link() else {
+            return self.stop_for_good(err, ctx);
+        };
+        ctx.cancel_future(link.reader());
+        tracing::error!(client_id = %self.client.client_id(), %err, "MQTT connect refused by the client; not retrying");
+        self.reconnect.answer_first(Err(err.clone()));
+        self.deliver(
+            HandlerEvent::Disconnected(DisconnectReason::ConnectFailed(err)),
+            ctx,
+        );
+        // Stops once the DISCONNECT is written (see `said_goodbye`), or after the grace period.
+        self.lifecycle = Lifecycle::Closing(Closing {
+            link: Some(link),
+            reply: None,
+            held: None,
+        });
+        ctx.run_later(DISCONNECT_GRACE, |_, ctx| ctx.stop());
     }
 
     /// Gives up: the first `connect` call and the handler learn why.

@@ -49,6 +49,7 @@ impl<H: MqttHandler> Connection<H> {
                 self.protocol.connection_lost(Instant::now());
                 self.attempt_failed(err, ctx);
             }
+            Event::VersionFallback => self.fall_back(ctx),
             Event::Message(publish) => match self.requests.answer(publish) {
                 // A call's response: the call has it, the handler never sees it.
                 Ok(ack) => {
@@ -85,6 +86,8 @@ impl<H: MqttHandler> Connection<H> {
                 self.link_lost(DisconnectReason::Server(disconnect), ctx);
             }
             Event::AuthChallenge(auth) => self.deliver(HandlerEvent::Auth(auth), ctx),
+            Event::AuthFailed(err) => self.refuse_server(Error::Auth(err), ctx),
+            Event::ReauthenticateDone { tag, result } => tag.answer_reauthenticate(result),
             Event::Timeout(kind) => {
                 tracing::warn!(client_id = %self.client.client_id(), ?kind, "MQTT server stopped answering");
                 self.link_lost(DisconnectReason::Timeout, ctx);
@@ -97,7 +100,7 @@ impl<H: MqttHandler> Connection<H> {
     /// per run of equal Subscription Identifiers (MQTT 5, when the server
     /// supports them; otherwise one for all, without identifiers).
     fn subscribe_handler_routes(&mut self, connack: &crate::packet::ConnAck) {
-        let identifiers = self.io.version == crate::packet::ProtocolVersion::V5
+        let identifiers = self.protocol.config().version == crate::packet::ProtocolVersion::V5
             && connack.properties.subscription_identifiers_available != Some(false);
         let mut runs: Vec<(Option<u32>, Vec<_>)> = Vec::new();
         for subscription in self.handler.take_subscriptions() {
@@ -125,6 +128,7 @@ pub(super) fn answer_orphan(event: Event<Reply>) {
         Event::PublishDone { tag, result } => answer_publish(tag, result),
         Event::SubscribeDone { tag, result } => answer_subscribe(tag, result),
         Event::UnsubscribeDone { tag, result } => answer_unsubscribe(tag, result),
+        Event::ReauthenticateDone { tag, result } => tag.answer_reauthenticate(result),
         _ => {}
     }
 }
@@ -160,7 +164,11 @@ fn answer_subscribe(tag: Reply, result: Result<SubAck, Error>) {
             }
             Err(err) => tracing::error!(%err, "a subscription of the handler or of a response topic failed"),
         },
-        Reply::Publish(_) | Reply::Request(_) | Reply::Call(_) | Reply::Unsubscribe(..) => {}
+        Reply::Publish(_)
+        | Reply::Request(_)
+        | Reply::Call(_)
+        | Reply::Unsubscribe(..)
+        | Reply::Reauthenticate(_) => {}
     }
 }
 

@@ -80,9 +80,10 @@ impl<H: MqttHandler> Connection<H> {
             // before its PUBREC.
             self.persist();
             if let Some(link) = self.lifecycle.link_mut() {
+                let version = self.protocol.config().version;
                 while let Some(packet) = self.protocol.poll_transmit(now) {
                     progressed = true;
-                    link.queue(&packet, self.io.version);
+                    link.queue(&packet, version);
                 }
             }
             if !progressed {

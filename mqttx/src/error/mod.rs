@@ -155,6 +155,11 @@ pub enum Error {
         /// The client id.
         client_id: String,
     },
+    /// The server's end of enhanced authentication did not verify (a SCRAM
+    /// server signature that does not match, say): the client refused the
+    /// server and sent DISCONNECT. Not retried on a connect.
+    #[error("the server failed authentication: {0}")]
+    Auth(crate::auth::AuthError),
     /// A connection URL that cannot be parsed.
     #[error("invalid URL {url:?}: {reason}")]
     InvalidUrl {
@@ -172,7 +177,7 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::ConnectRejected { reason_code, .. } => reason_code.retryable(),
-            Error::InvalidOptions(_) | Error::InvalidUrl { .. } | Error::NoSystem => false,
+            Error::InvalidOptions(_) | Error::InvalidUrl { .. } | Error::NoSystem | Error::Auth(_) => false,
             Error::Tls(tls) => tls.is_retryable(),
             Error::ProxyRefused { status, .. } => *status != 407,
             _ => true,

@@ -4,7 +4,7 @@
 use super::{ConnectOptions, Proxy, TlsOptions, Transport, DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_INFLIGHT_V311};
 use crate::error::Error;
 use crate::packet::ProtocolVersion;
-use crate::protocol::Config;
+use crate::protocol::{Config, Fallback};
 
 /// Session Expiry Interval 0xFFFFFFFF: the session does not expire.
 const KEEP_SESSION: u32 = u32::MAX;
@@ -52,10 +52,28 @@ impl<H> ConnectOptions<H> {
         &self.client_id
     }
 
+    /// The protocol version of the first CONNECT.
+    pub(crate) fn version(&self) -> ProtocolVersion {
+        self.protocol_version.unwrap_or(ProtocolVersion::V5)
+    }
+
+    /// Falling back to 3.1.1, unless the version is pinned or these options
+    /// would not make a valid 3.1.1 CONNECT.
+    fn fallback(&self) -> Option<Fallback> {
+        // 3.1.1 has no enhanced authentication: falling back would connect without it.
+        let enhanced_auth =
+            self.authenticator.is_some() || self.connect_properties.authentication_method.is_some();
+        let valid_v311 = self.check_v311().is_ok() && !enhanced_auth;
+        (self.protocol_version.is_none() && valid_v311).then(|| Fallback {
+            max_inflight: self.max_inflight.unwrap_or(DEFAULT_MAX_INFLIGHT_V311),
+        })
+    }
+
     /// The sans-IO protocol configuration these options describe.
     pub(crate) fn protocol_config(&self) -> Config {
         let mut properties = self.connect_properties.clone();
-        if self.protocol_version == ProtocolVersion::V5 {
+        let version = self.version();
+        if version == ProtocolVersion::V5 {
             if properties.maximum_packet_size.is_none() {
                 properties.maximum_packet_size = Some(self.max_packet_size);
             }
@@ -73,7 +91,8 @@ impl<H> ConnectOptions<H> {
             }
         }
         Config {
-            version: self.protocol_version,
+            version,
+            fallback: self.fallback(),
             client_id: self.client_id.clone(),
             clean_start: self.clean_session,
             keep_alive: u16::try_from(self.keepalive.as_secs()).unwrap_or(u16::MAX),
@@ -81,7 +100,7 @@ impl<H> ConnectOptions<H> {
             password: self.password.clone(),
             will: self.will.clone(),
             connect_properties: properties,
-            max_inflight: self.max_inflight.unwrap_or(match self.protocol_version {
+            max_inflight: self.max_inflight.unwrap_or(match version {
                 ProtocolVersion::V5 => DEFAULT_MAX_INFLIGHT,
                 ProtocolVersion::V311 => DEFAULT_MAX_INFLIGHT_V311,
             }),
@@ -89,6 +108,7 @@ impl<H> ConnectOptions<H> {
             retry_interval: self.retry_interval,
             connect_timeout: self.connect_timeout,
             ping_timeout: None,
+            authenticator: self.authenticator.clone(),
         }
     }
 
@@ -111,17 +131,28 @@ impl<H> ConnectOptions<H> {
         if self.keepalive.as_secs() > u64::from(u16::MAX) {
             return Err(Error::InvalidOptions("keepalive is above 65,535 seconds".into()));
         }
-        if self.protocol_version == ProtocolVersion::V311 {
-            if self.client_id.is_empty() && !self.clean_session {
+        if self.protocol_version == Some(ProtocolVersion::V311) {
+            self.check_v311()?;
+            if self.authenticator.is_some() {
                 return Err(Error::InvalidOptions(
-                    "MQTT 3.1.1 needs a client id when clean_session is false".into(),
+                    "an authenticator needs MQTT 5: 3.1.1 has no enhanced authentication".into(),
                 ));
             }
-            if self.password.is_some() && self.username.is_none() {
-                return Err(Error::InvalidOptions(
-                    "MQTT 3.1.1 needs a user name with a password".into(),
-                ));
-            }
+        }
+        Ok(())
+    }
+
+    /// What a 3.1.1 CONNECT cannot carry.
+    fn check_v311(&self) -> Result<(), Error> {
+        if self.client_id.is_empty() && !self.clean_session {
+            return Err(Error::InvalidOptions(
+                "MQTT 3.1.1 needs a client id when clean_session is false".into(),
+            ));
+        }
+        if self.password.is_some() && self.username.is_none() {
+            return Err(Error::InvalidOptions(
+                "MQTT 3.1.1 needs a user name with a password".into(),
+            ));
         }
         Ok(())
     }

@@ -9,6 +9,7 @@ pub(crate) mod tls;
 mod transport;
 mod url;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -20,6 +21,7 @@ pub use proxy::Proxy;
 pub use tls::TlsOptions;
 pub use transport::Transport;
 
+use crate::auth::Authenticator;
 use crate::handler::MqttHandler;
 use crate::packet::{ConnectProperties, LastWill, ProtocolVersion};
 use crate::store::{SessionStore, SharedStore};
@@ -73,7 +75,8 @@ pub struct ConnectOptions<H = ()> {
     pub(crate) password: Option<Bytes>,
     pub(crate) clean_session: bool,
     pub(crate) keepalive: Duration,
-    pub(crate) protocol_version: ProtocolVersion,
+    /// `None`: MQTT 5, falling back to 3.1.1 for a server without it.
+    pub(crate) protocol_version: Option<ProtocolVersion>,
     pub(crate) will: Option<LastWill>,
     pub(crate) connect_properties: ConnectProperties,
     pub(crate) retry_interval: Duration,
@@ -84,6 +87,7 @@ pub struct ConnectOptions<H = ()> {
     pub(crate) backoff: Backoff,
     pub(crate) connect_timeout: Duration,
     pub(crate) session_store: Option<SharedStore>,
+    pub(crate) authenticator: Option<Arc<dyn Authenticator>>,
     pub(crate) handler: H,
 }
 
@@ -108,7 +112,7 @@ impl ConnectOptions<()> {
             password: None,
             clean_session: true,
             keepalive: Duration::from_secs(60),
-            protocol_version: ProtocolVersion::V5,
+            protocol_version: None,
             will: None,
             connect_properties: ConnectProperties::default(),
             retry_interval: Duration::from_secs(5),
@@ -119,6 +123,7 @@ impl ConnectOptions<()> {
             backoff: Backoff::default(),
             connect_timeout: Duration::from_secs(30),
             session_store: None,
+            authenticator: None,
             handler: (),
         }
     }
@@ -277,9 +282,55 @@ impl<H> ConnectOptions<H> {
         self
     }
 
-    /// MQTT 5 (default) or MQTT 3.1.1.
+    /// Pins the protocol version: MQTT 5 or MQTT 3.1.1, and nothing else.
+    ///
+    /// Unset, the client speaks MQTT 5, and falls back to 3.1.1 for a
+    /// server that does not speak it: one that answers the MQTT 5 CONNECT
+    /// with 3.1.1's "unacceptable protocol version" (NATS), or closes the
+    /// connection without a CONNACK (RabbitMQ 3.x). The fallback happens at
+    /// once, before the first connection only, and the version that worked
+    /// is kept for every reconnect. It needs a 3.1.1-valid configuration
+    /// (a client id unless the session is clean, a user name with a
+    /// password); without one the client stays on MQTT 5.
+    ///
+    /// ```
+    /// use mqttx::{ConnectOptions, ProtocolVersion};
+    ///
+    /// // Never fall back: request/response needs MQTT 5.
+    /// let opts = ConnectOptions::new("localhost", "rpc-client").protocol_version(ProtocolVersion::V5);
+    /// # let _ = opts;
+    /// ```
     pub fn protocol_version(mut self, version: ProtocolVersion) -> Self {
-        self.protocol_version = version;
+        self.protocol_version = Some(version);
+        self
+    }
+
+    /// Enhanced authentication (MQTT 5): `authenticator` opens the exchange
+    /// in every CONNECT, with fresh data each time, and checks the server's
+    /// last word before the connection counts as up. The handler's
+    /// `#[auth]` method answers the challenges in between. Its method and
+    /// first data replace those of
+    /// [`connect_properties`](Self::connect_properties). See
+    /// [`auth`](crate::auth) and, for SCRAM-SHA-256, `ScramSha256` (the
+    /// `scram` feature).
+    ///
+    /// ```
+    /// use mqttx::auth::{AuthError, Authenticator};
+    /// use mqttx::Bytes;
+    ///
+    /// struct Token;
+    ///
+    /// impl Authenticator for Token {
+    ///     fn method(&self) -> &str { "TOKEN" }
+    ///     fn start(&self) -> Option<Bytes> { Some(Bytes::from_static(b"s3cret")) }
+    ///     fn finish(&self, _data: Option<&[u8]>) -> Result<(), AuthError> { Ok(()) }
+    /// }
+    ///
+    /// let opts = mqttx::ConnectOptions::new("localhost", "sensor-1").authenticator(Token);
+    /// # let _ = opts;
+    /// ```
+    pub fn authenticator(mut self, authenticator: impl Authenticator) -> Self {
+        self.authenticator = Some(Arc::new(authenticator));
         self
     }
 
@@ -430,6 +481,7 @@ impl<H> ConnectOptions<H> {
             backoff: self.backoff,
             connect_timeout: self.connect_timeout,
             session_store: self.session_store,
+            authenticator: self.authenticator,
             handler,
         }
     }

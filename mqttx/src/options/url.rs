@@ -149,7 +149,7 @@ mod tests {
         assert_eq!(&*o.client_id, "c1");
         assert_eq!(o.keepalive, Duration::from_secs(10));
         assert!(!o.clean_session);
-        assert_eq!(o.protocol_version, ProtocolVersion::V311);
+        assert_eq!(o.protocol_version, Some(ProtocolVersion::V311));
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! What the session state machine is told up front.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 
+use crate::auth::Authenticator;
 use crate::packet::{ByteString, ConnectProperties, LastWill, ProtocolVersion};
 
 /// Everything the state machine needs to know up front.
@@ -16,6 +18,9 @@ use crate::packet::{ByteString, ConnectProperties, LastWill, ProtocolVersion};
 pub struct Config {
     /// The protocol version spoken; MQTT 5 by default.
     pub version: ProtocolVersion,
+    /// Whether to speak MQTT 3.1.1 when a server refuses MQTT 5, and how.
+    /// `None` (the default) keeps to `version`.
+    pub fallback: Option<Fallback>,
     /// Client Identifier. May be empty: the server then assigns one.
     pub client_id: ByteString,
     /// Clean Session (3.1.1) / Clean Start (5) for the first connect. Later
@@ -48,12 +53,31 @@ pub struct Config {
     /// How long after a PINGREQ the PINGRESP must arrive; `None` means one
     /// keep-alive interval.
     pub ping_timeout: Option<Duration>,
+    /// Opens enhanced authentication in every CONNECT (replacing the
+    /// Authentication Method and Data of `connect_properties`) and checks
+    /// the server's last word. MQTT 5 only.
+    pub authenticator: Option<Arc<dyn Authenticator>>,
+}
+
+/// Falling back to MQTT 3.1.1 for a server that does not speak MQTT 5.
+///
+/// The state machine falls back when, before it ever connected, the server
+/// answers an MQTT 5 CONNECT with 3.1.1's "unacceptable protocol version"
+/// or closes the connection without a CONNACK. If the 3.1.1 attempt gets
+/// no CONNACK either, the next attempt speaks MQTT 5 again. Once connected,
+/// the version that worked is kept for every reconnect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fallback {
+    /// The outgoing window of QoS 1/2 publishes on 3.1.1, which has no
+    /// Receive Maximum to tell us the server's.
+    pub max_inflight: u16,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
             version: ProtocolVersion::V5,
+            fallback: None,
             client_id: ByteString::new(),
             clean_start: true,
             keep_alive: 60,
@@ -66,6 +90,7 @@ impl Default for Config {
             retry_interval: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(10),
             ping_timeout: None,
+            authenticator: None,
         }
     }
 }

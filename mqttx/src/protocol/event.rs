@@ -4,6 +4,7 @@ use crate::packet::{
     AckProperties, Auth, ConnAck, Disconnect, PacketId, Publish, ReasonCode, SubAck, UnsubAck,
 };
 
+use crate::auth::AuthError;
 use crate::error::Error;
 
 /// Packet-level outcomes handed to the I/O shell.
@@ -22,6 +23,12 @@ pub enum Event<T> {
     },
     /// CONNACK with a failure code; see [`Event::retryable`].
     ConnectRejected(ConnAck),
+    /// The server did not take MQTT 5 (it refused the version, or closed
+    /// before any CONNACK) and [`Config::fallback`](super::Config::fallback)
+    /// allows 3.1.1: the next CONNECT speaks 3.1.1. The shell closes the
+    /// transport, if it has not, and connects again at once: this was not
+    /// a failure to back off from.
+    VersionFallback,
     /// An application message to deliver, its topic already resolved from
     /// any alias. A QoS 2 message is delivered once: a duplicate PUBLISH whose
     /// packet id still awaits PUBREL is acknowledged but not delivered again.
@@ -64,8 +71,23 @@ pub enum Event<T> {
     /// The server sent DISCONNECT (MQTT 5). The shell closes the transport
     /// and calls `connection_lost()`.
     ServerDisconnect(Disconnect),
-    /// The server sent AUTH (continue or re-authenticate). Answer with `auth()`.
+    /// The server sent AUTH: a challenge (Continue authentication) to
+    /// answer with `auth()`, a request to re-authenticate, or the Success
+    /// that ends a re-authentication (already checked by the
+    /// authenticator, when there is one).
     AuthChallenge(Auth),
+    /// The server's end of enhanced authentication did not verify (see
+    /// [`Authenticator::finish`](crate::auth::Authenticator::finish)): a
+    /// DISCONNECT is queued. The shell writes it and closes the transport;
+    /// on a connect, retrying cannot help.
+    AuthFailed(AuthError),
+    /// A re-authentication started by `reauthenticate` ended.
+    ReauthenticateDone {
+        /// The tag given to `reauthenticate`.
+        tag: T,
+        /// `Ok` once the server's AUTH Success is accepted.
+        result: Result<(), Error>,
+    },
     /// The connection is dead: CONNACK or PINGRESP overdue. The shell closes
     /// the transport and calls `connection_lost()`.
     Timeout(TimeoutKind),

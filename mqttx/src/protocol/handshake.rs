@@ -1,12 +1,9 @@
 //! CONNECT out, CONNACK in: which session we ask for, what the server
-//! negotiated, and what happens to the session state either way; and AUTH,
-//! which continues the handshake or re-authenticates later.
+//! negotiated, and what happens to the session state either way.
 
 use std::time::Instant;
 
-use crate::packet::{
-    Auth, ConnAck, Connect, ConnectProperties, Packet, ProtocolVersion, ReasonCode, WillProperties,
-};
+use crate::packet::{ConnAck, Connect, ConnectProperties, ProtocolVersion, ReasonCode, WillProperties};
 
 use super::limits::ServerLimits;
 use super::protocol::State;
@@ -30,7 +27,9 @@ impl<T> Protocol<T> {
             username: config.username.clone(),
             password: config.password.clone(),
             properties: if v5 {
-                config.connect_properties.clone()
+                let mut properties = config.connect_properties.clone();
+                self.authentication(&mut properties);
+                properties
             } else {
                 ConnectProperties::default()
             },
@@ -56,12 +55,19 @@ impl<T> Protocol<T> {
         self.connack_deadline = None;
         if connack.reason_code != ReasonCode::Success {
             self.state = State::Offline;
-            self.events.push_back(Event::ConnectRejected(connack));
+            if !self.fall_back_on_refusal(&connack) {
+                self.events.push_back(Event::ConnectRejected(connack));
+            }
             return Ok(());
         }
         if connack.session_present && self.clean_start_sent {
             // We hold no session the server could be resuming [MQTT-3.2.2-4].
             return Err(ProtocolError::violation("Session Present after a Clean Start"));
+        }
+        if let Err(err) = self.check_connack_auth(connack.properties.authentication_data.as_ref()) {
+            self.state = State::Offline;
+            self.events.push_back(Event::AuthFailed(err));
+            return Ok(());
         }
         self.apply_negotiated(&connack, now);
         self.state = State::Connected;
@@ -117,17 +123,5 @@ impl<T> Protocol<T> {
             self.publish_done(tag, Ok(pubrec));
         }
         self.subscriptions.session_lost();
-    }
-
-    /// Queues an AUTH: the answer to an [`Event::AuthChallenge`](super::Event::AuthChallenge), or a
-    /// client-initiated re-authentication (Re-authenticate). MQTT 5 only:
-    /// ignored on 3.1.1 or without a transport.
-    pub fn auth(&mut self, auth: Auth, now: Instant) {
-        let _ = now;
-        if self.is_v5() && self.transport_up() {
-            self.transmit.send(Packet::Auth(auth));
-        } else {
-            tracing::debug!("AUTH dropped: MQTT 3.1.1 or no connection");
-        }
     }
 }

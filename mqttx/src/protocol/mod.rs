@@ -27,9 +27,11 @@
 //! ```
 
 mod alias;
+mod auth;
 mod config;
 mod delivery;
 mod event;
+mod fallback;
 mod handshake;
 mod incoming;
 mod journal;
@@ -49,7 +51,7 @@ mod transmit;
 mod tests;
 
 pub use crate::error::ProtocolError;
-pub use config::Config;
+pub use config::{Config, Fallback};
 pub use delivery::Ack;
 pub use event::{Event, TimeoutKind};
 pub use protocol::Protocol;

@@ -11,6 +11,7 @@ use crate::packet::{
 };
 
 use super::alias::{InboundAliases, OutboundAliases};
+use super::auth::Reauth;
 use super::incoming::Incoming;
 use super::keepalive::KeepAlive;
 use super::limits::ServerLimits;
@@ -47,6 +48,8 @@ pub struct Protocol<T> {
     pub(super) requested_keep_alive: u16,
     pub(super) state: State,
     pub(super) connected_once: bool,
+    /// Speaking 3.1.1 after a server did not take MQTT 5, not yet confirmed by a CONNACK.
+    pub(super) falling_back: bool,
     pub(super) clean_start_sent: bool,
     /// The session expiry in force (ours, or the server's override).
     pub(super) session_expiry: u32,
@@ -69,6 +72,8 @@ pub struct Protocol<T> {
     pub(super) manual_acks: bool,
     /// Session changes for a store, when it records them.
     pub(super) journal: Journal,
+    /// A re-authentication under way.
+    pub(super) reauth: Option<Reauth<T>>,
 }
 
 impl<T> Protocol<T> {
@@ -80,6 +85,7 @@ impl<T> Protocol<T> {
             config,
             state: State::Offline,
             connected_once: false,
+            falling_back: false,
             clean_start_sent: false,
             generation: 0,
             limits: ServerLimits::default(),
@@ -96,6 +102,7 @@ impl<T> Protocol<T> {
             events: VecDeque::new(),
             manual_acks: false,
             journal: Journal::default(),
+            reauth: None,
         }
     }
 
@@ -133,6 +140,10 @@ impl<T> Protocol<T> {
     /// `connect()`; SUBSCRIBE/UNSUBSCRIBE still unacknowledged are queued again.
     pub fn connection_lost(&mut self, now: Instant) {
         let _ = now;
+        if self.state == State::AwaitingConnAck {
+            self.fall_back_on_close();
+        }
+        self.reauth_lost(Error::NotConnected);
         self.drop_transmit();
         self.connack_deadline = None;
         self.retry_at = None;
@@ -164,6 +175,7 @@ impl<T> Protocol<T> {
             self.events.extend(control.fail(Error::Closed));
         }
         self.incoming.clear();
+        self.reauth_lost(Error::Closed);
         self.state = State::Closed;
         self.connack_deadline = None;
         self.retry_at = None;
@@ -274,10 +286,7 @@ impl<T> Protocol<T> {
         let v5 = self.is_v5();
         match (self.state, packet) {
             (State::AwaitingConnAck, Packet::ConnAck(connack)) => self.on_connack(connack, now),
-            (State::AwaitingConnAck | State::Connected, Packet::Auth(auth)) if v5 => {
-                self.events.push_back(Event::AuthChallenge(auth));
-                Ok(())
-            }
+            (State::AwaitingConnAck | State::Connected, Packet::Auth(auth)) if v5 => self.on_auth(auth),
             (State::AwaitingConnAck | State::Connected, Packet::Disconnect(disconnect)) if v5 => {
                 // Nothing more may be written; the shell calls connection_lost.
                 self.state = State::Offline;

@@ -40,17 +40,18 @@ struct Signals {
 /// How each link of a connection reads and writes.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct IoSettings {
-    pub(super) version: ProtocolVersion,
     pub(super) max_packet_size: u32,
     pub(super) hints: IoHints,
 }
 
 impl IoSettings {
-    /// The two halves of a new link over an opened transport; `reader`
-    /// turns the read half into the actor's stream and gives its handle.
+    /// The two halves of a new link over an opened transport, speaking
+    /// `version`; `reader` turns the read half into the actor's stream and
+    /// gives its handle.
     pub(super) fn link(
         &self,
         id: u64,
+        version: ProtocolVersion,
         read: ReadHalf,
         write: WriteHalf,
         ack_hint: AckHint,
@@ -60,7 +61,7 @@ impl IoSettings {
         let hints = self.hints;
         let stream = PacketStream::new(
             read,
-            self.version,
+            version,
             self.max_packet_size,
             reader::Pacing {
                 reads: ReadPacing::new(hints.read_pacing, signals.publishing.clone()),

@@ -1,6 +1,7 @@
 //! The actor's life, in-process: a real `Connection` over in-memory pipes
 //! to a scripted server, in a real actix System. No sockets, no broker.
 
+mod auth;
 mod calls;
 mod connect_timeout;
 mod hostile;

@@ -10,6 +10,8 @@ use crate::store::SessionState;
 
 mod ack;
 mod aliases;
+mod auth;
+mod fallback;
 mod ids;
 mod incoming;
 mod keepalive;

@@ -319,7 +319,11 @@ fn auth_from_the_server_is_a_challenge_answered_with_auth() {
     drain(&mut p, now);
     let challenge = Auth {
         reason_code: ReasonCode::ContinueAuthentication,
-        ..Auth::default()
+        properties: AuthProperties {
+            authentication_method: Some("TOKEN".into()),
+            ..AuthProperties::default()
+        }
+        .into(),
     };
     p.handle_packet(Packet::Auth(challenge.clone()), now).unwrap();
     assert_eq!(events(&mut p), [Event::AuthChallenge(challenge.clone())]);
