@@ -55,4 +55,7 @@ pub mod book {
 
     #[doc = include_str!("../../book/src/mqtt5.md")]
     pub struct Mqtt5;
+
+    #[doc = include_str!("../../book/src/streams.md")]
+    pub struct Streams;
 }

@@ -6,10 +6,12 @@ use bytes::Bytes;
 use bytestring::ByteString;
 use tokio::sync::oneshot;
 
+use super::stream::OpenStream;
 use super::Answer;
 use crate::packet::{
     Disconnect, Publish, QoS, SubscribeProperties, SubscriptionOptions, UnsubscribeProperties,
 };
+use crate::protocol::Ack;
 
 /// A request on the client-to-connection channel.
 pub(crate) enum Command {
@@ -25,6 +27,16 @@ pub(crate) enum Command {
     Disconnect(Disconnect, oneshot::Sender<Answer<()>>),
     /// Re-authenticate, with this Authentication Data when no authenticator makes it.
     Reauthenticate(Option<Bytes>, Reply),
+    /// A message stream to feed from now on.
+    OpenStream(Box<OpenStream>),
+    /// A message stream was dropped: forget it, and unsubscribe its filter
+    /// when nothing else uses it.
+    CloseStream {
+        id: u64,
+        unsubscribe: bool,
+    },
+    /// A message stream handed out a QoS 1/2 message.
+    Acknowledge(Ack),
     /// Test-only fault injection: the actor panics on it.
     Panic,
 }

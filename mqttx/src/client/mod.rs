@@ -7,6 +7,7 @@ mod publish;
 mod request;
 mod response;
 mod setters;
+mod stream;
 mod subscribe;
 
 use std::future::Future;
@@ -27,6 +28,8 @@ pub use publish::PublishBuilder;
 pub use request::RequestBuilder;
 pub(crate) use response::Answer;
 pub use response::Response;
+pub(crate) use stream::{Delivery, OpenStream};
+pub use stream::{MessageStream, StreamBuilder, DEFAULT_STREAM_BUFFER};
 pub use subscribe::{SubscribeBuilder, UnsubscribeBuilder};
 
 use crate::error::Error;
@@ -138,6 +141,32 @@ impl Client {
     /// restored after a reconnect that lost the session.
     pub fn subscribe(&self, filter: impl Into<ByteString>, qos: QoS) -> SubscribeBuilder<'_> {
         SubscribeBuilder::new(self, filter.into(), qos)
+    }
+
+    /// Subscribes to `filter` and yields its messages as a
+    /// [`Stream`](futures_core::Stream): `.await` the builder for the
+    /// [`MessageStream`] once the server granted the subscription.
+    ///
+    /// Each message goes to every stream whose filter matches it, and to
+    /// the handler as always. A QoS 1/2 message is acknowledged once every
+    /// one of them has taken it: a consumer slower than the publisher holds
+    /// the server back (its flow control bounds what waits), and nothing is
+    /// dropped. Only QoS 0 messages beyond the stream's
+    /// [`buffer`](StreamBuilder::buffer) are, as the server may drop them
+    /// too. Dropping the stream unsubscribes.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: mqttx::Client) -> Result<(), mqttx::Error> {
+    /// use mqttx::QoS;
+    ///
+    /// let mut readings = client.stream("sensors/+/temp", QoS::AtLeastOnce).await?;
+    /// while let Some(msg) = readings.recv().await {
+    ///     println!("{}: {:?}", msg.topic, msg.payload_str());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn stream(&self, filter: impl Into<ByteString>, qos: QoS) -> StreamBuilder<'_> {
+        StreamBuilder::new(self, filter.into(), qos)
     }
 
     /// Removes the subscription to `filter`.

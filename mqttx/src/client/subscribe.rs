@@ -68,6 +68,10 @@ impl<'a> SubscribeBuilder<'a> {
         self.properties.user_properties.push((key.into(), value.into()));
         self
     }
+
+    pub(super) fn into_parts(self) -> (&'a Client, ByteString, SubscriptionOptions, SubscribeProperties) {
+        (self.client, self.filter, self.options, self.properties)
+    }
 }
 
 impl IntoFuture for SubscribeBuilder<'_> {

@@ -37,6 +37,7 @@ mod reconnect;
 mod replies;
 mod requests;
 mod session_store;
+mod streams;
 mod supervised;
 mod turn;
 
@@ -54,16 +55,17 @@ use crate::client::{Command, IntoCommand, Recipients, Reply};
 use crate::error::Error;
 use crate::handler::{DisconnectReason, HandlerEvent, MqttHandler, Slot};
 use crate::options::ConnectOptions;
-use crate::packet::{ConnAck, DecodeError, Packet};
+use crate::packet::{ConnAck, DecodeError, Packet, UnsubscribeProperties};
 use crate::protocol::{Protocol, SessionChange};
 use crate::store::SharedStore;
 use crate::transport::{Endpoint, Servers};
 use alarm::Alarm;
 use handler_driver::Driver;
-use io::IoSettings;
+use io::{IoSettings, ReadGate};
 use lifecycle::Lifecycle;
 use reconnect::{Dialer, FirstConnect, Reconnect};
 use requests::Requests;
+use streams::Streams;
 pub(crate) use supervised::Registration;
 
 /// The actor behind every [`Client`]. Generic over the handler type; the
@@ -74,6 +76,7 @@ pub(crate) struct Connection<H: MqttHandler> {
     handler: Slot<H>,
     driver: Driver,
     requests: Requests,
+    streams: Streams,
     reconnect: Reconnect,
     io: IoSettings,
     /// Links opened so far; the last one's id.
@@ -134,6 +137,7 @@ impl<H: MqttHandler> Connection<H> {
                 handler: Slot::new(opts.handler),
                 driver: Driver::default(),
                 requests: Requests::default(),
+                streams: Streams::default(),
                 reconnect: Reconnect {
                     dialer,
                     servers,
@@ -148,6 +152,7 @@ impl<H: MqttHandler> Connection<H> {
                 io: IoSettings {
                     max_packet_size: opts.max_packet_size,
                     hints: opts.io_hints,
+                    gate: ReadGate::default(),
                 },
                 links: 0,
                 client,
@@ -239,11 +244,31 @@ impl<H: MqttHandler> Connection<H> {
             Command::Unsubscribe(filters, properties, reply) => {
                 self.protocol.unsubscribe(filters, properties, reply, now)
             }
+            Command::OpenStream(stream) => self.streams.open(*stream),
+            Command::CloseStream { id, unsubscribe } => {
+                if let Some(filter) = self.streams.close(id).filter(|_| unsubscribe) {
+                    let properties = UnsubscribeProperties::default();
+                    self.protocol
+                        .unsubscribe(vec![filter], properties, Reply::Detached, now);
+                }
+                self.reopen_when_drained();
+            }
+            Command::Acknowledge(ack) => {
+                self.protocol.acknowledge(ack);
+                self.reopen_when_drained();
+            }
             Command::Reauthenticate(data, reply) => self.protocol.reauthenticate(data, reply, now),
             Command::Disconnect(packet, reply) => return self.disconnect(packet, reply, ctx),
             Command::Panic => panic!("fault injection: Client::inject_panic"),
         }
         self.turn(now, ctx);
+    }
+
+    /// Reading goes on once no message stream is full any more.
+    fn reopen_when_drained(&mut self) {
+        if !self.streams.is_full() {
+            self.io.gate.open();
+        }
     }
 
     /// A packet from the reader, or how the read ended.

@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::handler::{DisconnectReason, HandlerEvent, MqttHandler, PublishError};
 use crate::packet::QoS;
 use crate::packet::{ReasonCode, SubAck, SubscribeProperties, UnsubAck};
-use crate::protocol::Event;
+use crate::protocol::{Ack, Event};
 
 impl<H: MqttHandler> Connection<H> {
     pub(super) fn on_event(&mut self, event: Event<Reply>, ctx: &mut Context<Self>) {
@@ -57,7 +57,19 @@ impl<H: MqttHandler> Connection<H> {
                         self.protocol.acknowledge(ack);
                     }
                 }
-                Err(publish) => self.deliver(HandlerEvent::Message(publish), ctx),
+                Err(publish) => {
+                    if !self.streams.is_empty() {
+                        let ack = Ack::of(&publish);
+                        let taken = self.streams.offer(&publish, ack);
+                        if let Some(ack) = ack.filter(|_| taken > 0) {
+                            self.protocol.share_ack(ack, taken);
+                        }
+                        if self.streams.is_full() {
+                            self.io.gate.shut();
+                        }
+                    }
+                    self.deliver(HandlerEvent::Message(publish), ctx)
+                }
             },
             Event::PublishDone {
                 tag: Reply::Call(correlation),
@@ -104,6 +116,7 @@ impl<H: MqttHandler> Connection<H> {
             && connack.properties.subscription_identifiers_available != Some(false);
         let mut runs: Vec<(Option<u32>, Vec<_>)> = Vec::new();
         for subscription in self.handler.take_subscriptions() {
+            self.streams.handler_subscribed(subscription.filter.clone());
             let identifier = subscription.identifier.filter(|_| identifiers);
             let filter = (subscription.filter, subscription.options);
             match runs.last_mut() {

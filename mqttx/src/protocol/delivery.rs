@@ -121,6 +121,16 @@ impl<T> Protocol<T> {
         self.manual_acks = on;
     }
 
+    /// The message `ack` stands for is delivered to `more` consumers
+    /// beyond the first (the handler and message streams, say): its
+    /// acknowledgement waits until [`acknowledge`](Self::acknowledge) has
+    /// been called once by each. Needs manual acknowledgement.
+    pub fn share_ack(&mut self, ack: Ack, more: u16) {
+        if self.manual_acks {
+            self.incoming.share(ack.packet_id, more);
+        }
+    }
+
     /// The message `ack` stands for (see [`Ack::of`] and
     /// [`Event::Message`](super::Event::Message)) is handled: send its PUBACK
     /// or PUBREC now. Does nothing without manual acknowledgement, or for a

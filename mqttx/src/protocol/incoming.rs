@@ -33,6 +33,9 @@ pub(super) struct Incoming {
     /// The server cannot reuse these ids meanwhile, so a PUBLISH with one
     /// of them is a resend of the same message.
     unacked: IdSet,
+    /// Held acknowledgements shared by several consumers: how many more
+    /// releases each waits for beyond the last one.
+    shares: HashMap<PacketId, u16>,
 }
 
 /// What to do with an incoming QoS 2 PUBLISH.
@@ -91,6 +94,7 @@ impl Incoming {
     pub(super) fn clear(&mut self) {
         self.awaiting_rel.clear();
         self.unacked.clear();
+        self.shares.clear();
         self.prints.clear();
         self.released = Released::default();
     }
@@ -110,8 +114,27 @@ impl Incoming {
         self.unacked.contains(id)
     }
 
-    /// Releases the held acknowledgement; `false` if none was held.
+    /// The held acknowledgement of `id` waits for `more` releases beyond
+    /// the one it already waits for.
+    pub(super) fn share(&mut self, id: PacketId, more: u16) {
+        if more > 0 && self.unacked.contains(id) {
+            let shares = self.shares.entry(id).or_default();
+            *shares = shares.saturating_add(more);
+        }
+    }
+
+    /// Releases one hold on the acknowledgement; `true` when that was the
+    /// last (the acknowledgement goes out), `false` if none was held.
     pub(super) fn release(&mut self, id: PacketId) -> bool {
+        if !self.shares.is_empty() {
+            if let Some(shares) = self.shares.get_mut(&id) {
+                *shares -= 1;
+                if *shares == 0 {
+                    self.shares.remove(&id);
+                }
+                return false;
+            }
+        }
         self.unacked.remove(id)
     }
 

@@ -11,13 +11,16 @@
 //! | [`Publishing`] | the link, when it queues a PUBLISH | read pacing | `read_pacing`: never pause a connection that publishes |
 //! | [`WindowBound`] | the turn's end, from the state machine's window | the acknowledgement hold | `ack_batching`: hold reads only while the window is full |
 //! | [`AckHint`](crate::transport::AckHint) | the link, after a read that ends a flow of ours | the transport's next read | `quick_ack`: TCP_QUICKACK |
+//! | [`ReadGate`] | the connection, while a message stream is full | the reader | bounded streams: no read until the consumer catches up |
 
 mod fine_timer;
+mod gate;
 mod hold;
 mod link;
 mod pacing;
 mod reader;
 
+pub(super) use gate::ReadGate;
 pub(super) use link::{ends_a_flow, Link};
 pub(super) use reader::PacketStream;
 
@@ -38,10 +41,12 @@ struct Signals {
 }
 
 /// How each link of a connection reads and writes.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(super) struct IoSettings {
     pub(super) max_packet_size: u32,
     pub(super) hints: IoHints,
+    /// Shut while a message stream is full; the same for every link.
+    pub(super) gate: ReadGate,
 }
 
 impl IoSettings {
@@ -66,6 +71,7 @@ impl IoSettings {
             reader::Pacing {
                 reads: ReadPacing::new(hints.read_pacing, signals.publishing.clone()),
                 acks: AckHold::new(hints.ack_batching, signals.window_bound.clone()),
+                gate: self.gate.clone(),
             },
             signals.backlog.clone(),
         );

@@ -10,6 +10,7 @@ use bytes::BytesMut;
 use futures_core::Stream;
 
 use super::fine_timer::FineTimer;
+use super::gate::ReadGate;
 use super::hold::AckHold;
 use super::pacing::{ReadPacing, PAUSE};
 use crate::error::Error;
@@ -45,6 +46,7 @@ impl Backlog {
 pub(super) struct Pacing {
     pub(super) reads: ReadPacing,
     pub(super) acks: AckHold,
+    pub(super) gate: ReadGate,
 }
 
 /// Decoded packets from the wire, read into one reusable buffer. The last
@@ -161,6 +163,11 @@ impl Stream for PacketStream {
             if this.done {
                 return Poll::Ready(None);
             }
+            // Not even what is buffered: each packet decoded may be one
+            // more message for the full stream.
+            if this.pacing.gate.must_wait(cx) {
+                return Poll::Pending;
+            }
             match decode(&mut this.buf, this.version, this.max_packet_size) {
                 Ok(Some(packet)) => {
                     this.pacing.reads.packet(&packet);
@@ -258,6 +265,7 @@ mod tests {
         let pacing = Pacing {
             reads: ReadPacing::new(pacing, Publishing::default()),
             acks: AckHold::new(pacing, window_bound.clone()),
+            gate: ReadGate::default(),
         };
         let backlog = Backlog::default();
         let stream = PacketStream::new(

@@ -7,6 +7,7 @@ mod connect_timeout;
 mod hostile;
 mod refusal;
 mod server;
+mod streams;
 
 use std::future::IntoFuture;
 use std::time::{Duration, Instant};

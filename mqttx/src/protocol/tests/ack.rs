@@ -151,3 +151,27 @@ fn qos0_and_automatic_mode_are_unchanged() {
         .unwrap();
     assert_eq!(drain(&mut auto, now), [Packet::PubAck(PubAck::new(id(7)))]);
 }
+
+#[test]
+fn a_shared_acknowledgement_goes_out_after_every_consumer_acknowledged() {
+    let now = Instant::now();
+    let mut p = manual(now);
+    for (n, qos) in [(1, QoS::AtLeastOnce), (2, QoS::ExactlyOnce)] {
+        p.handle_packet(Packet::Publish(message(qos, n)), now).unwrap();
+        let msg = delivered(&mut p).pop().unwrap();
+        let ack = Ack::of(&msg).unwrap();
+        p.share_ack(ack, 2);
+        p.acknowledge(ack);
+        p.acknowledge(ack);
+        assert!(drain(&mut p, now).is_empty(), "one consumer still holds it");
+        p.acknowledge(ack);
+        let sent = drain(&mut p, now);
+        assert!(
+            matches!(sent.as_slice(), [Packet::PubAck(a)] if a.packet_id == id(n))
+                || matches!(sent.as_slice(), [Packet::PubRec(r)] if r.packet_id == id(n)),
+            "{sent:?}"
+        );
+        p.acknowledge(ack);
+        assert!(drain(&mut p, now).is_empty(), "once only");
+    }
+}
