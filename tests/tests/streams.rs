@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use mqttx::{Client, ConnectOptions, ProtocolVersion, QoS};
+use mqttx::{Client, ConnectOptions, ProtocolVersion, QoS, Subscription, SubscriptionOptions};
 use mqttx_tests::events::{recorder, Seen};
 use mqttx_tests::support::{options, VERSIONS, WAIT};
 use mqttx_tests::Broker;
@@ -18,46 +18,68 @@ async fn next(stream: &mut mqttx::client::MessageStream) -> mqttx::Publish {
 }
 
 #[actix::test]
-async fn each_message_reaches_every_matching_stream_and_the_handler() {
+async fn each_message_reaches_every_stream_it_is_for_and_the_handler_its_own() {
     let broker = Broker::start().unwrap();
     for version in VERSIONS {
         let (handler, mut events) = recorder();
+        let handler = handler.with_subscriptions(vec![Subscription::new(
+            "s/kitchen/door",
+            SubscriptionOptions::new(QoS::AtLeastOnce),
+        )]);
         let client = Client::connect(options(broker.port(), "streams", version).handler(handler))
             .await
             .unwrap();
         let mut all = client.stream("s/#", QoS::AtLeastOnce).await.unwrap();
         let mut temps = client.stream("s/+/temp", QoS::ExactlyOnce).await.unwrap();
-        for (topic, qos) in [
-            ("s/kitchen/temp", QoS::ExactlyOnce),
-            ("s/kitchen/door", QoS::AtLeastOnce),
-        ] {
-            client.publish(topic, topic).qos(qos).await.unwrap();
+        client
+            .publish("s/kitchen/temp", "t")
+            .qos(QoS::ExactlyOnce)
+            .await
+            .unwrap();
+        client
+            .publish("s/kitchen/door", "d")
+            .qos(QoS::AtLeastOnce)
+            .await
+            .unwrap();
+        client.subscribe("s/end", QoS::AtLeastOnce).await.unwrap();
+        client.publish("s/end", "e").qos(QoS::AtLeastOnce).await.unwrap();
+
+        // Overlapping subscriptions: the server sends a copy per
+        // subscription (mosquitto does). On MQTT 5 each copy names its
+        // subscription, and goes to that stream, or the handler, only.
+        let mut seen_by_all = Vec::new();
+        while seen_by_all.last().map(String::as_str) != Some("s/end") {
+            seen_by_all.push(next(&mut all).await.topic.to_string());
         }
-        // Overlapping subscriptions: the server may send a message once per
-        // subscription (mosquitto does on 3.1.1), and each copy goes to
-        // every stream it matches. The door message comes after the temp.
-        let mut copies = 0;
-        loop {
-            let msg = next(&mut all).await;
-            if msg.topic == "s/kitchen/door" {
-                break;
-            }
-            assert_eq!(msg.topic, "s/kitchen/temp");
-            copies += 1;
-        }
-        assert!((1..=2).contains(&copies), "{copies} copies");
         let temp = next(&mut temps).await;
         assert_eq!(
             (temp.topic.as_ref(), temp.qos),
             ("s/kitchen/temp", QoS::ExactlyOnce)
         );
-        // The handler sees them as well (mosquitto sends one copy per
-        // matching subscription on 3.1.1, and may on 5: at least one each).
-        let mut topics = Vec::new();
-        while topics.len() < 2 {
-            let msg = events.message(WAIT).await;
-            if !topics.contains(&msg.topic) {
-                topics.push(msg.topic.clone());
+        let mut seen_by_handler = Vec::new();
+        while seen_by_handler.last().map(String::as_str) != Some("s/end") {
+            seen_by_handler.push(events.message(WAIT).await.topic.to_string());
+        }
+        match version {
+            ProtocolVersion::V5 => {
+                assert_eq!(
+                    seen_by_all,
+                    ["s/kitchen/temp", "s/kitchen/door", "s/end"],
+                    "once each"
+                );
+                assert_eq!(
+                    seen_by_handler,
+                    ["s/kitchen/door", "s/end"],
+                    "the handler's own copies"
+                );
+            }
+            ProtocolVersion::V311 => {
+                // Copies name nothing: every copy to every stream it
+                // matches, and to the handler.
+                for topic in ["s/kitchen/temp", "s/kitchen/door"] {
+                    assert!(seen_by_all.iter().any(|t| t == topic), "{seen_by_all:?}");
+                    assert!(seen_by_handler.iter().any(|t| t == topic), "{seen_by_handler:?}");
+                }
             }
         }
         client.disconnect().await.unwrap();
@@ -128,23 +150,25 @@ async fn dropping_a_stream_unsubscribes_unless_the_filter_is_still_in_use() {
         .port(broker.port())
         .handler(handler);
     let client = Client::connect(opts).await.unwrap();
-    let first = client.stream("d/t", QoS::AtLeastOnce).await.unwrap();
-    let mut second = client.stream("d/t", QoS::AtLeastOnce).await.unwrap();
+    let mut first = client.stream("d/t", QoS::AtLeastOnce).await.unwrap();
+    let second = client.stream("d/t", QoS::AtLeastOnce).await.unwrap();
     client.subscribe("d/sentinel", QoS::AtLeastOnce).await.unwrap();
 
-    drop(first);
+    // The server holds one subscription to d/t, named (on MQTT 5) by the
+    // second stream's identifier; the first stream keeps getting it.
+    drop(second);
     client
         .publish("d/t", "still")
         .qos(QoS::AtLeastOnce)
         .await
         .unwrap();
     assert_eq!(
-        next(&mut second).await.payload_str(),
+        next(&mut first).await.payload_str(),
         Some("still"),
         "the other stream keeps the filter"
     );
 
-    drop(second);
+    drop(first);
     // Messages from one client arrive in order: once the sentinel is in,
     // anything published before it on d/t would have been too.
     client.publish("d/t", "gone").qos(QoS::AtLeastOnce).await.unwrap();
@@ -168,4 +192,55 @@ async fn dropping_a_stream_unsubscribes_unless_the_filter_is_still_in_use() {
         .iter()
         .any(|s| matches!(s, Seen::Message(m) if m.payload_str() == Some("gone"))));
     client.disconnect().await.unwrap();
+}
+
+/// A handler with a route on the filter a stream also takes.
+struct Kitchen(tokio::sync::mpsc::UnboundedSender<String>);
+
+#[mqttx::mqtt_handler]
+impl Kitchen {
+    #[subscribe("k/{room}/temp", qos = 1)]
+    fn temp(&mut self, room: &str) {
+        let _ = self.0.send(room.to_owned());
+    }
+}
+
+#[actix::test]
+async fn a_stream_and_a_handler_route_on_one_filter_get_each_message_once() {
+    let broker = Broker::start().unwrap();
+    for version in VERSIONS {
+        let (tx, mut rooms) = tokio::sync::mpsc::unbounded_channel();
+        let client = Client::connect(options(broker.port(), "shared-filter", version).handler(Kitchen(tx)))
+            .await
+            .unwrap();
+        let mut stream = client.stream("k/+/temp", QoS::AtLeastOnce).await.unwrap();
+        for room in ["hall", "attic"] {
+            client
+                .publish(format!("k/{room}/temp"), "20")
+                .qos(QoS::AtLeastOnce)
+                .await
+                .unwrap();
+        }
+        assert_eq!(next(&mut stream).await.topic, "k/hall/temp");
+        assert_eq!(next(&mut stream).await.topic, "k/attic/temp");
+        for room in ["hall", "attic"] {
+            let seen = tokio::time::timeout(WAIT, rooms.recv()).await.unwrap().unwrap();
+            assert_eq!(seen, room, "the route, once each, in order");
+        }
+        client
+            .publish("k/hall/temp", "21")
+            .qos(QoS::AtLeastOnce)
+            .await
+            .unwrap();
+        assert_eq!(
+            next(&mut stream).await.payload_str(),
+            Some("21"),
+            "no extra copy before it"
+        );
+        assert_eq!(
+            tokio::time::timeout(WAIT, rooms.recv()).await.unwrap().unwrap(),
+            "hall"
+        );
+        client.disconnect().await.unwrap();
+    }
 }

@@ -28,7 +28,7 @@ pub use publish::PublishBuilder;
 pub use request::RequestBuilder;
 pub(crate) use response::Answer;
 pub use response::Response;
-pub(crate) use stream::{Delivery, OpenStream};
+pub(crate) use stream::{Delivery, OpenStream, STREAM_IDENTIFIERS};
 pub use stream::{MessageStream, StreamBuilder, DEFAULT_STREAM_BUFFER};
 pub use subscribe::{SubscribeBuilder, UnsubscribeBuilder};
 

@@ -35,7 +35,17 @@ pub(crate) struct OpenStream {
     /// Messages sent and not yet taken, shared with the stream.
     pub(crate) buffered: Arc<AtomicUsize>,
     pub(crate) capacity: usize,
+    /// The Subscription Identifier that names the stream's own copies
+    /// (MQTT 5, when the server has them).
+    pub(crate) identifier: u32,
 }
+
+/// Where the Subscription Identifiers of streams start, unless one is set:
+/// far above those of `#[mqtt_handler]` routes (1, 2, ...).
+pub(crate) const STREAM_IDENTIFIERS: u32 = 0x0800_0000;
+
+/// The largest Subscription Identifier (268,435,455).
+const MAX_IDENTIFIER: u32 = 0x0FFF_FFFF;
 
 /// A stream subscription being built; `.await` it for the
 /// [`MessageStream`]. See [`Client::stream`].
@@ -90,7 +100,15 @@ impl IntoFuture for StreamBuilder<'_> {
     fn into_future(self) -> Self::IntoFuture {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        let (client, request) = self.subscribe.into_request();
+        let (client, mut request) = self.subscribe.into_request();
+        // Each stream's own copies of a message carry its identifier: a
+        // message is then handed to the streams (and the handler) whose
+        // subscription it came through, once each, even where
+        // subscriptions overlap.
+        let identifier = *request.properties.subscription_identifier.get_or_insert_with(|| {
+            let span = u64::from(MAX_IDENTIFIER - STREAM_IDENTIFIERS);
+            STREAM_IDENTIFIERS + u32::try_from(id % span).unwrap_or(0)
+        });
         let (tx, rx) = mpsc::unbounded_channel();
         let buffered = Arc::new(AtomicUsize::new(0));
         let open = OpenStream {
@@ -99,6 +117,7 @@ impl IntoFuture for StreamBuilder<'_> {
             tx,
             buffered: Arc::clone(&buffered),
             capacity: self.capacity,
+            identifier,
         };
         let opened = client.send(Command::OpenStream(Box::new(open)));
         let mut stream = MessageStream {

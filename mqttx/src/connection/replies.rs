@@ -11,7 +11,7 @@ use super::Connection;
 use crate::client::{FilterReply, Reply};
 use crate::error::Error;
 use crate::handler::{DisconnectReason, HandlerEvent, MqttHandler, PublishError};
-use crate::packet::QoS;
+use crate::packet::{Publish, QoS};
 use crate::packet::{ReasonCode, SubAck, SubscribeProperties, UnsubAck};
 use crate::protocol::{Ack, Event};
 
@@ -31,6 +31,10 @@ impl<H: MqttHandler> Connection<H> {
                 }
                 self.reconnect.attempt = 0;
                 self.requests.connected(&connack);
+                self.streams.identified(
+                    self.protocol.config().version == crate::packet::ProtocolVersion::V5
+                        && connack.properties.subscription_identifiers_available != Some(false),
+                );
                 self.reconnect.answer_first(Ok(connack.clone()));
                 if !self.handler_subscribed {
                     self.handler_subscribed = true;
@@ -57,19 +61,7 @@ impl<H: MqttHandler> Connection<H> {
                         self.protocol.acknowledge(ack);
                     }
                 }
-                Err(publish) => {
-                    if !self.streams.is_empty() {
-                        let ack = Ack::of(&publish);
-                        let taken = self.streams.offer(&publish, ack);
-                        if let Some(ack) = ack.filter(|_| taken > 0) {
-                            self.protocol.share_ack(ack, taken);
-                        }
-                        if self.streams.is_full() {
-                            self.io.gate.shut();
-                        }
-                    }
-                    self.deliver(HandlerEvent::Message(publish), ctx)
-                }
+                Err(publish) => self.dispatch(publish, ctx),
             },
             Event::PublishDone {
                 tag: Reply::Call(correlation),
@@ -107,6 +99,28 @@ impl<H: MqttHandler> Connection<H> {
         }
     }
 
+    /// A message to the message streams it is for and to the handler; its
+    /// acknowledgement waits for every one of them.
+    fn dispatch(&mut self, publish: Publish, ctx: &mut Context<Self>) {
+        if self.streams.is_empty() {
+            return self.deliver(HandlerEvent::Message(publish), ctx);
+        }
+        let ack = Ack::of(&publish);
+        let offer = self.streams.offer(&publish, ack);
+        if let Some(ack) = ack {
+            match offer.streams.saturating_add(u16::from(offer.handler)) {
+                0 => self.protocol.acknowledge(ack),
+                consumers => self.protocol.share_ack(ack, consumers - 1),
+            }
+        }
+        if self.streams.is_full() {
+            self.io.gate.shut();
+        }
+        if offer.handler {
+            self.deliver(HandlerEvent::Message(publish), ctx);
+        }
+    }
+
     /// The handler's declared subscriptions, once; the state machine
     /// restores them after a reconnect that lost the session. One SUBSCRIBE
     /// per run of equal Subscription Identifiers (MQTT 5, when the server
@@ -116,8 +130,9 @@ impl<H: MqttHandler> Connection<H> {
             && connack.properties.subscription_identifiers_available != Some(false);
         let mut runs: Vec<(Option<u32>, Vec<_>)> = Vec::new();
         for subscription in self.handler.take_subscriptions() {
-            self.streams.handler_subscribed(subscription.filter.clone());
             let identifier = subscription.identifier.filter(|_| identifiers);
+            self.streams
+                .handler_subscribed(subscription.filter.clone(), identifier);
             let filter = (subscription.filter, subscription.options);
             match runs.last_mut() {
                 Some((last, filters)) if *last == identifier => filters.push(filter),

@@ -1,11 +1,13 @@
 //! The message streams a connection feeds (see `Client::stream`): which
-//! filter each has, and who shares a message's acknowledgement.
+//! subscription each has, who gets each copy of a message, and who shares
+//! its acknowledgement.
 
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
 use bytestring::ByteString;
 
-use crate::client::{Delivery, OpenStream};
+use crate::client::{Delivery, OpenStream, STREAM_IDENTIFIERS};
 use crate::packet::{topic, Publish, QoS};
 use crate::protocol::Ack;
 
@@ -16,6 +18,24 @@ pub(super) struct Streams {
     /// The filters the handler subscribed to: a stream closing never
     /// unsubscribes them.
     handler_filters: Vec<ByteString>,
+    /// The filter of every Subscription Identifier subscribed with. A
+    /// server keeps one subscription per filter, named by the identifier
+    /// of its latest SUBSCRIBE, so a copy naming any of a filter's
+    /// identifiers is for everyone subscribed to that filter.
+    names: HashMap<u32, ByteString>,
+    /// Whether copies of messages name their subscriptions (MQTT 5 and a
+    /// server with Subscription Identifiers). Without, a stream takes every
+    /// copy whose topic its filter matches, and the handler every copy.
+    identified: bool,
+}
+
+/// Who took a copy of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Offer {
+    /// Streams that took it, each holding a share of its acknowledgement.
+    pub(super) streams: u16,
+    /// Whether the copy is the handler's too.
+    pub(super) handler: bool,
 }
 
 impl Streams {
@@ -24,11 +44,21 @@ impl Streams {
     }
 
     pub(super) fn open(&mut self, stream: OpenStream) {
+        self.names.insert(stream.identifier, stream.filter.clone());
         self.open.push(stream);
     }
 
-    pub(super) fn handler_subscribed(&mut self, filter: ByteString) {
+    pub(super) fn handler_subscribed(&mut self, filter: ByteString, identifier: Option<u32>) {
+        if let Some(identifier) = identifier {
+            self.names.insert(identifier, filter.clone());
+        }
         self.handler_filters.push(filter);
+    }
+
+    /// After each CONNACK: whether this connection's copies name their
+    /// subscriptions.
+    pub(super) fn identified(&mut self, identified: bool) {
+        self.identified = identified;
     }
 
     /// Whether a stream holds as many messages as it may: the reader then
@@ -45,18 +75,30 @@ impl Streams {
         let closed = self.open.swap_remove(at);
         let in_use = self.open.iter().any(|stream| stream.filter == closed.filter)
             || self.handler_filters.contains(&closed.filter);
-        (!in_use).then_some(closed.filter)
+        if in_use {
+            return None;
+        }
+        self.names.retain(|_, filter| *filter != closed.filter);
+        Some(closed.filter)
     }
 
-    /// Hands `publish` to every stream whose filter matches; how many took
-    /// it with a share of its acknowledgement. A QoS 0 message finds a
-    /// full stream dropped; a QoS 1/2 message waits unacknowledged in any
-    /// (the connection stops reading while a stream is full, so at most
-    /// one more arrives).
-    pub(super) fn offer(&mut self, publish: &Publish, ack: Option<Ack>) -> u16 {
+    /// Hands a copy of a message to the streams it is for: those whose
+    /// subscription it names, or, where copies name none, those whose
+    /// filter matches. A QoS 0 message finds a full stream dropped; a QoS
+    /// 1/2 message waits unacknowledged in any (the connection stops
+    /// reading while a stream is full, so at most one more arrives).
+    pub(super) fn offer(&mut self, publish: &Publish, ack: Option<Ack>) -> Offer {
+        let named = &publish.properties.subscription_identifiers;
+        let by_name = self.identified && !named.is_empty();
+        let named_filters: Vec<&ByteString> = named.iter().filter_map(|id| self.names.get(id)).collect();
         let mut taken = 0u16;
         for stream in &self.open {
-            if !topic::matches(&stream.filter, &publish.topic) {
+            let for_stream = if by_name {
+                named_filters.contains(&&stream.filter)
+            } else {
+                !self.identified && topic::matches(&stream.filter, &publish.topic)
+            };
+            if !for_stream {
                 continue;
             }
             let buffered = stream.buffered.load(Ordering::Relaxed);
@@ -78,6 +120,18 @@ impl Streams {
                 taken = taken.saturating_add(1);
             }
         }
-        taken
+        // The handler's: a copy naming one of its filters, or a
+        // subscription made by hand (an identifier we did not make). One
+        // naming only streams' subscriptions (open ones, or ones just closed
+        // whose copies are still arriving) is not.
+        let handler = !by_name
+            || named.iter().any(|id| match self.names.get(id) {
+                Some(filter) => self.handler_filters.contains(filter),
+                None => *id < STREAM_IDENTIFIERS,
+            });
+        Offer {
+            streams: taken,
+            handler,
+        }
     }
 }

@@ -14,6 +14,7 @@ pub(super) struct ServerLimits {
     topic_alias_maximum: u16,
     maximum_qos: QoS,
     retain_available: bool,
+    subscription_identifiers: bool,
 }
 
 impl Default for ServerLimits {
@@ -25,6 +26,7 @@ impl Default for ServerLimits {
             topic_alias_maximum: 0,
             maximum_qos: QoS::ExactlyOnce,
             retain_available: true,
+            subscription_identifiers: true,
         }
     }
 }
@@ -42,7 +44,13 @@ impl ServerLimits {
             topic_alias_maximum: properties.topic_alias_maximum.unwrap_or(0),
             maximum_qos: properties.maximum_qos.unwrap_or(absent.maximum_qos),
             retain_available: properties.retain_available.unwrap_or(true),
+            subscription_identifiers: properties.subscription_identifiers_available.unwrap_or(true),
         }
+    }
+
+    /// Whether the server takes Subscription Identifiers.
+    pub(super) fn subscription_identifiers(&self) -> bool {
+        self.subscription_identifiers
     }
 
     /// How many QoS 1/2 publishes the server takes in flight at once.

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use crate::packet::topic::valid_topic_filter;
 use crate::packet::{
-    encoded_len, ByteString, SubAck, SubscribeProperties, SubscriptionOptions, UnsubAck,
+    encoded_len, ByteString, Packet, SubAck, SubscribeProperties, SubscriptionOptions, UnsubAck,
     UnsubscribeProperties,
 };
 
@@ -81,7 +81,13 @@ impl<T> Protocol<T> {
             self.subscriptions.wait_first(control);
             return false;
         };
-        let packet = control.packet(id);
+        let mut packet = control.packet(id);
+        if let (Packet::Subscribe(subscribe), false) = (&mut packet, self.limits.subscription_identifiers()) {
+            // Not for a server that said it has none (Subscription
+            // Identifiers Available 0, section 3.2.2.3.12): it would be a
+            // protocol error. Kept for the next server; sent without.
+            subscribe.properties.subscription_identifier = None;
+        }
         let size = encoded_len(&packet, self.config.version).map_err(Error::Encode);
         if let Err(error) = size.and_then(|size| self.limits.check_size(size)) {
             self.ids.release(id);
