@@ -1,4 +1,10 @@
-//! Connect, subscribe, publish, receive, disconnect.
+//! Connect, subscribe, publish, receive, disconnect — the reference
+//! client's "Basic Connection" and "Receiving Messages" in one round trip.
+//!
+//! The handler is a `#[mqtt_handler]` struct: its `#[subscribe]` route is
+//! the subscription (made when the client connects) and the method that
+//! receives what matches it; `#[connected]` and `#[disconnected]` report
+//! the connection's life.
 //!
 //! ```text
 //! cargo run --example quickstart                          # embedded broker
@@ -7,25 +13,34 @@
 
 use std::time::Duration;
 
-use mqttx::{Client, ConnAck, ConnectOptions, HandlerContext, MqttHandler, Publish, QoS};
+use mqttx::{mqtt_handler, Client, ConnAck, ConnectOptions, DisconnectReason, Publish, QoS};
 use tokio::sync::mpsc;
 
 /// Prints what the connection reports and passes messages on to `main`.
 struct Printer(mpsc::UnboundedSender<Publish>);
 
-impl MqttHandler for Printer {
-    fn connected(&mut self, connack: &ConnAck, _ctx: &mut HandlerContext<'_>) {
+#[mqtt_handler]
+impl Printer {
+    #[connected]
+    fn on_connected(&mut self, connack: &ConnAck) {
         println!("connected (session present: {})", connack.session_present);
     }
 
-    fn message(&mut self, msg: &Publish, _ctx: &mut HandlerContext<'_>) {
+    /// Subscribes to `sensors/+/temp`; `{room}` binds the middle level.
+    #[subscribe("sensors/{room}/temp", qos = 1)]
+    fn on_temp(&mut self, room: &str, msg: &Publish) {
         println!(
-            "received {:?} on {} (QoS {:?})",
+            "received {:?} for room {room} on {} (QoS {:?})",
             msg.payload_str().unwrap_or("<binary>"),
             msg.topic,
             msg.qos
         );
         let _ = self.0.send(msg.clone());
+    }
+
+    #[disconnected]
+    fn on_disconnected(&mut self, reason: &DisconnectReason) {
+        println!("disconnected: {reason}");
     }
 }
 
@@ -38,20 +53,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let opts = ConnectOptions::from_url(&url)?
         .client_id("mqttx-quickstart")
         .handler(Printer(tx));
+    // Connecting also subscribes to the handler's route, sensors/+/temp.
     let client = Client::connect(opts).await?;
+    println!("subscribed to sensors/+/temp (the handler's route)");
 
-    let granted = client.subscribe("sensors/+/temp", QoS::AtLeastOnce).await?;
-    println!("subscribed to sensors/+/temp (granted {granted:?})");
-
+    // Sent after the route's SUBSCRIBE on the same connection, so the
+    // broker has the subscription when the message arrives.
+    println!("publishing 21.5 to sensors/kitchen/temp");
     client
         .publish("sensors/kitchen/temp", "21.5")
         .qos(QoS::AtLeastOnce)
         .await?;
-    println!("published 21.5 to sensors/kitchen/temp");
 
     let msg = tokio::time::timeout(Duration::from_secs(10), rx.recv())
         .await?
         .ok_or("the handler stopped")?;
+    assert_eq!(msg.topic, "sensors/kitchen/temp");
     assert_eq!(msg.payload_str(), Some("21.5"));
 
     client.disconnect().await?;

@@ -1,5 +1,11 @@
-//! Supervised connections and the registry: start two, find them by
-//! client id, watch one restart after a crash, stop them for good.
+//! Supervised connections and the registry, as the reference client's
+//! "Supervised Connections" section shows them: start two, find them by
+//! client id, watch one restart after a crash (one-for-one: the other
+//! carries on), stop them for good.
+//!
+//! The handler is a `#[mqtt_handler]` struct with `#[connected]` and
+//! `#[disconnected]` methods; it lives in the connection actor, so its
+//! state survives the supervised restart.
 //!
 //! ```text
 //! cargo run --example supervised                          # embedded broker
@@ -8,7 +14,7 @@
 
 use std::time::Duration;
 
-use mqttx::{Client, ConnAck, ConnectOptions, DisconnectReason, Error, HandlerContext, MqttHandler};
+use mqttx::{mqtt_handler, Client, ConnAck, ConnectOptions, DisconnectReason, Error};
 use tokio::sync::mpsc;
 
 /// Counts its connects; the count lives in the handler, so it survives a
@@ -19,8 +25,10 @@ struct Worker {
     events: mpsc::UnboundedSender<String>,
 }
 
-impl MqttHandler for Worker {
-    fn connected(&mut self, connack: &ConnAck, _ctx: &mut HandlerContext<'_>) {
+#[mqtt_handler]
+impl Worker {
+    #[connected]
+    fn on_connected(&mut self, connack: &ConnAck) {
         self.connects += 1;
         let _ = self.events.send(format!(
             "{}: connected (#{}, session present: {})",
@@ -28,7 +36,8 @@ impl MqttHandler for Worker {
         ));
     }
 
-    fn disconnected(&mut self, reason: &DisconnectReason, _ctx: &mut HandlerContext<'_>) {
+    #[disconnected]
+    fn on_disconnected(&mut self, reason: &DisconnectReason) {
         let _ = self.events.send(format!("{}: disconnected: {reason}", self.name));
     }
 }
@@ -61,14 +70,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // Anyone in the System can find a connection by its client id.
-    if let Some((client, _meta)) = Client::whereis("alerts").await {
-        client.publish("alerts/demo", "found via whereis").await?;
-    }
+    let (client, meta) = Client::whereis("alerts")
+        .await
+        .ok_or("alerts is not registered")?;
+    println!("whereis(\"alerts\") -> {}:{}", meta.host, meta.port);
+    client.publish("alerts/demo", "found via whereis").await?;
 
     // One client id, one supervised connection.
     match Client::connect_supervised(opts("ingest")?).await {
         Err(Error::ClientIdInUse { client_id }) => println!("refused a second {client_id:?}, as it should"),
-        other => println!("unexpected: {other:?}"),
+        other => return Err(format!("a second \"ingest\" should be refused, got {other:?}").into()),
     }
 
     // A bug that panics inside the connection actor. `inject_panic` is a
@@ -76,17 +87,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // actor, which keeps its handler (see the connect count) and session.
     ingest.inject_panic()?;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while let Ok(Some(event)) = tokio::time::timeout_at(deadline, events.recv()).await {
+    loop {
+        let event = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .map_err(|_| "ingest was not restarted within 10 s")?
+            .ok_or("the handlers are gone")?;
         println!("{event}");
         if event.starts_with("ingest: connected (#2") {
             break;
         }
     }
+    // One-for-one: the other connection was not touched.
     println!("alerts is still running: {}", alerts.is_running());
+    assert!(alerts.is_running());
+    assert!(
+        Client::whereis("ingest").await.is_some(),
+        "the restarted connection is still registered"
+    );
 
     // disconnect() stops a supervised connection for good and unregisters it.
     ingest.disconnect().await?;
     alerts.disconnect().await?;
-    println!("registered after disconnect: {}", Client::list().await.len());
+    let left = Client::list().await.len();
+    println!("registered after disconnect: {left}");
+    assert_eq!(left, 0);
     Ok(())
 }

@@ -1,5 +1,7 @@
 //! MQTT over TLS, verifying the broker against a private certificate
-//! authority.
+//! authority — the reference client's "TLS/SSL" section. A
+//! `#[mqtt_handler]` route subscribes on connect and receives the
+//! client's own message back over the encrypted connection.
 //!
 //! ```text
 //! cargo run --example tls        # embedded broker with a CA made at start-up
@@ -12,13 +14,16 @@
 
 use std::time::Duration;
 
-use mqttx::{Client, ConnectOptions, HandlerContext, MqttHandler, Publish, QoS, TlsOptions, Transport};
+use mqttx::{mqtt_handler, Client, ConnectOptions, Publish, QoS, TlsOptions, Transport};
 use tokio::sync::mpsc;
 
+/// Passes what arrives on `secure/greeting` on to `main`.
 struct Forward(mpsc::UnboundedSender<Publish>);
 
-impl MqttHandler for Forward {
-    fn message(&mut self, msg: &Publish, _ctx: &mut HandlerContext<'_>) {
+#[mqtt_handler]
+impl Forward {
+    #[subscribe("secure/greeting", qos = 1)]
+    fn on_greeting(&mut self, msg: &Publish) {
         let _ = self.0.send(msg.clone());
     }
 }
@@ -50,9 +55,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let client = Client::connect(opts.client_id("mqttx-tls-example").handler(Forward(tx))).await?;
-    println!("connected over TLS");
+    println!("connected over TLS; subscribed to secure/greeting (the handler's route)");
 
-    client.subscribe("secure/greeting", QoS::AtLeastOnce).await?;
+    // Sent after the route's SUBSCRIBE on the same connection.
     client
         .publish("secure/greeting", "hello over TLS")
         .qos(QoS::AtLeastOnce)
@@ -65,6 +70,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         msg.payload_str().unwrap_or("<binary>"),
         msg.topic
     );
+    assert_eq!(msg.payload_str(), Some("hello over TLS"));
 
     client.disconnect().await?;
     Ok(())

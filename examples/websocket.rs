@@ -1,4 +1,7 @@
-//! MQTT over WebSocket and secure WebSocket.
+//! MQTT over WebSocket and secure WebSocket — the reference client's
+//! "WebSocket Transport" section: `Transport::Ws`/`Wss` and `ws_path`. A
+//! `#[mqtt_handler]` route subscribes on connect and receives the client's
+//! own message back through the WebSocket.
 //!
 //! ```text
 //! cargo run --example websocket                 # embedded broker
@@ -7,15 +10,16 @@
 
 use std::time::Duration;
 
-use mqttx::{
-    Client, ConnectOptions, HandlerContext, MqttHandler, ProtocolVersion, Publish, QoS, TlsOptions, Transport,
-};
+use mqttx::{mqtt_handler, Client, ConnectOptions, ProtocolVersion, Publish, QoS, TlsOptions, Transport};
 use tokio::sync::mpsc;
 
+/// Passes what arrives on `web/greeting` on to `main`.
 struct Forward(mpsc::UnboundedSender<Publish>);
 
-impl MqttHandler for Forward {
-    fn message(&mut self, msg: &Publish, _ctx: &mut HandlerContext<'_>) {
+#[mqtt_handler]
+impl Forward {
+    #[subscribe("web/greeting", qos = 1)]
+    fn on_greeting(&mut self, msg: &Publish) {
         let _ = self.0.send(msg.clone());
     }
 }
@@ -23,16 +27,19 @@ impl MqttHandler for Forward {
 /// Connects, publishes to itself, and waits for the message to come back.
 async fn round_trip(opts: ConnectOptions, label: &str) -> Result<(), Box<dyn std::error::Error>> {
     let (tx, mut rx) = mpsc::unbounded_channel();
+    // Connecting subscribes to the handler's route; the publish follows
+    // that SUBSCRIBE on the same connection.
     let client = Client::connect(opts.handler(Forward(tx))).await?;
-    client.subscribe("web/greeting", QoS::AtLeastOnce).await?;
+    let greeting = format!("hello over {label}");
     client
-        .publish("web/greeting", format!("hello over {label}"))
+        .publish("web/greeting", greeting.clone())
         .qos(QoS::AtLeastOnce)
         .await?;
     let msg = tokio::time::timeout(Duration::from_secs(10), rx.recv())
         .await?
         .ok_or("the handler stopped")?;
     println!("{label}: received {:?}", msg.payload_str().unwrap_or("<binary>"));
+    assert_eq!(msg.payload_str(), Some(greeting.as_str()));
     client.disconnect().await?;
     Ok(())
 }
