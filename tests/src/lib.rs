@@ -58,4 +58,10 @@ pub mod book {
 
     #[doc = include_str!("../../book/src/streams.md")]
     pub struct Streams;
+
+    #[doc = include_str!("../../book/src/actix-web.md")]
+    pub struct ActixWeb;
+
+    #[doc = include_str!("../../book/src/reliability.md")]
+    pub struct Reliability;
 }
