@@ -41,7 +41,7 @@ fn store_group(c: &mut Criterion) {
                         next += size;
                         changes
                     },
-                    |changes| store.apply("bench", black_box(&changes)).unwrap(),
+                    |changes| store.apply("bench", black_box(&changes)).now().unwrap().unwrap(),
                     BatchSize::SmallInput,
                 )
             });

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use mqttx::packet::PacketId;
 use mqttx::store::{
-    FileStore, MemoryStore, SessionChange, SessionState, SessionStore, StoreError, StoredPublish,
+    FileStore, MemoryStore, SessionChange, SessionState, SessionStore, StoreError, StoreFuture, StoredPublish,
 };
 use mqttx::{Backoff, Client, ConnectOptions, Error, ProtocolVersion, Publish, QoS};
 use mqttx_tests::chaos::Chaos;
@@ -188,6 +188,8 @@ async fn a_stored_session_the_broker_does_not_have_goes_out_as_new_messages() {
                     SessionChange::IncomingReceived(PacketId::new(3).unwrap()),
                 ],
             )
+            .now()
+            .unwrap()
             .unwrap();
         // The broker never saw this client id: no session present.
         let client = Client::connect(options(broker.port(), &id, version).session_store(store.clone()))
@@ -209,6 +211,8 @@ async fn a_clean_session_clears_the_store() {
     let store = MemoryStore::new();
     store
         .apply("clean", &[stored(0, 7, topic, QoS::AtLeastOnce)])
+        .now()
+        .unwrap()
         .unwrap();
     let client = Client::connect(
         options(broker.port(), "clean", version)
@@ -240,21 +244,22 @@ struct Flaky {
 }
 
 impl SessionStore for Flaky {
-    fn load(&self, client_id: &str) -> Result<SessionState, StoreError> {
+    fn load(&self, client_id: &str) -> StoreFuture<SessionState> {
         self.inner.load(client_id)
     }
 
-    fn apply(&self, client_id: &str, changes: &[SessionChange]) -> Result<(), StoreError> {
+    fn apply(&self, client_id: &str, changes: &[SessionChange]) -> StoreFuture<()> {
         if self.failing.load(Ordering::SeqCst) {
             return Err(StoreError::io(
                 "writing the session",
                 std::io::Error::other("disk full"),
-            ));
+            ))
+            .into();
         }
         self.inner.apply(client_id, changes)
     }
 
-    fn clear(&self, client_id: &str) -> Result<(), StoreError> {
+    fn clear(&self, client_id: &str) -> StoreFuture<()> {
         self.inner.clear(client_id)
     }
 }

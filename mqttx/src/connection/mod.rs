@@ -56,8 +56,7 @@ use crate::error::Error;
 use crate::handler::{DisconnectReason, HandlerEvent, MqttHandler, Slot};
 use crate::options::ConnectOptions;
 use crate::packet::{ConnAck, DecodeError, Packet, UnsubscribeProperties};
-use crate::protocol::{Protocol, SessionChange};
-use crate::store::SharedStore;
+use crate::protocol::Protocol;
 use crate::transport::{Endpoint, Servers};
 use alarm::Alarm;
 use handler_driver::Driver;
@@ -65,6 +64,7 @@ use io::{IoSettings, ReadGate};
 use lifecycle::Lifecycle;
 use reconnect::{Dialer, FirstConnect, Reconnect};
 use requests::Requests;
+use session_store::Persistence;
 use streams::Streams;
 pub(crate) use supervised::Registration;
 
@@ -92,9 +92,8 @@ pub(crate) struct Connection<H: MqttHandler> {
     write_scheduled: bool,
     /// Under a supervisor: the registry entry to remove when finished.
     supervised: Option<Registration>,
-    store: Option<SharedStore>,
-    /// Session changes being persisted; reused between turns.
-    journal: Vec<SessionChange>,
+    /// The session store, and the batches it has not finished.
+    persistence: Option<Persistence>,
 }
 
 impl<H: MqttHandler> Connection<H> {
@@ -120,9 +119,16 @@ impl<H: MqttHandler> Connection<H> {
         // A message is acknowledged once the handler is done with it, so one
         // waiting behind slow async work is never acknowledged and then lost.
         protocol.manual_acks(true);
-        if let Some(store) = &opts.session_store {
-            session_store::open_session(&mut protocol, store, &opts.client_id, opts.clean_session)?;
-        }
+        let persistence = match opts.session_store.clone() {
+            Some(store) => Some(Persistence::open(
+                store,
+                opts.store_timeout,
+                &mut protocol,
+                &opts.client_id,
+                opts.clean_session,
+            )?),
+            None => None,
+        };
         let is_supervised = supervised.is_some();
         let handle = Rc::new(RefCell::new(None));
         let slot = Rc::clone(&handle);
@@ -161,8 +167,7 @@ impl<H: MqttHandler> Connection<H> {
                 timer: Alarm::default(),
                 write_scheduled: false,
                 supervised,
-                store: opts.session_store,
-                journal: Vec::new(),
+                persistence,
             }
         };
         if is_supervised {
@@ -190,7 +195,9 @@ impl<H: MqttHandler> Actor for Connection<H> {
         self.arm_timer(Instant::now(), ctx);
         self.report_restart(ctx);
         self.watch_first_deadline(ctx);
-        if self.reconnect.attempt > 0 {
+        if self.finish_opening(ctx) {
+            // The store is still loading the session: it connects after.
+        } else if self.reconnect.attempt > 0 {
             // Restarted after a crash: back off first.
             self.schedule_attempt(ctx);
         } else {

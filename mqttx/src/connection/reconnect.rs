@@ -203,6 +203,9 @@ impl<H: MqttHandler> Connection<H> {
         if let Some(link) = self.lifecycle.take_link() {
             ctx.cancel_future(link.reader());
         }
+        if let Some(persistence) = &mut self.persistence {
+            persistence.link_lost();
+        }
     }
 
     /// A connection attempt failed before CONNACK accepted it.

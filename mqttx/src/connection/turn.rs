@@ -29,7 +29,7 @@ impl<H: MqttHandler> Connection<H> {
     /// a link that is not writing already — a write in flight takes what
     /// is ready when it finishes.
     fn has_work_for_the_turns_end(&self) -> bool {
-        self.store.is_some()
+        self.persistence.is_some()
             || (self.protocol.has_transmit() && self.lifecycle.link().is_some_and(|link| !link.is_writing()))
     }
 
@@ -78,12 +78,19 @@ impl<H: MqttHandler> Connection<H> {
             }
             // A publish is recorded before it is sent, an incoming QoS 2 id
             // before its PUBREC.
-            self.persist();
+            self.persist(ctx);
             if let Some(link) = self.lifecycle.link_mut() {
                 let version = self.protocol.config().version;
                 while let Some(packet) = self.protocol.poll_transmit(now) {
                     progressed = true;
-                    link.queue(&packet, version);
+                    // What a pending store batch guards waits in the batch.
+                    let packet = match &mut self.persistence {
+                        Some(persistence) => persistence.hold(packet),
+                        None => Some(packet),
+                    };
+                    if let Some(packet) = packet {
+                        link.queue(&packet, version);
+                    }
                 }
             }
             if !progressed {
@@ -125,6 +132,10 @@ impl<H: MqttHandler> Connection<H> {
 
     /// Closing, with DISCONNECT sent and written.
     fn said_goodbye(&self) -> bool {
+        if !self.persistence.as_ref().is_none_or(|p| p.is_settled()) {
+            // DISCONNECT may still wait in a store batch.
+            return false;
+        }
         match &self.lifecycle {
             Lifecycle::Closing(closing) => {
                 closing.held.is_none() && !closing.link.as_ref().is_some_and(Link::has_pending)

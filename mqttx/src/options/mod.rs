@@ -87,6 +87,7 @@ pub struct ConnectOptions<H = ()> {
     pub(crate) backoff: Backoff,
     pub(crate) connect_timeout: Duration,
     pub(crate) session_store: Option<SharedStore>,
+    pub(crate) store_timeout: Duration,
     pub(crate) authenticator: Option<Arc<dyn Authenticator>>,
     pub(crate) handler: H,
 }
@@ -123,6 +124,7 @@ impl ConnectOptions<()> {
             backoff: Backoff::default(),
             connect_timeout: Duration::from_secs(30),
             session_store: None,
+            store_timeout: Duration::from_secs(10),
             authenticator: None,
             handler: (),
         }
@@ -455,6 +457,26 @@ impl<H> ConnectOptions<H> {
         self
     }
 
+    /// How long a session store operation may take (default 10 s). One
+    /// still pending then counts as failed: a batch's publishes fail with
+    /// [`Error::Store`](crate::Error::Store) and are not sent; a session
+    /// that cannot be loaded stops the connection. A store that answers at
+    /// once never meets it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use mqttx::{store::MemoryStore, ConnectOptions};
+    ///
+    /// let opts = ConnectOptions::new("localhost", "sensor-7")
+    ///     .session_store(MemoryStore::new())
+    ///     .store_timeout(Duration::from_secs(2));
+    /// # let _ = opts;
+    /// ```
+    pub fn store_timeout(mut self, timeout: Duration) -> Self {
+        self.store_timeout = timeout;
+        self
+    }
+
     /// The handler that receives messages and lifecycle events.
     pub fn handler<H2: MqttHandler>(self, handler: H2) -> ConnectOptions<H2> {
         ConnectOptions {
@@ -481,6 +503,7 @@ impl<H> ConnectOptions<H> {
             backoff: self.backoff,
             connect_timeout: self.connect_timeout,
             session_store: self.session_store,
+            store_timeout: self.store_timeout,
             authenticator: self.authenticator,
             handler,
         }

@@ -10,7 +10,7 @@ use bytes::BytesMut;
 
 use super::image::SessionImage;
 use super::record::{self, Read, MAGIC};
-use super::{SessionChange, SessionState, SessionStore, StoreError};
+use super::{SessionChange, SessionState, SessionStore, StoreError, StoreFuture};
 
 /// A log is rewritten from its live records when it grows past this and
 /// past four times what is live.
@@ -118,7 +118,7 @@ impl FileStore {
 
     /// The session saved for `client_id`, read from its file.
     pub fn session(&self, client_id: &str) -> Result<SessionState, StoreError> {
-        self.load(client_id)
+        self.with_log(client_id, |log, _| Ok(log.image.state()))
     }
 
     fn path(&self, client_id: &str) -> PathBuf {
@@ -148,22 +148,24 @@ impl FileStore {
 }
 
 impl SessionStore for FileStore {
-    fn load(&self, client_id: &str) -> Result<SessionState, StoreError> {
-        self.with_log(client_id, |log, _| Ok(log.image.state()))
+    fn load(&self, client_id: &str) -> StoreFuture<SessionState> {
+        self.with_log(client_id, |log, _| Ok(log.image.state())).into()
     }
 
-    fn apply(&self, client_id: &str, changes: &[SessionChange]) -> Result<(), StoreError> {
+    fn apply(&self, client_id: &str, changes: &[SessionChange]) -> StoreFuture<()> {
         if changes.is_empty() {
-            return Ok(());
+            return Ok(()).into();
         }
         self.with_log(client_id, |log, fsync| log.append(changes, fsync))
+            .into()
     }
 
-    fn clear(&self, client_id: &str) -> Result<(), StoreError> {
+    fn clear(&self, client_id: &str) -> StoreFuture<()> {
         self.with_log(client_id, |log, fsync| {
             log.image = SessionImage::default();
             log.rewrite(fsync)
         })
+        .into()
     }
 }
 

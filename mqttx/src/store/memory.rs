@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::image::SessionImage;
-use super::{SessionChange, SessionState, SessionStore, StoreError};
+use super::{SessionChange, SessionState, SessionStore, StoreFuture};
 
 /// Keeps sessions in memory, keyed by client id, for the life of the
 /// process. Clones share the same sessions.
@@ -59,22 +59,22 @@ impl MemoryStore {
 }
 
 impl SessionStore for MemoryStore {
-    fn load(&self, client_id: &str) -> Result<SessionState, StoreError> {
-        Ok(self.session(client_id))
+    fn load(&self, client_id: &str) -> StoreFuture<SessionState> {
+        Ok(self.session(client_id)).into()
     }
 
-    fn apply(&self, client_id: &str, changes: &[SessionChange]) -> Result<(), StoreError> {
+    fn apply(&self, client_id: &str, changes: &[SessionChange]) -> StoreFuture<()> {
         let mut sessions = self.lock();
         let image = sessions.entry(client_id.to_owned()).or_default();
         for change in changes {
             image.apply(change);
         }
-        Ok(())
+        Ok(()).into()
     }
 
-    fn clear(&self, client_id: &str) -> Result<(), StoreError> {
+    fn clear(&self, client_id: &str) -> StoreFuture<()> {
         self.lock().remove(client_id);
-        Ok(())
+        Ok(()).into()
     }
 }
 

@@ -29,12 +29,14 @@
 //! ```
 
 mod file;
+mod future;
 mod image;
 mod memory;
 mod record;
 
 pub use crate::error::StoreError;
 pub use file::FileStore;
+pub use future::StoreFuture;
 pub use memory::MemoryStore;
 
 pub use crate::protocol::session::{SessionChange, SessionState, StoredPublish};
@@ -67,17 +69,48 @@ pub use crate::protocol::session::{SessionChange, SessionState, StoredPublish};
 /// - `disconnect()` changes nothing: what was in flight stays stored, for
 ///   the next connection with the same client id to finish.
 ///
-/// The methods are called from the connection's actor thread and block it;
-/// keep them quick. One client id must be used by one connection at a time.
+/// Every method returns a [`StoreFuture`]. The methods are called on the
+/// connection's actor thread: a store that can answer at once (memory, a
+/// local file) returns [`StoreFuture::ready`] and costs nothing more; one
+/// that talks over a network returns [`StoreFuture::new`] with a future
+/// that owns its request, and never blocks the thread. While an `apply` is
+/// pending the connection goes on: it writes what the batch does not guard
+/// (PUBACKs of QoS 1 messages, PINGREQ, SUBSCRIBE, ...), may hand the store
+/// the next batch (batches complete in order: the connection acts on them
+/// in order), and writes the guarded packets once their batch is applied.
+/// An operation still pending after
+/// [`store_timeout`](crate::ConnectOptions::store_timeout) fails like an
+/// error.
+///
+/// One client id must be used by one connection at a time.
+///
+/// ```
+/// use mqttx::store::{SessionChange, SessionState, SessionStore, StoreFuture};
+///
+/// /// Keeps nothing: every session starts empty.
+/// struct Forgetful;
+///
+/// impl SessionStore for Forgetful {
+///     fn load(&self, _client_id: &str) -> StoreFuture<SessionState> {
+///         Ok(SessionState::default()).into()
+///     }
+///     fn apply(&self, _client_id: &str, _changes: &[SessionChange]) -> StoreFuture<()> {
+///         Ok(()).into()
+///     }
+///     fn clear(&self, _client_id: &str) -> StoreFuture<()> {
+///         Ok(()).into()
+///     }
+/// }
+/// ```
 pub trait SessionStore: Send + Sync + 'static {
     /// The session saved for `client_id`.
-    fn load(&self, client_id: &str) -> Result<SessionState, StoreError>;
+    fn load(&self, client_id: &str) -> StoreFuture<SessionState>;
 
     /// Records `changes`, in order, for `client_id`.
-    fn apply(&self, client_id: &str, changes: &[SessionChange]) -> Result<(), StoreError>;
+    fn apply(&self, client_id: &str, changes: &[SessionChange]) -> StoreFuture<()>;
 
     /// Forgets the session of `client_id`.
-    fn clear(&self, client_id: &str) -> Result<(), StoreError>;
+    fn clear(&self, client_id: &str) -> StoreFuture<()>;
 }
 
 /// A shared store, as the connection options hold it.

@@ -18,7 +18,7 @@ use std::collections::VecDeque;
 use std::future::IntoFuture;
 use std::io::Write;
 
-use mqttx::store::{FileStore, SessionChange, SessionState, SessionStore, StoreError};
+use mqttx::store::{FileStore, SessionChange, SessionState, SessionStore, StoreError, StoreFuture};
 use mqttx::Client;
 use mqttx_tests::support::{loss_options, loss_topics};
 
@@ -29,39 +29,48 @@ const PIPELINE: usize = 2_000;
 struct Reporting(FileStore);
 
 impl SessionStore for Reporting {
-    fn load(&self, client_id: &str) -> Result<SessionState, StoreError> {
+    fn load(&self, client_id: &str) -> StoreFuture<SessionState> {
         self.0.load(client_id)
     }
 
-    fn apply(&self, client_id: &str, changes: &[SessionChange]) -> Result<(), StoreError> {
-        self.0.apply(client_id, changes)?;
-        let mut highest: [Option<u32>; 2] = [None, None];
-        for change in changes {
-            if let SessionChange::Publish(stored) = change {
-                let index = usize::from(stored.publish.topic.ends_with("/q2"));
-                let number = stored
-                    .publish
-                    .payload
-                    .get(..4)
-                    .and_then(|b| b.try_into().ok())
-                    .map(u32::from_be_bytes);
-                if let Some(number) = number.filter(|&n| n != END) {
-                    highest[index] = highest[index].max(Some(number));
-                }
-            }
+    fn apply(&self, client_id: &str, changes: &[SessionChange]) -> StoreFuture<()> {
+        let mut applied = self.0.apply(client_id, changes);
+        match applied.now() {
+            Some(Ok(())) => report(changes).into(),
+            Some(Err(err)) => Err(err).into(),
+            None => applied,
         }
-        let mut out = std::io::stdout().lock();
-        for (index, number) in highest.iter().enumerate() {
-            if let Some(number) = number {
-                writeln!(out, "stored {index} {number}").map_err(|e| StoreError::io("stdout", e))?;
-            }
-        }
-        Ok(())
     }
 
-    fn clear(&self, client_id: &str) -> Result<(), StoreError> {
+    fn clear(&self, client_id: &str) -> StoreFuture<()> {
         self.0.clear(client_id)
     }
+}
+
+/// Prints the highest number of each topic a batch recorded.
+fn report(changes: &[SessionChange]) -> Result<(), StoreError> {
+    let mut highest: [Option<u32>; 2] = [None, None];
+    for change in changes {
+        if let SessionChange::Publish(stored) = change {
+            let index = usize::from(stored.publish.topic.ends_with("/q2"));
+            let number = stored
+                .publish
+                .payload
+                .get(..4)
+                .and_then(|b| b.try_into().ok())
+                .map(u32::from_be_bytes);
+            if let Some(number) = number.filter(|&n| n != END) {
+                highest[index] = highest[index].max(Some(number));
+            }
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    for (index, number) in highest.iter().enumerate() {
+        if let Some(number) = number {
+            writeln!(out, "stored {index} {number}").map_err(|e| StoreError::io("stdout", e))?;
+        }
+    }
+    Ok(())
 }
 
 fn main() {

@@ -1,6 +1,7 @@
 //! The actor's life, in-process: a real `Connection` over in-memory pipes
 //! to a scripted server, in a real actix System. No sockets, no broker.
 
+mod async_store;
 mod auth;
 mod calls;
 mod connect_timeout;
@@ -20,7 +21,7 @@ use crate::error::Error;
 use crate::handler::{DisconnectReason, Handled, HandlerContext, HandlerEvent, HandlerTask, MqttHandler};
 use crate::options::{Backoff, ConnectOptions};
 use crate::packet::{ConnAck, Packet, PubAck, Publish, QoS, ReasonCode};
-use crate::store::{SessionChange, SessionState, SessionStore, StoreError};
+use crate::store::{SessionChange, SessionState, SessionStore, StoreError, StoreFuture};
 use server::{Answer, Network, DEADLINE};
 
 /// Reports every event, and runs messages on `slow/..` asynchronously
@@ -295,16 +296,16 @@ async fn a_panic_under_supervision_restarts_the_actor_which_reconnects_and_finis
 struct BrokenStore;
 
 impl SessionStore for BrokenStore {
-    fn load(&self, _client_id: &str) -> Result<SessionState, StoreError> {
-        Ok(SessionState::default())
+    fn load(&self, _client_id: &str) -> StoreFuture<SessionState> {
+        Ok(SessionState::default()).into()
     }
 
-    fn apply(&self, _client_id: &str, _changes: &[SessionChange]) -> Result<(), StoreError> {
-        Err(StoreError::new("disk full"))
+    fn apply(&self, _client_id: &str, _changes: &[SessionChange]) -> StoreFuture<()> {
+        Err(StoreError::new("disk full")).into()
     }
 
-    fn clear(&self, _client_id: &str) -> Result<(), StoreError> {
-        Ok(())
+    fn clear(&self, _client_id: &str) -> StoreFuture<()> {
+        Ok(()).into()
     }
 }
 

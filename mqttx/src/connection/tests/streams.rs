@@ -12,23 +12,28 @@ async fn the_puback_of_a_streamed_message_waits_until_the_consumer_takes_it() {
     rig.first_outcome().await.expect("connected");
 
     let subscribing = actix::spawn(rig.client.stream("s/t", QoS::AtLeastOnce).into_future());
-    match peer.expect().await {
+    let identifier = match peer.expect().await {
         Packet::Subscribe(subscribe) => {
+            let identifier = subscribe.properties.subscription_identifier;
             let suback = crate::packet::SubAck {
                 packet_id: subscribe.packet_id,
                 reason_codes: vec![ReasonCode::GrantedQoS1],
                 properties: Default::default(),
             };
             peer.write(Packet::SubAck(suback)).await;
+            identifier.expect("a stream names its subscription")
         }
         other => panic!("expected SUBSCRIBE, got {other:?}"),
-    }
+    };
     let mut stream = within(subscribing).await.expect("joined").expect("subscribed");
 
-    let message = Publish::new("s/t", "m").qos(QoS::AtLeastOnce).packet_id(7);
+    let mut message = Publish::new("s/t", "m").qos(QoS::AtLeastOnce).packet_id(7);
+    message.properties.subscription_identifiers = vec![identifier];
     peer.write(Packet::Publish(message)).await;
-    // The handler has it (and is done with it): so has the stream.
-    while !matches!(rig.event().await, HandlerEvent::Message(_)) {}
+    // The stream's copy is the stream's alone. A message for the handler
+    // after it: once the handler has that one, the stream has its own.
+    peer.write(Packet::Publish(Publish::new("sync", "s"))).await;
+    while !matches!(rig.event().await, HandlerEvent::Message(m) if m.topic == "sync") {}
     within(rig.client.publish("marker", "after"))
         .await
         .expect("QoS 0 sent");
