@@ -18,6 +18,7 @@ pub mod nats;
 pub mod net;
 mod passwd;
 pub mod proxy;
+pub mod redis_server;
 pub mod scram_server;
 pub mod support;
 pub mod tap;

@@ -33,11 +33,15 @@ mod future;
 mod image;
 mod memory;
 mod record;
+#[cfg(feature = "redis")]
+mod redis_store;
 
 pub use crate::error::StoreError;
 pub use file::FileStore;
 pub use future::StoreFuture;
 pub use memory::MemoryStore;
+#[cfg(feature = "redis")]
+pub use redis_store::{RedisStore, DEFAULT_PREFIX};
 
 pub use crate::protocol::session::{SessionChange, SessionState, StoredPublish};
 
