@@ -16,11 +16,12 @@ use std::future::IntoFuture;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mqttx::store::FileStore;
+use mqttx::store::{FileStore, RedisStore, SessionStore};
 use mqttx::DisconnectReason;
 use mqttx::{Client, HandlerContext, MqttHandler, Publish};
 use mqttx_tests::chaos::Chaos;
 use mqttx_tests::events::{recorder, Seen};
+use mqttx_tests::redis_server::RedisServer;
 use mqttx_tests::support::{loss_options, loss_topics};
 use mqttx_tests::Broker;
 use tokio::sync::mpsc;
@@ -399,19 +400,20 @@ async fn no_loss_when_the_publishing_actor_panics_under_its_supervisor() {
     sub.disconnect().await.unwrap();
 }
 
-/// The publishing process on the `FileStore` in `store`, publishing from
-/// `from` on each topic; a thread follows what it reports as stored.
+/// The publishing process on `store` (a `FileStore` directory or a
+/// `redis://` URL), publishing from `from` on each topic; a thread follows
+/// what it reports as stored.
 struct PublishingProcess {
     child: Child,
     stored: std::thread::JoinHandle<[Option<u32>; 2]>,
 }
 
 impl PublishingProcess {
-    fn spawn(port: u16, store: &std::path::Path, client_id: &str, prefix: &str, from: [u32; 2]) -> Self {
+    fn spawn(port: u16, store: &str, client_id: &str, prefix: &str, from: [u32; 2]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_loss_publisher"))
             .args([
                 port.to_string(),
-                store.display().to_string(),
+                store.to_owned(),
                 client_id.to_owned(),
                 prefix.to_owned(),
                 COUNT.to_string(),
@@ -455,7 +457,10 @@ impl PublishingProcess {
 
 /// The highest number per topic among the publishes in the store.
 fn stored_numbers(store: &std::path::Path, client_id: &str) -> [Option<u32>; 2] {
-    let state = FileStore::open(store).unwrap().session(client_id).unwrap();
+    highest_numbers(FileStore::open(store).unwrap().session(client_id).unwrap())
+}
+
+fn highest_numbers(state: mqttx::store::SessionState) -> [Option<u32>; 2] {
     let mut highest = [None, None];
     for stored in state.outgoing {
         let index = usize::from(stored.publish.topic.ends_with("/q2"));
@@ -498,7 +503,13 @@ async fn no_loss_when_the_publishing_process_is_killed_and_restarted_from_its_fi
     let mut from = [0, 0];
     let mut kills = 0;
     for round in 1..=2u32 {
-        let publisher = PublishingProcess::spawn(chaos.port(), store.path(), &client_id, prefix, from);
+        let publisher = PublishingProcess::spawn(
+            chaos.port(),
+            &store.path().display().to_string(),
+            &client_id,
+            prefix,
+            from,
+        );
         let threshold = random_threshold(tally.distinct[1], round);
         tally
             .until("progress before the kill", deadline, |t| {
@@ -518,8 +529,53 @@ async fn no_loss_when_the_publishing_process_is_killed_and_restarted_from_its_fi
     }
     assert!(kills >= 1, "the publisher was killed mid-stream at least once");
 
-    let publisher = PublishingProcess::spawn(chaos.port(), store.path(), &client_id, prefix, from);
+    let publisher = PublishingProcess::spawn(
+        chaos.port(),
+        &store.path().display().to_string(),
+        &client_id,
+        prefix,
+        from,
+    );
     finish(&mut tally, deadline, started, &chaos).await;
     publisher.wait();
+    sub.disconnect().await.unwrap();
+}
+
+/// The session moves between processes, standing in for hosts: publisher
+/// A, supervised, on a `RedisStore`, is killed with SIGKILL mid-stream; a
+/// second process with the same client id and the same Redis finishes the
+/// session. Every QoS 1 number arrives at least once, every QoS 2 number
+/// exactly once.
+#[actix_rt::test]
+async fn no_loss_when_the_session_moves_to_another_process_through_redis() {
+    let started = Instant::now();
+    let deadline = started + DEADLINE;
+    let broker = broker().start().unwrap();
+    let redis = RedisServer::start().unwrap();
+    let chaos = chaos_in_front_of(broker.port());
+    let prefix = "redis-move";
+    let client_id = format!("{prefix}-pub");
+    let (sub, mut tally) = subscribe(chaos.port(), prefix).await;
+
+    let first = PublishingProcess::spawn(chaos.port(), &redis.url(), &client_id, prefix, [0, 0]);
+    let threshold = random_threshold(tally.distinct[1], 1);
+    tally
+        .until("progress before the kill", deadline, |t| {
+            t.distinct[1] >= threshold
+        })
+        .await;
+    let reported = first.kill().expect("killed mid-stream, before it finished");
+    let store = RedisStore::connect(&redis.url()).await.unwrap();
+    let in_store = highest_numbers(store.load(&client_id).await.unwrap());
+    eprintln!("killed: reported stored up to {reported:?}, Redis holds up to {in_store:?}");
+    let mut from = [0, 0];
+    for index in 0..2 {
+        let highest = reported[index].max(in_store[index]);
+        from[index] = highest.map_or(0, |n| n + 1);
+    }
+
+    let second = PublishingProcess::spawn(chaos.port(), &redis.url(), &client_id, prefix, from);
+    finish(&mut tally, deadline, started, &chaos).await;
+    second.wait();
     sub.disconnect().await.unwrap();
 }

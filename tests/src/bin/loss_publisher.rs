@@ -1,11 +1,14 @@
 //! The publishing process of the `loss` test that is killed with SIGKILL:
-//! it publishes numbered QoS 1 and QoS 2 messages with a `FileStore`, so
+//! it publishes numbered QoS 1 and QoS 2 messages with a session store, so
 //! that a new process started after the kill finishes what the dead one
 //! had in flight.
 //!
 //! ```text
-//! loss_publisher PORT STORE_DIR CLIENT_ID PREFIX COUNT FROM_Q1 FROM_Q2
+//! loss_publisher PORT STORE CLIENT_ID PREFIX COUNT FROM_Q1 FROM_Q2
 //! ```
+//!
+//! STORE is a `FileStore` directory, or a `redis://` URL for a `RedisStore`
+//! (the connection then runs under the supervisor, as a service would).
 //!
 //! It connects (resuming the stored session), publishes FROM..COUNT on
 //! each topic (`PREFIX/q1` at QoS 1, `PREFIX/q2` at QoS 2), then END on
@@ -18,15 +21,17 @@ use std::collections::VecDeque;
 use std::future::IntoFuture;
 use std::io::Write;
 
-use mqttx::store::{FileStore, SessionChange, SessionState, SessionStore, StoreError, StoreFuture};
+use mqttx::store::{
+    FileStore, RedisStore, SessionChange, SessionState, SessionStore, StoreError, StoreFuture,
+};
 use mqttx::Client;
 use mqttx_tests::support::{loss_options, loss_topics};
 
 const END: u32 = u32::MAX;
 const PIPELINE: usize = 2_000;
 
-/// A `FileStore` that reports what it recorded.
-struct Reporting(FileStore);
+/// A store that reports what it recorded, once it has.
+struct Reporting(Box<dyn SessionStore>);
 
 impl SessionStore for Reporting {
     fn load(&self, client_id: &str) -> StoreFuture<SessionState> {
@@ -34,11 +39,15 @@ impl SessionStore for Reporting {
     }
 
     fn apply(&self, client_id: &str, changes: &[SessionChange]) -> StoreFuture<()> {
+        let highest = highest(changes);
         let mut applied = self.0.apply(client_id, changes);
         match applied.now() {
-            Some(Ok(())) => report(changes).into(),
+            Some(Ok(())) => report(highest).into(),
             Some(Err(err)) => Err(err).into(),
-            None => applied,
+            None => StoreFuture::new(async move {
+                applied.await?;
+                report(highest)
+            }),
         }
     }
 
@@ -47,8 +56,8 @@ impl SessionStore for Reporting {
     }
 }
 
-/// Prints the highest number of each topic a batch recorded.
-fn report(changes: &[SessionChange]) -> Result<(), StoreError> {
+/// The highest number of each topic a batch records.
+fn highest(changes: &[SessionChange]) -> [Option<u32>; 2] {
     let mut highest: [Option<u32>; 2] = [None, None];
     for change in changes {
         if let SessionChange::Publish(stored) = change {
@@ -64,6 +73,12 @@ fn report(changes: &[SessionChange]) -> Result<(), StoreError> {
             }
         }
     }
+    highest
+}
+
+/// Prints what a batch recorded, once the store has it: from then on it is
+/// the store's to deliver.
+fn report(highest: [Option<u32>; 2]) -> Result<(), StoreError> {
     let mut out = std::io::stdout().lock();
     for (index, number) in highest.iter().enumerate() {
         if let Some(number) = number {
@@ -76,18 +91,27 @@ fn report(changes: &[SessionChange]) -> Result<(), StoreError> {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [port, store, client_id, prefix, count, from_q1, from_q2] = args.as_slice() else {
-        eprintln!("usage: loss_publisher PORT STORE_DIR CLIENT_ID PREFIX COUNT FROM_Q1 FROM_Q2");
+        eprintln!("usage: loss_publisher PORT STORE CLIENT_ID PREFIX COUNT FROM_Q1 FROM_Q2");
         std::process::exit(2);
     };
     let number = |s: &String| -> u32 { s.parse().expect("a number") };
     let port = u16::try_from(number(port)).expect("port");
     let count = number(count);
     let from = [number(from_q1), number(from_q2)];
-    let store = FileStore::open(store).expect("store");
-    let opts = loss_options(port, client_id).session_store(Reporting(store));
     let topics = loss_topics(prefix);
     actix_rt::System::new().block_on(async move {
-        let client = Client::connect(opts).await.expect("connect");
+        let redis = store.starts_with("redis://");
+        let store: Box<dyn SessionStore> = if redis {
+            Box::new(RedisStore::connect(store).await.expect("redis"))
+        } else {
+            Box::new(FileStore::open(store).expect("store"))
+        };
+        let opts = loss_options(port, client_id).session_store(Reporting(store));
+        let client = if redis {
+            Client::connect_supervised(opts).await.expect("connect")
+        } else {
+            Client::connect(opts).await.expect("connect")
+        };
         let mut pending = VecDeque::new();
         for n in from[0].min(from[1])..count {
             for (index, (topic, qos)) in topics.iter().enumerate() {
