@@ -10,9 +10,12 @@
 //! Session Present resends the stored publishes (DUP, same packet ids) and
 //! PUBRELs; without Session Present they go out again as new messages.
 //!
-//! Two stores ship: [`MemoryStore`] (as long as the process lives) and
-//! [`FileStore`] (durable: survives the process being killed). Anything
-//! else implements [`SessionStore`].
+//! Three stores ship: [`MemoryStore`] (as long as the process lives),
+//! [`FileStore`] (durable: survives the process being killed) and, with the
+//! `redis` feature, `RedisStore` (shared: survives the machine, and lets
+//! another host finish the session). Anything else implements
+//! [`SessionStore`], which is async: a store over a network never blocks
+//! the connection.
 //!
 //! ```no_run
 //! use mqttx::{store::FileStore, Client, ConnectOptions, QoS};
