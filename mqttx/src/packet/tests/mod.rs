@@ -1,5 +1,6 @@
 //! Codec tests: spec byte vectors, the malformed-input table, property tests.
 
+mod conformance;
 mod malformed;
 mod props;
 mod vectors;

@@ -11,6 +11,7 @@ use crate::store::SessionState;
 mod ack;
 mod aliases;
 mod auth;
+mod conformance;
 mod fallback;
 mod ids;
 mod incoming;
