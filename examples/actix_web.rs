@@ -9,6 +9,7 @@
 //! | `GET /readings` | the last readings the handler kept, as JSON |
 //! | `GET /rpc/{service}` | MQTT 5 request/response: `call()` to `services/{service}` |
 //! | `GET /events/{filter..}` | Server-Sent Events from a message stream |
+//! | `GET /health` | the connection's state and counters; 503 unless connected |
 //!
 //! ```text
 //! cargo run --example actix_web                 # starts, checks every route over HTTP, stops
@@ -26,6 +27,7 @@ use std::time::Duration;
 
 use actix_web::{dev::Server, get, post, web, App, HttpResponse, HttpServer, Responder as HttpResponder};
 use futures_util::StreamExt;
+use mqttx::client::ConnectionState;
 use mqttx::{mqtt_handler, Bytes, Client, ConnectOptions, Error, Json, QoS, Responder};
 use serde::{Deserialize, Serialize};
 
@@ -153,6 +155,7 @@ pub fn http_server(client: Client, readings: Readings, listener: TcpListener) ->
             .service(list_readings)
             .service(rpc_call)
             .service(event_stream)
+            .service(health_report)
     })
     .workers(2)
     // Event streams never finish by themselves: on shutdown they get 2 s.
@@ -238,6 +241,35 @@ async fn event_stream(client: web::Data<Client>, filter: web::Path<String>) -> H
         .content_type("text/event-stream")
         .insert_header(("Cache-Control", "no-cache"))
         .streaming(opened.chain(messages))
+}
+
+/// The connection's state and counters, for a load balancer or a scraper:
+/// 200 while connected, 503 otherwise.
+#[get("/health")]
+async fn health_report(client: web::Data<Client>) -> HttpResponse {
+    let state = client.state();
+    let (name, attempt) = match state {
+        ConnectionState::Connecting => ("connecting", None),
+        ConnectionState::Connected => ("connected", None),
+        ConnectionState::Reconnecting { attempt } => ("reconnecting", Some(attempt)),
+        _ => ("stopped", None),
+    };
+    let stats = client.stats();
+    let body = serde_json::json!({
+        "state": name,
+        "attempt": attempt,
+        "messages_in": stats.messages_in,
+        "messages_out": stats.messages_out,
+        "reconnects": stats.reconnects,
+        "in_flight": stats.in_flight,
+        "queued": stats.queued,
+        "dropped_qos0": stats.dropped_qos0,
+    });
+    if state == ConnectionState::Connected {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
 }
 
 const PAGE: &str = r#"<!doctype html>
@@ -326,6 +358,10 @@ async fn self_check(base: &str) -> Result<(), Box<dyn std::error::Error>> {
     let mut time = http.get(format!("{base}/rpc/time")).send().await?;
     assert!(time.status().is_success(), "{}", time.status());
     println!("rpc time: {}", String::from_utf8_lossy(&time.body().await?));
+
+    let mut health = http.get(format!("{base}/health")).send().await?;
+    assert!(health.status().is_success(), "{}", health.status());
+    println!("health: {}", String::from_utf8_lossy(&health.body().await?));
 
     let page = http.get(format!("{base}/")).send().await?.body().await?;
     assert!(String::from_utf8_lossy(&page).contains("EventSource"));

@@ -15,6 +15,7 @@ use awc::error::PayloadError;
 use bytes::Bytes;
 use example::{Connections, RoomReading};
 use futures_util::{Stream, StreamExt};
+use mqttx::client::ConnectionState;
 use mqttx_tests::support::WAIT;
 use mqttx_tests::Broker;
 
@@ -199,8 +200,36 @@ async fn the_http_service_stays_up_while_the_broker_restarts() {
     let mut broker = Broker::builder().persistence(true).start().unwrap();
     let service = Service::start(&broker).await;
     let mut events = events(&service, "sensors/%23").await;
+    let health = |service: &Service| {
+        let url = service.url("/health");
+        async move {
+            let mut response = http().get(url).send().await.unwrap();
+            let status = response.status().as_u16();
+            let body: serde_json::Value = response.json().await.unwrap();
+            (status, body)
+        }
+    };
+    let (status, body) = health(&service).await;
+    assert_eq!(
+        (status, body["state"].as_str()),
+        (200, Some("connected")),
+        "{body}"
+    );
 
+    let mut state = service.connections.client.watch_state();
     broker.stop().unwrap();
+    let lost = state.wait_for(|s| matches!(s, ConnectionState::Reconnecting { .. }));
+    tokio::time::timeout(WAIT, lost)
+        .await
+        .expect("the client notices")
+        .unwrap();
+    // The health endpoint says so until the connection is back.
+    let (status, body) = health(&service).await;
+    assert_eq!(
+        (status, body["state"].as_str()),
+        (503, Some("reconnecting")),
+        "{body}"
+    );
     let readings = http().get(service.url("/readings")).send().await.unwrap();
     assert_eq!(readings.status(), 200, "HTTP answers without the broker");
     let page = http().get(service.url("/")).send().await.unwrap();
@@ -225,6 +254,13 @@ async fn the_http_service_stays_up_while_the_broker_restarts() {
     // The event stream's subscription came back with the connection.
     let event = next_event(&mut events).await;
     assert_eq!(event["topic"], "sensors/porch/temp");
+    let (status, body) = health(&service).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["reconnects"], 1, "{body}");
+    assert_eq!(
+        body["messages_in"][0], 1,
+        "the porch reading, at QoS 0 on the event stream: {body}"
+    );
     drop(events);
     service.stop().await;
 }

@@ -9,6 +9,7 @@ mod response;
 mod setters;
 mod stream;
 mod subscribe;
+mod telemetry;
 
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
@@ -31,6 +32,8 @@ pub use response::Response;
 pub(crate) use stream::{Delivery, OpenStream, STREAM_IDENTIFIERS};
 pub use stream::{MessageStream, StreamBuilder, DEFAULT_STREAM_BUFFER};
 pub use subscribe::{SubscribeBuilder, UnsubscribeBuilder};
+pub(crate) use telemetry::Telemetry;
+pub use telemetry::{ClientStats, ConnectionState};
 
 use crate::error::Error;
 use crate::packet::{Disconnect, QoS};
@@ -68,6 +71,8 @@ pub struct Client {
 struct Identity {
     configured: ByteString,
     assigned: OnceLock<ByteString>,
+    /// What the connection tells about itself.
+    telemetry: Telemetry,
 }
 
 impl std::fmt::Debug for Client {
@@ -272,6 +277,43 @@ impl Client {
         }
     }
 
+    /// Where the connection is now: connecting, connected, reconnecting
+    /// (which attempt), or stopped.
+    ///
+    /// ```no_run
+    /// # fn demo(client: mqttx::Client) {
+    /// use mqttx::client::ConnectionState;
+    /// let healthy = client.state() == ConnectionState::Connected;
+    /// # let _ = healthy;
+    /// # }
+    /// ```
+    pub fn state(&self) -> ConnectionState {
+        self.identity.telemetry.state()
+    }
+
+    /// The connection's state as a [`watch`](tokio::sync::watch): wait for
+    /// it to change. See [`ConnectionState`].
+    pub fn watch_state(&self) -> tokio::sync::watch::Receiver<ConnectionState> {
+        self.identity.telemetry.watch()
+    }
+
+    /// What the connection has done since it started: messages in and out
+    /// per QoS, reconnects, in flight, queued, QoS 0 messages dropped.
+    ///
+    /// ```no_run
+    /// # fn demo(client: mqttx::Client) {
+    /// let stats = client.stats();
+    /// println!("{} QoS 1 messages received, {} reconnects", stats.messages_in[1], stats.reconnects);
+    /// # }
+    /// ```
+    pub fn stats(&self) -> ClientStats {
+        self.identity.telemetry.stats()
+    }
+
+    pub(crate) fn telemetry(&self) -> &Telemetry {
+        &self.identity.telemetry
+    }
+
     /// Whether the connection actor still runs (it may be reconnecting).
     pub fn is_running(&self) -> bool {
         !self.commands.is_closed()
@@ -288,6 +330,7 @@ impl Client {
             identity: Arc::new(Identity {
                 configured: client_id,
                 assigned: OnceLock::new(),
+                telemetry: Telemetry::default(),
             }),
         }
     }

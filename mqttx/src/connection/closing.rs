@@ -8,7 +8,7 @@ use tokio::sync::oneshot;
 
 use super::lifecycle::{Closing, Lifecycle};
 use super::{replies, Connection};
-use crate::client::Answer;
+use crate::client::{Answer, ConnectionState};
 use crate::error::Error;
 use crate::handler::{DisconnectReason, HandlerEvent, MqttHandler};
 use crate::packet::Disconnect;
@@ -90,6 +90,7 @@ impl<H: MqttHandler> Connection<H> {
     /// Stopped for good: every waiter learns it, the registry forgets us.
     /// Safe to run more than once.
     pub(super) fn finish(&mut self) {
+        self.client.telemetry().set_state(ConnectionState::Stopped);
         let reply = match std::mem::replace(&mut self.lifecycle, Lifecycle::Stopped) {
             Lifecycle::Closing(closing) => closing.reply,
             _ => None,

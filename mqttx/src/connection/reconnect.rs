@@ -7,10 +7,12 @@ use std::time::{Duration, Instant};
 
 use actix::{ActorContext, ActorFutureExt, AsyncContext, Context, WrapFuture};
 use tokio::sync::oneshot;
+use tracing::Instrument;
 
 use super::closing::DISCONNECT_GRACE;
 use super::lifecycle::{Closing, Lifecycle};
 use super::Connection;
+use crate::client::ConnectionState;
 use crate::error::Error;
 use crate::handler::{DisconnectReason, HandlerEvent, MqttHandler};
 use crate::options::Backoff;
@@ -120,10 +122,19 @@ impl<H: MqttHandler> Connection<H> {
             return self.stop_for_good(Error::InvalidOptions("no server to connect to".into()), ctx);
         };
         let ack_hint = AckHint::default();
+        // What the transport logs while it opens (DNS, TLS, WebSocket, a
+        // proxy) names the client and the attempt.
+        let span = tracing::info_span!(
+            "mqtt_connect",
+            client_id = %self.client.client_id(),
+            attempt = self.reconnect.attempt,
+            server = ?endpoint,
+        );
         let opening = self
             .reconnect
             .dialer
-            .dial(endpoint, self.reconnect.connect_timeout, ack_hint.clone());
+            .dial(endpoint, self.reconnect.connect_timeout, ack_hint.clone())
+            .instrument(span);
         let opening = opening.into_actor(self).map(move |result, act, ctx| {
             act.guarded(ctx, |act, ctx| {
                 if !matches!(act.lifecycle, Lifecycle::Opening(_)) {
@@ -171,6 +182,7 @@ impl<H: MqttHandler> Connection<H> {
         }
         if was_connected {
             tracing::warn!(client_id = %self.client.client_id(), %reason, "MQTT connection lost");
+            self.client.telemetry().reconnecting();
             let reference = match &reason {
                 DisconnectReason::Server(disconnect) => Some((
                     disconnect.reason_code,
@@ -335,6 +347,12 @@ impl<H: MqttHandler> Connection<H> {
 
     /// The next attempt, `delay` from now.
     fn schedule_open(&mut self, delay: Duration, ctx: &mut Context<Self>) {
+        if self.reconnect.first.is_none() {
+            let attempt = self.reconnect.attempt.max(1);
+            self.client
+                .telemetry()
+                .set_state(ConnectionState::Reconnecting { attempt });
+        }
         let retry = ctx.run_later(delay, |act, ctx| {
             act.guarded(ctx, |act, ctx| {
                 if matches!(act.lifecycle, Lifecycle::Waiting(_)) {

@@ -8,7 +8,7 @@ use actix::Context;
 
 use super::lifecycle::Lifecycle;
 use super::Connection;
-use crate::client::{FilterReply, Reply};
+use crate::client::{ConnectionState, FilterReply, Reply};
 use crate::error::Error;
 use crate::handler::{DisconnectReason, HandlerEvent, MqttHandler, PublishError};
 use crate::packet::{Publish, QoS};
@@ -30,6 +30,7 @@ impl<H: MqttHandler> Connection<H> {
                     }
                 }
                 self.reconnect.attempt = 0;
+                self.client.telemetry().set_state(ConnectionState::Connected);
                 self.requests.connected(&connack);
                 self.streams.identified(
                     self.protocol.config().version == crate::packet::ProtocolVersion::V5
@@ -54,7 +55,10 @@ impl<H: MqttHandler> Connection<H> {
                 self.attempt_failed(err, ctx);
             }
             Event::VersionFallback => self.fall_back(ctx),
-            Event::Message(publish) => match self.requests.answer(publish) {
+            Event::Message(publish) => match self
+                .requests
+                .answer(self.client.telemetry().received_one(publish))
+            {
                 // A call's response: the call has it, the handler never sees it.
                 Ok(ack) => {
                     if let Some(ack) = ack {
@@ -107,6 +111,9 @@ impl<H: MqttHandler> Connection<H> {
         }
         let ack = Ack::of(&publish);
         let offer = self.streams.offer(&publish, ack);
+        for _ in 0..offer.dropped {
+            self.client.telemetry().dropped_qos0();
+        }
         if let Some(ack) = ack {
             match offer.streams.saturating_add(u16::from(offer.handler)) {
                 0 => self.protocol.acknowledge(ack),

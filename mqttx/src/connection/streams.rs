@@ -36,6 +36,8 @@ pub(super) struct Offer {
     pub(super) streams: u16,
     /// Whether the copy is the handler's too.
     pub(super) handler: bool,
+    /// Full streams that dropped it (QoS 0 only).
+    pub(super) dropped: u32,
 }
 
 impl Streams {
@@ -92,6 +94,7 @@ impl Streams {
         let by_name = self.identified && !named.is_empty();
         let named_filters: Vec<&ByteString> = named.iter().filter_map(|id| self.names.get(id)).collect();
         let mut taken = 0u16;
+        let mut dropped = 0u32;
         for stream in &self.open {
             let for_stream = if by_name {
                 named_filters.contains(&&stream.filter)
@@ -104,6 +107,7 @@ impl Streams {
             let buffered = stream.buffered.load(Ordering::Relaxed);
             if publish.qos == QoS::AtMostOnce && buffered >= stream.capacity {
                 tracing::warn!(filter = %stream.filter, buffered, "message stream is full; QoS 0 message dropped");
+                dropped += 1;
                 continue;
             }
             stream.buffered.fetch_add(1, Ordering::Relaxed);
@@ -132,6 +136,7 @@ impl Streams {
         Offer {
             streams: taken,
             handler,
+            dropped,
         }
     }
 }

@@ -13,6 +13,7 @@ use super::io::Link;
 use super::lifecycle::Lifecycle;
 use super::Connection;
 use crate::handler::{DisconnectReason, MqttHandler};
+use crate::packet::Packet;
 
 impl<H: MqttHandler> Connection<H> {
     /// Ends a trigger: events now, the write once the turn is over.
@@ -22,6 +23,10 @@ impl<H: MqttHandler> Connection<H> {
             self.write_at_end_of_turn(now, ctx);
         }
         self.arm_timer(now, ctx);
+        let protocol = &self.protocol;
+        self.client
+            .telemetry()
+            .window(protocol.inflight(), protocol.queued());
     }
 
     /// Whether the end of the turn has something to do: a store to bring
@@ -89,6 +94,11 @@ impl<H: MqttHandler> Connection<H> {
                         None => Some(packet),
                     };
                     if let Some(packet) = packet {
+                        if let Packet::Publish(publish) = &packet {
+                            if !publish.dup {
+                                self.client.telemetry().sent(publish.qos);
+                            }
+                        }
                         link.queue(&packet, version);
                     }
                 }
@@ -99,8 +109,8 @@ impl<H: MqttHandler> Connection<H> {
         }
         self.flush(ctx);
         self.arm_timer(now, ctx);
+        let protocol = &self.protocol;
         if let Some(link) = self.lifecycle.link() {
-            let protocol = &self.protocol;
             link.window_bound()
                 .update(protocol.inflight(), protocol.window(), protocol.queued());
         }
