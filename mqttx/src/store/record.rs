@@ -135,36 +135,10 @@ fn parse(mut body: &[u8]) -> Option<SessionChange> {
     })
 }
 
-/// CRC-32 (IEEE 802.3, as in zlib and PNG), table-driven. Small enough to
-/// write here rather than add a dependency for one function.
+/// CRC-32 (IEEE 802.3, as in zlib and PNG), from `crc32fast` (SIMD where
+/// the processor has it).
 pub(crate) fn crc32(data: &[u8]) -> u32 {
-    // Evaluated at compile time, with `i` below 256: cannot panic at run time.
-    #[allow(clippy::indexing_slicing)]
-    const TABLE: [u32; 256] = {
-        let mut table = [0u32; 256];
-        let mut i = 0;
-        while i < 256 {
-            let mut c = i as u32;
-            let mut k = 0;
-            while k < 8 {
-                c = if c & 1 != 0 {
-                    0xEDB8_8320 ^ (c >> 1)
-                } else {
-                    c >> 1
-                };
-                k += 1;
-            }
-            table[i] = c;
-            i += 1;
-        }
-        table
-    };
-    let mut crc = !0u32;
-    for &byte in data {
-        let index = usize::from((crc as u8) ^ byte);
-        crc = TABLE.get(index).copied().unwrap_or(0) ^ (crc >> 8);
-    }
-    !crc
+    crc32fast::hash(data)
 }
 
 #[cfg(test)]

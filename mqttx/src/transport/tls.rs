@@ -24,9 +24,10 @@ fn config_error(message: impl Into<String>) -> Error {
 /// The rustls configuration these options describe. Built once per
 /// connection and kept, so reconnects can resume TLS sessions.
 pub(super) fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, Error> {
-    // ring, chosen here rather than taken from the process-wide default:
-    // an app that links two providers (or none) neither panics nor changes us.
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    // aws-lc-rs (post-quantum key exchange preferred), chosen here rather
+    // than taken from the process-wide default: an app that links two
+    // providers (or none) neither panics nor changes us.
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
         .map_err(|err| config_error(err.to_string()))?;
