@@ -65,4 +65,10 @@ pub mod book {
 
     #[doc = include_str!("../../book/src/reliability.md")]
     pub struct Reliability;
+
+    #[doc = include_str!("../../book/src/publishing.md")]
+    pub struct Publishing;
+
+    #[doc = include_str!("../../book/src/coming-from.md")]
+    pub struct ComingFrom;
 }
