@@ -131,6 +131,12 @@ impl<H> ConnectOptions<H> {
         if self.keepalive.as_secs() > u64::from(u16::MAX) {
             return Err(Error::InvalidOptions("keepalive is above 65,535 seconds".into()));
         }
+        // A CONNECT that cannot be encoded (U+0000 in the client id, a
+        // will topic with a wildcard, ...) would never be written: refuse it
+        // here rather than time out on every attempt.
+        self.protocol_config()
+            .check_connect()
+            .map_err(|err| Error::InvalidOptions(format!("the CONNECT cannot be sent: {err}")))?;
         if self.protocol_version == Some(ProtocolVersion::V311) {
             self.check_v311()?;
             if self.authenticator.is_some() {
@@ -190,5 +196,22 @@ mod tests {
             None,
             "3.1.1 has no properties; Clean Session 0 says it all"
         );
+    }
+}
+
+#[cfg(test)]
+mod validate_tests {
+    use super::*;
+
+    #[test]
+    fn a_connect_that_cannot_be_encoded_is_refused_before_anything_starts() {
+        let err = ConnectOptions::new("localhost", "bad\u{0}id")
+            .validate()
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidOptions(why) if why.contains("U+0000")),
+            "{err}"
+        );
+        assert!(ConnectOptions::new("localhost", "good-id").validate().is_ok());
     }
 }

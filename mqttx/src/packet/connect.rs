@@ -208,14 +208,14 @@ mod codec {
             if S::VALIDATES && !v5 && self.password.is_some() && self.username.is_none() {
                 s.fail(invalid("MQTT 3.1.1 allows a password only with a user name"));
             }
-            s.string(PROTOCOL_NAME);
+            s.string("Protocol Name", PROTOCOL_NAME);
             s.u8(self.protocol.level());
             s.u8(self.flags());
             s.u16(self.keep_alive);
             if v5 {
                 s.properties(&self.properties);
             }
-            s.string(&self.client_id);
+            s.string("Client Identifier", &self.client_id);
             if let Some(will) = &self.will {
                 if S::VALIDATES && !topic::valid_topic_name(&will.topic) {
                     s.fail(invalid("will topic is not a valid topic name"));
@@ -223,11 +223,11 @@ mod codec {
                 if v5 {
                     s.properties(&will.properties);
                 }
-                s.string(&will.topic);
+                s.string("Will Topic", &will.topic);
                 s.binary(&will.payload);
             }
             if let Some(username) = &self.username {
-                s.string(username);
+                s.string("User Name", username);
             }
             if let Some(password) = &self.password {
                 s.binary(password);

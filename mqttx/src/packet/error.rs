@@ -138,4 +138,9 @@ pub enum EncodeError {
     /// A packet or property that does not exist in the protocol version spoken.
     #[error("{0} does not exist in MQTT 3.1.1")]
     NotInVersion(&'static str),
+    /// A string holding U+0000, which MQTT forbids in every UTF-8 Encoded
+    /// String [MQTT-1.5.4-2]; names the field (the Client Identifier, a
+    /// User Property, the Content Type, ...).
+    #[error("the {0} contains U+0000")]
+    NullCharacter(&'static str),
 }

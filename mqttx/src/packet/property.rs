@@ -37,6 +37,21 @@ pub mod id {
     pub const SHARED_SUBSCRIPTION_AVAILABLE: u8 = 0x2A;
 }
 
+/// The name of a property that holds a UTF-8 Encoded String, for errors.
+pub(crate) fn string_name(property: u8) -> &'static str {
+    match property {
+        id::CONTENT_TYPE => "Content Type",
+        id::RESPONSE_TOPIC => "Response Topic",
+        id::ASSIGNED_CLIENT_IDENTIFIER => "Assigned Client Identifier",
+        id::AUTHENTICATION_METHOD => "Authentication Method",
+        id::RESPONSE_INFORMATION => "Response Information",
+        id::SERVER_REFERENCE => "Server Reference",
+        id::REASON_STRING => "Reason String",
+        id::USER_PROPERTY => "User Property",
+        _ => "string property",
+    }
+}
+
 /// Whether MQTT 5 defines the identifier at all; telling "unknown" from
 /// "not allowed here" makes the error point at the right fault.
 pub(crate) fn is_known(property: u8) -> bool {
@@ -224,7 +239,7 @@ pub(crate) mod encode {
     pub(crate) fn string<S: Sink>(s: &mut S, property: u8, value: Option<&ByteString>) {
         if let Some(value) = value {
             s.u8(property);
-            s.string(value);
+            s.string(super::string_name(property), value);
         }
     }
 
@@ -238,8 +253,8 @@ pub(crate) mod encode {
     pub(crate) fn user_properties<S: Sink>(s: &mut S, list: &[(ByteString, ByteString)]) {
         for (name, value) in list {
             s.u8(super::id::USER_PROPERTY);
-            s.string(name);
-            s.string(value);
+            s.string("User Property", name);
+            s.string("User Property", value);
         }
     }
 

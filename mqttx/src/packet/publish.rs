@@ -98,7 +98,7 @@ mod codec {
     use super::{Publish, PublishProperties};
     use crate::packet::property::{decode as de, encode as en, id};
     use crate::packet::reader::{self, Reader};
-    use crate::packet::writer::{Sink, WriteProperties};
+    use crate::packet::writer::{check_text, Sink, WriteProperties};
     use crate::packet::LazyBox;
     use crate::packet::{topic, varint, DecodeError, EncodeError, ProtocolVersion, QoS};
 
@@ -183,7 +183,7 @@ mod codec {
             if S::VALIDATES {
                 self.validate(version, s);
             }
-            s.string(&self.topic);
+            s.string("Topic Name", &self.topic);
             if let Some(id) = self.packet_id {
                 s.u16(id.get());
             }
@@ -333,6 +333,23 @@ mod codec {
     }
 
     impl PublishProperties {
+        /// The strings the encoder would refuse, checked without encoding:
+        /// the first one holding U+0000 [MQTT-1.5.4-2]. Only the strings
+        /// present are scanned, one `memchr` pass each.
+        pub(crate) fn check_strings(&self) -> Result<(), EncodeError> {
+            if let Some(content_type) = &self.content_type {
+                check_text("Content Type", content_type)?;
+            }
+            if let Some(response_topic) = &self.response_topic {
+                check_text("Response Topic", response_topic)?;
+            }
+            for (name, value) in &self.user_properties {
+                check_text("User Property", name)?;
+                check_text("User Property", value)?;
+            }
+            Ok(())
+        }
+
         /// `Some(alias)` when nothing but (at most) a Topic Alias is set.
         #[inline]
         fn alias_only(&self) -> Option<Option<NonZeroU16>> {

@@ -172,7 +172,7 @@ mod codec {
                         s.fail(invalid(Self::NAME, "No Local on a Shared Subscription"));
                     }
                 }
-                s.string(filter);
+                s.string("Topic Filter", filter);
                 s.u8(options.to_byte(version));
             }
         }

@@ -87,7 +87,7 @@ mod codec {
                         reason: "invalid topic filter",
                     });
                 }
-                s.string(filter);
+                s.string("Topic Filter", filter);
             }
         }
     }

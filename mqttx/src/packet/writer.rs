@@ -31,10 +31,28 @@ pub(crate) trait Sink {
     /// can see this, and it runs first.
     fn fail(&mut self, error: EncodeError);
 
-    /// A UTF-8 Encoded String.
-    fn string(&mut self, value: &str) {
+    /// A UTF-8 Encoded String; `field` names it in the error when it
+    /// holds U+0000, which no string may [MQTT-1.5.4-2].
+    #[inline]
+    fn string(&mut self, field: &'static str, value: &str) {
+        if Self::VALIDATES {
+            if let Err(error) = check_text(field, value) {
+                self.fail(error);
+            }
+        }
         self.binary(value.as_bytes());
     }
+}
+
+/// Whether `value` may be sent as a UTF-8 Encoded String: it is UTF-8 by
+/// construction, so only U+0000 is left to refuse [MQTT-1.5.4-2]. One
+/// `memchr` pass (what `<[u8]>::contains` compiles to for a byte).
+#[inline]
+pub(crate) fn check_text(field: &'static str, value: &str) -> Result<(), EncodeError> {
+    if value.as_bytes().contains(&0) {
+        return Err(EncodeError::NullCharacter(field));
+    }
+    Ok(())
 }
 
 /// A property list that can write itself (without its length) to a sink.

@@ -30,11 +30,12 @@ impl<T> Protocol<T> {
         }
     }
 
-    /// The Authentication Method of this connection, if it uses one.
-    fn auth_method(&self) -> Option<ByteString> {
+    /// The Authentication Method of this connection (the one its CONNECT
+    /// names), if it uses one.
+    fn auth_method(&self) -> Option<&str> {
         match &self.config.authenticator {
-            Some(authenticator) => Some(ByteString::from(authenticator.method())),
-            None => self.config.connect_properties.authentication_method.clone(),
+            Some(authenticator) => Some(authenticator.method()),
+            None => self.config.connect_properties.authentication_method.as_deref(),
         }
     }
 
@@ -53,13 +54,30 @@ impl<T> Protocol<T> {
 
     /// Queues an AUTH: the answer to an [`Event::AuthChallenge`], or a
     /// re-authentication of the application's own. MQTT 5 only: ignored on
-    /// 3.1.1 or without a transport.
-    pub fn auth(&mut self, auth: Auth, now: Instant) {
+    /// 3.1.1, without a transport, or when the CONNECT named no
+    /// Authentication Method [MQTT-4.12.0-7].
+    ///
+    /// It names the CONNECT's Authentication Method, whatever `auth` says
+    /// [MQTT-4.12.0-5], and goes without its Reason String, then User
+    /// Properties, as far as the server's Maximum Packet Size requires
+    /// [MQTT-3.15.2-2, MQTT-3.15.2-3]; one too large even so is dropped.
+    pub fn auth(&mut self, mut auth: Auth, now: Instant) {
         let _ = now;
-        if self.is_v5() && self.transport_up() {
-            self.transmit.send(Packet::Auth(auth));
-        } else {
+        if !self.is_v5() || !self.transport_up() {
             tracing::debug!("AUTH dropped: MQTT 3.1.1 or no connection");
+            return;
+        }
+        let Some(method) = self.auth_method() else {
+            tracing::debug!("AUTH dropped: the CONNECT named no Authentication Method");
+            return;
+        };
+        if auth.properties.authentication_method.as_deref() != Some(method) {
+            let method = ByteString::from(method);
+            auth.properties.authentication_method = Some(method);
+        }
+        match self.fit_auth(auth) {
+            Ok(packet) => self.transmit.send(packet),
+            Err(error) => tracing::warn!(%error, "AUTH dropped: it cannot be written"),
         }
     }
 
@@ -79,7 +97,7 @@ impl<T> Protocol<T> {
             None => Err(Error::InvalidOptions(
                 "re-authentication needs an Authentication Method: set an authenticator".into(),
             )),
-            Some(method) => Ok(method),
+            Some(method) => Ok(ByteString::from(method)),
         };
         let method = match method {
             Ok(method) => method,
@@ -89,8 +107,7 @@ impl<T> Protocol<T> {
             Some(authenticator) => authenticator.start(),
             None => data,
         };
-        self.reauth = Some(Reauth { tag: Some(tag) });
-        self.transmit.send(Packet::Auth(Auth {
+        let auth = Auth {
             reason_code: ReasonCode::ReAuthenticate,
             properties: AuthProperties {
                 authentication_method: Some(method),
@@ -98,15 +115,41 @@ impl<T> Protocol<T> {
                 ..AuthProperties::default()
             }
             .into(),
-        }));
+        };
+        // Too large for the server: refused here, not written [MQTT-3.2.2-15].
+        match self.fit_auth(auth) {
+            Ok(packet) => {
+                self.reauth = Some(Reauth { tag: Some(tag) });
+                self.transmit.send(packet);
+            }
+            Err(err) => self.reauthenticate_done(tag, Err(err)),
+        }
     }
 
     /// AUTH from the server. A challenge goes to the handler; Success ends
     /// a re-authentication, once the authenticator accepts it.
     pub(super) fn on_auth(&mut self, auth: Auth) -> Result<(), ProtocolError> {
-        // Only a Success may come without properties at all.
-        if auth.properties.authentication_method.is_none() && auth.reason_code != ReasonCode::Success {
-            return Err(ProtocolError::violation("AUTH without an Authentication Method"));
+        // A server may send AUTH only in the exchange the CONNECT opened
+        // [MQTT-4.12.0-6]; without one the client must never answer it
+        // [MQTT-4.12.0-7].
+        let Some(method) = self.auth_method() else {
+            return Err(ProtocolError::violation(
+                "AUTH when the CONNECT named no Authentication Method",
+            ));
+        };
+        match auth.properties.authentication_method.as_deref() {
+            // Only a Success may come without properties at all.
+            None if auth.reason_code != ReasonCode::Success => {
+                return Err(ProtocolError::violation("AUTH without an Authentication Method"));
+            }
+            // Every AUTH of the exchange names the CONNECT's method
+            // [MQTT-4.12.0-5]; the handler's answer echoes it.
+            Some(theirs) if theirs != method => {
+                return Err(ProtocolError::violation(
+                    "AUTH naming another Authentication Method than the CONNECT",
+                ));
+            }
+            _ => {}
         }
         let connected = self.state == State::Connected;
         match auth.reason_code {

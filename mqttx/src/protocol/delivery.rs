@@ -52,7 +52,7 @@ impl<T> Protocol<T> {
             if self.manual_acks {
                 // A resend of a message still being handled is not delivered
                 // twice; its PUBACK goes out when the first one is handled.
-                if self.incoming.hold(id) {
+                if self.incoming.hold(id, qos) {
                     self.events.push_back(Event::Message(publish));
                 }
                 return Ok(());
@@ -68,12 +68,16 @@ impl<T> Protocol<T> {
         {
             self.events.push_back(Event::Message(publish));
             if self.manual_acks {
-                self.incoming.hold(id);
+                self.incoming.hold(id, qos);
                 return Ok(());
             }
             self.journal.record(|| SessionChange::IncomingReceived(id));
         } else if self.incoming.holds(id) {
             // Still being handled: the PUBREC waits for the acknowledgement.
+            return Ok(());
+        } else if self.manual_acks && self.incoming.answer_in_turn(id) {
+            // Received already, but behind messages still being handled:
+            // its PUBREC keeps the resend's place [MQTT-4.6.0-3].
             return Ok(());
         }
         self.transmit.send(Packet::PubRec(PubRec::new(id)));
@@ -94,8 +98,9 @@ impl<T> Protocol<T> {
     /// Holds the PUBACK/PUBREC of each delivered message until
     /// [`acknowledge`](Self::acknowledge) is called for it.
     ///
-    /// Acknowledge in delivery order: MQTT requires PUBACKs and PUBRECs in
-    /// the order their PUBLISHes arrived [MQTT-4.6.0-2, MQTT-4.6.0-3].
+    /// Messages may be acknowledged in any order: PUBACKs and PUBRECs still
+    /// go out in the order their PUBLISHes arrived [MQTT-4.6.0-2,
+    /// MQTT-4.6.0-3], so one acknowledged early waits for those before it.
     ///
     /// ```
     /// use std::time::Instant;
@@ -132,26 +137,42 @@ impl<T> Protocol<T> {
     }
 
     /// The message `ack` stands for (see [`Ack::of`] and
-    /// [`Event::Message`](super::Event::Message)) is handled: send its PUBACK
-    /// or PUBREC now. Does nothing without manual acknowledgement, or for a
-    /// message whose session is gone. Off-line, a QoS 1 acknowledgement is dropped (the server will
-    /// resend the message after the reconnect), and a QoS 2 message is
-    /// remembered as received, so its resend is answered without being
-    /// delivered again.
+    /// [`Event::Message`](super::Event::Message)) is handled: its PUBACK or
+    /// PUBREC goes out as soon as those of the messages that arrived before
+    /// it have [MQTT-4.6.0-2, MQTT-4.6.0-3] (at once when it is the oldest).
+    /// Does nothing without manual acknowledgement, for a message
+    /// acknowledged already, or for one whose session is gone.
+    ///
+    /// Off-line the acknowledgement waits for the next connection: it goes
+    /// out once the server resumes the session, and is forgotten if it does
+    /// not. A QoS 2 message is recorded as received at once
+    /// ([`SessionChange::IncomingReceived`]), so its resend is answered
+    /// without being delivered again, even after a restart of the process.
     pub fn acknowledge(&mut self, ack: Ack) {
         let id = ack.packet_id;
         if !self.manual_acks || !self.incoming.release(id) {
             return;
         }
-        let packet = match ack.qos {
-            QoS::AtLeastOnce => Packet::PubAck(PubAck::new(id)),
-            _ => {
-                self.journal.record(|| SessionChange::IncomingReceived(id));
-                Packet::PubRec(PubRec::new(id))
-            }
-        };
-        if self.is_connected() {
-            self.transmit.send(packet);
+        if ack.qos == QoS::ExactlyOnce {
+            // Before its PUBREC, which may wait behind earlier messages.
+            self.journal.record(|| SessionChange::IncomingReceived(id));
+        }
+        self.send_acknowledgements();
+    }
+
+    /// Writes the held acknowledgements that may go, oldest first: those
+    /// handled, up to the first one still being handled. Only while
+    /// connected; otherwise they wait for a connection that resumes the
+    /// session.
+    pub(super) fn send_acknowledgements(&mut self) {
+        if !self.is_connected() {
+            return;
+        }
+        while let Some((id, qos)) = self.incoming.next_ready() {
+            self.transmit.send(match qos {
+                QoS::AtLeastOnce => Packet::PubAck(PubAck::new(id)),
+                _ => Packet::PubRec(PubRec::new(id)),
+            });
         }
     }
 }

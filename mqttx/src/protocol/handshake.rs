@@ -3,12 +3,35 @@
 
 use std::time::Instant;
 
-use crate::packet::{ConnAck, Connect, ConnectProperties, ProtocolVersion, ReasonCode, WillProperties};
+use crate::packet::{
+    encoded_len, ByteString, ConnAck, Connect, ConnectProperties, EncodeError, Packet, ProtocolVersion,
+    ReasonCode, WillProperties,
+};
 
 use super::limits::ServerLimits;
 use super::protocol::State;
 use super::session::SessionChange;
-use super::{Event, Protocol, ProtocolError};
+use super::{Config, Event, Protocol, ProtocolError};
+
+impl Config {
+    /// Whether the CONNECT this configuration makes can be written: `Err`
+    /// names what cannot (a Client Identifier, User Name, will or CONNECT
+    /// property holding U+0000 [MQTT-1.5.4-2], a will topic that is no
+    /// topic name, ...). Check it before connecting: the state machine
+    /// queues its CONNECT as configured, and an I/O shell that cannot
+    /// encode it has nothing to send.
+    pub fn check_connect(&self) -> Result<(), EncodeError> {
+        let mut config = self.clone();
+        // The method as every CONNECT names it, without starting an exchange.
+        if let Some(authenticator) = config.authenticator.take() {
+            let properties = &mut config.connect_properties;
+            properties.authentication_method = Some(ByteString::from(authenticator.method()));
+            properties.authentication_data = None;
+        }
+        let connect = Protocol::<()>::new(config).build_connect();
+        encoded_len(&Packet::Connect(Box::new(connect)), self.version).map(drop)
+    }
+}
 
 impl<T> Protocol<T> {
     pub(super) fn build_connect(&self) -> Connect {
@@ -108,6 +131,8 @@ impl<T> Protocol<T> {
     fn resume_session(&mut self, now: Instant) {
         let window = self.window();
         self.outgoing.session_resumed(window, now, &mut self.transmit);
+        // Acknowledgements of messages handled while off-line.
+        self.send_acknowledgements();
         self.arm_retry(now);
     }
 

@@ -1,7 +1,14 @@
 //! Incoming QoS 1/2 flows: the packet ids of QoS 2 PUBLISHes delivered,
 //! until the server's PUBREL releases them — remembering them is what makes
 //! delivery exactly-once [MQTT-4.3.3-10] — and, when the shell acknowledges
-//! by hand, the ids delivered but not yet acknowledged.
+//! by hand, the acknowledgements held, in the order their PUBLISHes arrived.
+//!
+//! Held acknowledgements go out in arrival order whatever order the
+//! messages are handled in [MQTT-4.6.0-2, MQTT-4.6.0-3]: one handled
+//! early waits, marked done, until every one before it is done too. The
+//! server's flow control bounds how many are held (our Receive Maximum;
+//! at most one per packet id in any case), and the queue's buffer is
+//! reused, so acknowledging in order costs no allocation per message.
 //!
 //! A server must never resend a PUBLISH once it has sent PUBREL
 //! [MQTT-4.3.3-5], but mosquitto 2.0 does after two reconnects in quick
@@ -14,7 +21,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 
-use crate::packet::{PacketId, Publish, ReasonCode};
+use crate::packet::{PacketId, Publish, QoS, ReasonCode};
 
 use super::packet_ids::IdSet;
 use super::ProtocolError;
@@ -29,10 +36,15 @@ pub(super) struct Incoming {
     /// ids restored from a store have none).
     prints: HashMap<PacketId, u64>,
     released: Released,
-    /// Delivered, acknowledgement held until the shell has handled them.
-    /// The server cannot reuse these ids meanwhile, so a PUBLISH with one
-    /// of them is a resend of the same message.
+    /// Held acknowledgements (PUBACK for QoS 1, PUBREC for QoS 2), in the
+    /// order their PUBLISHes arrived.
+    held: VecDeque<(PacketId, QoS)>,
+    /// The ids in `held`. The server cannot reuse these ids meanwhile, so a
+    /// PUBLISH with one of them is a resend of the same message.
     unacked: IdSet,
+    /// The ids in `held` that may go out once they reach the front: their
+    /// message is handled by every consumer.
+    done: IdSet,
     /// Held acknowledgements shared by several consumers: how many more
     /// releases each waits for beyond the last one.
     shares: HashMap<PacketId, u16>,
@@ -93,19 +105,34 @@ impl Incoming {
     /// The session is gone [MQTT-3.2.2-5].
     pub(super) fn clear(&mut self) {
         self.awaiting_rel.clear();
+        self.held.clear();
         self.unacked.clear();
+        self.done.clear();
         self.shares.clear();
         self.prints.clear();
         self.released = Released::default();
     }
 
-    /// Holds the acknowledgement of a delivered message; `false` when one
-    /// is already held for `id` (the message is a resend).
-    pub(super) fn hold(&mut self, id: PacketId) -> bool {
-        if self.unacked.contains(id) {
+    /// Holds the acknowledgement of a delivered message, behind those held
+    /// already; `false` when one is already held for `id` (the message is a
+    /// resend, which keeps the place of the first).
+    pub(super) fn hold(&mut self, id: PacketId, qos: QoS) -> bool {
+        if !self.unacked.insert(id) {
             return false;
         }
-        self.unacked.insert(id);
+        self.held.push_back((id, qos));
+        true
+    }
+
+    /// Queues the PUBREC that answers a resend of a QoS 2 message already
+    /// acknowledged behind the acknowledgements held, so it keeps the
+    /// resend's place in arrival order; `false` when none is held and it
+    /// can go at once.
+    pub(super) fn answer_in_turn(&mut self, id: PacketId) -> bool {
+        if self.held.is_empty() || !self.hold(id, QoS::ExactlyOnce) {
+            return false;
+        }
+        self.done.insert(id);
         true
     }
 
@@ -117,14 +144,15 @@ impl Incoming {
     /// The held acknowledgement of `id` waits for `more` releases beyond
     /// the one it already waits for.
     pub(super) fn share(&mut self, id: PacketId, more: u16) {
-        if more > 0 && self.unacked.contains(id) {
+        if more > 0 && self.unacked.contains(id) && !self.done.contains(id) {
             let shares = self.shares.entry(id).or_default();
             *shares = shares.saturating_add(more);
         }
     }
 
     /// Releases one hold on the acknowledgement; `true` when that was the
-    /// last (the acknowledgement goes out), `false` if none was held.
+    /// last (the acknowledgement may go, in its turn: see
+    /// [`next_ready`](Self::next_ready)), `false` if none was held.
     pub(super) fn release(&mut self, id: PacketId) -> bool {
         if !self.shares.is_empty() {
             if let Some(shares) = self.shares.get_mut(&id) {
@@ -135,7 +163,19 @@ impl Incoming {
                 return false;
             }
         }
-        self.unacked.remove(id)
+        self.unacked.contains(id) && self.done.insert(id)
+    }
+
+    /// The oldest held acknowledgement, once its message is handled and
+    /// every one before it has gone: taken out, to be written now.
+    pub(super) fn next_ready(&mut self) -> Option<(PacketId, QoS)> {
+        let &(id, qos) = self.held.front()?;
+        if !self.done.remove(id) {
+            return None;
+        }
+        self.held.pop_front();
+        self.unacked.remove(id);
+        Some((id, qos))
     }
 
     /// The ids awaiting PUBREL, lowest first.

@@ -32,6 +32,7 @@ mod config;
 mod delivery;
 mod event;
 mod fallback;
+mod fit;
 mod handshake;
 mod incoming;
 mod journal;

@@ -62,6 +62,9 @@ enum Stage {
     Released {
         /// Reported when PUBCOMP completes the flow (it may be No matching subscribers).
         pubrec: ReasonCode,
+        /// When its PUBREC arrived, among the flights released: PUBRELs are
+        /// sent again in this order [MQTT-4.6.0-4].
+        order: u64,
     },
 }
 
@@ -104,6 +107,8 @@ pub(super) struct Outgoing<T> {
     /// Exactly the flights whose `sent_at` is `None` while connected.
     resend: VecDeque<PacketId>,
     next_seq: u64,
+    /// The `order` of the next flight released.
+    next_release: u64,
 }
 
 impl<T> Default for Outgoing<T> {
@@ -113,6 +118,7 @@ impl<T> Default for Outgoing<T> {
             queue: VecDeque::new(),
             resend: VecDeque::new(),
             next_seq: 0,
+            next_release: 0,
         }
     }
 }
@@ -231,7 +237,11 @@ impl<T> Outgoing<T> {
         if code.is_error() {
             return Ok(PubRecOutcome::Refused);
         }
-        flight.stage = Stage::Released { pubrec: code };
+        flight.stage = Stage::Released {
+            pubrec: code,
+            order: self.next_release,
+        };
+        self.next_release += 1;
         if flight.sent_at.replace(now).is_none() {
             // Acknowledged before its resend came up: it is on the wire now.
             self.resend.retain(|&waiting| waiting != id);
@@ -244,7 +254,7 @@ impl<T> Outgoing<T> {
     pub(super) fn on_pubcomp(&self, id: PacketId) -> Result<Option<ReasonCode>, ProtocolError> {
         match self.inflight.get(&id).map(|flight| &flight.stage) {
             None => Ok(None),
-            Some(Stage::Released { pubrec }) => Ok(Some(*pubrec)),
+            Some(Stage::Released { pubrec, .. }) => Ok(Some(*pubrec)),
             Some(Stage::Unacked(_)) => Err(ProtocolError::violation("PUBCOMP before PUBREC")),
         }
     }
@@ -298,13 +308,14 @@ impl<T> Outgoing<T> {
     }
 
     /// The server kept the session: every unacknowledged PUBLISH is written
-    /// again (DUP, same id) and every PUBREL, in their original order
-    /// [MQTT-4.4.0-1, MQTT-4.6.0-1]. PUBLISHes beyond the (possibly
+    /// again (DUP, same id) and every PUBREL [MQTT-4.4.0-1], PUBLISHes in
+    /// their original order and PUBRELs in the order their PUBRECs arrived
+    /// [MQTT-4.6.0-1, MQTT-4.6.0-4]. PUBLISHes beyond the (possibly
     /// smaller) new `window` wait in `resend`; PUBRELs never wait
     /// [MQTT-3.3.4-8].
     pub(super) fn session_resumed(&mut self, window: usize, now: Instant, transmit: &mut Transmit<T>) {
         let mut written = 0;
-        for id in self.in_send_order() {
+        for id in self.in_resend_order() {
             let held_back = match self.inflight.get(&id).map(|flight| &flight.stage) {
                 None => continue,
                 Some(Stage::Released { .. }) => false,
@@ -334,7 +345,7 @@ impl<T> Outgoing<T> {
             };
             match flight.stage {
                 Stage::Unacked(publish) => requeue.push(Queued::again(publish, flight.tag, flight.seq)),
-                Stage::Released { pubrec } => completed.push((flight.seq, flight.tag, pubrec)),
+                Stage::Released { pubrec, .. } => completed.push((flight.seq, flight.tag, pubrec)),
             }
         }
         self.resend.clear();
@@ -344,9 +355,9 @@ impl<T> Outgoing<T> {
         completed
     }
 
-    /// MQTT 3.1.1 only: writes again, with DUP and in send order, what has
-    /// waited `interval` for its acknowledgement; returns when the next one
-    /// falls due.
+    /// MQTT 3.1.1 only: writes again, with DUP, what has waited `interval`
+    /// for its acknowledgement, in the order of a resend after a reconnect;
+    /// returns when the next one falls due.
     pub(super) fn retry(
         &mut self,
         interval: Duration,
@@ -354,7 +365,7 @@ impl<T> Outgoing<T> {
         transmit: &mut Transmit<T>,
     ) -> Option<Instant> {
         let mut next: Option<Instant> = None;
-        for id in self.in_send_order() {
+        for id in self.in_resend_order() {
             let Some(sent_at) = self.inflight.get(&id).and_then(|flight| flight.sent_at) else {
                 continue;
             };
@@ -428,8 +439,12 @@ impl<T> Outgoing<T> {
             match id {
                 Some(id) if !qos1_released => {
                     let stage = if released {
+                        // A store keeps no PUBREC order: send order stands in.
+                        let order = self.next_release;
+                        self.next_release += 1;
                         Stage::Released {
                             pubrec: ReasonCode::Success,
+                            order,
                         }
                     } else {
                         Stage::Unacked(publish)
@@ -466,5 +481,36 @@ impl<T> Outgoing<T> {
             .collect();
         order.sort_unstable();
         order.into_iter().map(|(_, id)| id).collect()
+    }
+
+    /// The in-flight ids in the order they are written again: send order,
+    /// except that the places of the released flights are taken by those
+    /// flights in the order their PUBRECs arrived. PUBLISHes keep their
+    /// order [MQTT-4.6.0-1], PUBRELs follow their PUBRECs [MQTT-4.6.0-4].
+    fn in_resend_order(&self) -> Vec<PacketId> {
+        let mut order = self.in_send_order();
+        let mut released: Vec<(u64, PacketId)> = order
+            .iter()
+            .filter_map(|id| match self.inflight.get(id)?.stage {
+                Stage::Released { order, .. } => Some((order, *id)),
+                Stage::Unacked(_) => None,
+            })
+            .collect();
+        if released.is_empty() {
+            return order;
+        }
+        released.sort_unstable();
+        let mut released = released.into_iter().map(|(_, id)| id);
+        for id in &mut order {
+            if matches!(
+                self.inflight.get(id).map(|flight| &flight.stage),
+                Some(Stage::Released { .. })
+            ) {
+                if let Some(next) = released.next() {
+                    *id = next;
+                }
+            }
+        }
+        order
     }
 }

@@ -7,7 +7,8 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 use crate::packet::{
-    ByteString, DecodeError, Disconnect, Packet, ProtocolVersion, ReasonCode, SubscriptionOptions,
+    AckProperties, ByteString, DecodeError, Disconnect, LazyBox, Packet, ProtocolVersion, PubAck, PubComp,
+    PubRec, PubRel, ReasonCode, SubAck, SubscriptionOptions, UnsubAck,
 };
 
 use super::alias::{InboundAliases, OutboundAliases};
@@ -157,12 +158,15 @@ impl<T> Protocol<T> {
 
     /// Queues DISCONNECT (when a transport is up) and shuts the session
     /// down: every pending command fails with [`Error::Closed`](crate::Error::Closed).
-    /// On MQTT 3.1.1 the DISCONNECT carries no reason or properties.
+    /// On MQTT 3.1.1 the DISCONNECT carries no reason or properties. On
+    /// MQTT 5 its Reason String, then its User Properties, are left out
+    /// where they would make it larger than the server's Maximum Packet
+    /// Size [MQTT-3.2.2-15, MQTT-3.14.2-3, MQTT-3.14.2-4].
     pub fn disconnect(&mut self, disconnect: Disconnect, now: Instant) {
         let _ = now;
         if self.transport_up() {
             let disconnect = if self.is_v5() {
-                disconnect
+                self.fit_disconnect(disconnect)
             } else {
                 Disconnect::default()
             };
@@ -284,6 +288,16 @@ impl<T> Protocol<T> {
 
     fn dispatch(&mut self, packet: Packet, now: Instant) -> Result<(), ProtocolError> {
         let v5 = self.is_v5();
+        if v5
+            && self.config.connect_properties.request_problem_information == Some(false)
+            && self.transport_up()
+            && carries_problem_information(&packet)
+        {
+            // Section 3.1.2.11.7 [MQTT-3.1.2-29].
+            return Err(ProtocolError::violation(
+                "Reason String or User Property after Request Problem Information 0",
+            ));
+        }
         match (self.state, packet) {
             (State::AwaitingConnAck, Packet::ConnAck(connack)) => self.on_connack(connack, now),
             (State::AwaitingConnAck | State::Connected, Packet::Auth(auth)) if v5 => self.on_auth(auth),
@@ -363,6 +377,30 @@ impl<T> Protocol<T> {
                 result: Err(Error::NotConnected),
             });
         }
+    }
+}
+
+/// Whether `packet` carries a Reason String or User Property that a server
+/// told Request Problem Information 0 may not send: anything but PUBLISH,
+/// CONNACK and DISCONNECT [MQTT-3.1.2-29].
+fn carries_problem_information(packet: &Packet) -> bool {
+    fn ack(properties: &LazyBox<AckProperties>) -> bool {
+        properties
+            .get()
+            .is_some_and(|p| p.reason_string.is_some() || !p.user_properties.is_empty())
+    }
+    match packet {
+        Packet::PubAck(PubAck { properties, .. })
+        | Packet::PubRec(PubRec { properties, .. })
+        | Packet::PubRel(PubRel { properties, .. })
+        | Packet::PubComp(PubComp { properties, .. })
+        | Packet::SubAck(SubAck { properties, .. })
+        | Packet::UnsubAck(UnsubAck { properties, .. }) => ack(properties),
+        Packet::Auth(auth) => auth
+            .properties
+            .get()
+            .is_some_and(|p| p.reason_string.is_some() || !p.user_properties.is_empty()),
+        _ => false,
     }
 }
 

@@ -59,6 +59,9 @@ impl<T> Protocol<T> {
         publish.dup = false;
         publish.packet_id = None;
         if let Some(properties) = publish.properties.get_mut() {
+            // Refused here, before anything is queued, rather than by the
+            // encoder once the publish is about to be written [MQTT-1.5.4-2].
+            properties.check_strings()?;
             properties.topic_alias = None;
             // A client must not send Subscription Identifiers [MQTT-3.3.4-6].
             properties.subscription_identifiers.clear();

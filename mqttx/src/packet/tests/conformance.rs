@@ -499,9 +499,8 @@ fn a_will_topic_must_be_a_valid_topic_name() {
 
 /// [MQTT-1.5.4-2], [MQTT-3.1.3-4], [MQTT-3.1.3-12]: no string the client
 /// writes may hold U+0000: not the Client Identifier, not the User Name,
-/// not a property.
+/// not a property. The encoder refuses it, naming the field.
 #[test]
-#[ignore = "MQTT-1.5.4-2: the encoder checks U+0000 only in topic names and filters; a Client Identifier, User Name, User Property, Content Type, Reason String or Authentication Method holding U+0000 is written as given"]
 fn strings_the_client_sends_must_not_hold_u0000() {
     let null: ByteString = "a\0b".into();
     let connect = |set: &dyn Fn(&mut Connect)| {
@@ -522,26 +521,36 @@ fn strings_the_client_sends_must_not_hold_u0000() {
         .push(("k".into(), null.clone()));
     let mut disconnect = Disconnect::default();
     disconnect.properties.reason_string = Some(null.clone());
+    let mut auth = Auth::default();
+    auth.properties.authentication_method = Some(null.clone());
+    let mut will = LastWill::new("w", "x");
+    will.properties.content_type = Some(null.clone());
     let cases = [
         ("Client Identifier", connect(&|c| c.client_id = null.clone())),
         ("User Name", connect(&|c| c.username = Some(null.clone()))),
         (
-            "CONNECT User Property",
+            "User Property",
             connect(&|c| c.properties.user_properties.push((null.clone(), "v".into()))),
         ),
         (
             "Authentication Method",
             connect(&|c| c.properties.authentication_method = Some(null.clone())),
         ),
+        ("Content Type", connect(&|c| c.will = Some(will.clone()))),
         ("Content Type", Packet::Publish(publish)),
-        ("PUBLISH User Property", Packet::Publish(user_property)),
-        ("DISCONNECT Reason String", Packet::Disconnect(disconnect)),
+        ("User Property", Packet::Publish(user_property)),
+        ("Reason String", Packet::Disconnect(disconnect)),
+        ("Authentication Method", Packet::Auth(auth)),
     ];
     for (field, packet) in cases {
-        assert!(
-            encoded_len(&packet, V5).is_err(),
-            "U+0000 in the {field} is written"
+        assert_eq!(
+            encoded_len(&packet, V5),
+            Err(EncodeError::NullCharacter(field)),
+            "U+0000 in the {field} of {packet:?}"
         );
+        let mut buf = BytesMut::new();
+        assert!(encode(&packet, V5, &mut buf).is_err(), "{field}");
+        assert!(buf.is_empty(), "nothing of it is written");
     }
 }
 

@@ -175,3 +175,188 @@ fn a_shared_acknowledgement_goes_out_after_every_consumer_acknowledged() {
         assert!(drain(&mut p, now).is_empty(), "once only");
     }
 }
+
+fn acks_of(msgs: &[Publish]) -> Vec<Ack> {
+    msgs.iter().map(|m| Ack::of(m).unwrap()).collect()
+}
+
+fn pubrec(n: u16) -> Packet {
+    Packet::PubRec(PubRec::new(id(n)))
+}
+
+#[test]
+fn an_acknowledgement_made_early_waits_for_the_earlier_messages() {
+    let now = Instant::now();
+    let mut p = manual(now);
+    for n in 1..=3 {
+        p.handle_packet(Packet::Publish(message(QoS::AtLeastOnce, n)), now)
+            .unwrap();
+    }
+    let acks = acks_of(&delivered(&mut p));
+    p.acknowledge(acks[1]);
+    p.acknowledge(acks[2]);
+    assert!(drain(&mut p, now).is_empty(), "message 1 is still being handled");
+    p.acknowledge(acks[1]);
+    assert!(
+        drain(&mut p, now).is_empty(),
+        "acknowledging twice changes nothing"
+    );
+    p.acknowledge(acks[0]);
+    assert_eq!(
+        drain(&mut p, now),
+        [
+            Packet::PubAck(PubAck::new(id(1))),
+            Packet::PubAck(PubAck::new(id(2))),
+            Packet::PubAck(PubAck::new(id(3)))
+        ]
+    );
+    // The ids are free again: the server may reuse them for new messages.
+    p.handle_packet(Packet::Publish(message(QoS::AtLeastOnce, 2)), now)
+        .unwrap();
+    let again = acks_of(&delivered(&mut p));
+    p.acknowledge(again[0]);
+    assert_eq!(drain(&mut p, now), [Packet::PubAck(PubAck::new(id(2)))]);
+}
+
+#[test]
+fn a_resend_keeps_the_place_of_the_first_delivery() {
+    let now = Instant::now();
+    let mut p = manual(now);
+    for (n, qos) in [(1, QoS::AtLeastOnce), (2, QoS::ExactlyOnce)] {
+        p.handle_packet(Packet::Publish(message(qos, n)), now).unwrap();
+    }
+    let acks = acks_of(&delivered(&mut p));
+    for (n, qos) in [(1, QoS::AtLeastOnce), (2, QoS::ExactlyOnce)] {
+        let mut resend = message(qos, n);
+        resend.dup = true;
+        p.handle_packet(Packet::Publish(resend), now).unwrap();
+    }
+    assert!(delivered(&mut p).is_empty());
+    p.acknowledge(acks[1]);
+    assert!(drain(&mut p, now).is_empty());
+    p.acknowledge(acks[0]);
+    assert_eq!(
+        drain(&mut p, now),
+        [Packet::PubAck(PubAck::new(id(1))), pubrec(2)]
+    );
+}
+
+#[test]
+fn a_pubrec_answering_a_resend_waits_behind_earlier_messages() {
+    let now = Instant::now();
+    let mut p = manual(now);
+    // Message 4 is received and PUBREC'd; then message 5 arrives and is
+    // being handled when the server resends 4.
+    p.handle_packet(Packet::Publish(message(QoS::ExactlyOnce, 4)), now)
+        .unwrap();
+    let first = acks_of(&delivered(&mut p));
+    p.acknowledge(first[0]);
+    assert_eq!(drain(&mut p, now), [pubrec(4)]);
+    p.handle_packet(Packet::Publish(message(QoS::AtLeastOnce, 5)), now)
+        .unwrap();
+    let second = acks_of(&delivered(&mut p));
+    let mut resend = message(QoS::ExactlyOnce, 4);
+    resend.dup = true;
+    p.handle_packet(Packet::Publish(resend.clone()), now).unwrap();
+    p.handle_packet(Packet::Publish(resend.clone()), now).unwrap();
+    assert!(delivered(&mut p).is_empty(), "exactly once");
+    assert!(drain(&mut p, now).is_empty(), "PUBREC 4 keeps its turn");
+    p.acknowledge(first[0]);
+    assert!(drain(&mut p, now).is_empty(), "a stale acknowledge sends nothing");
+    p.acknowledge(second[0]);
+    assert_eq!(
+        drain(&mut p, now),
+        [Packet::PubAck(PubAck::new(id(5))), pubrec(4)],
+        "one PUBREC for the resends that waited"
+    );
+    // Nothing held: a resend is answered at once.
+    p.handle_packet(Packet::Publish(resend), now).unwrap();
+    assert_eq!(drain(&mut p, now), [pubrec(4)]);
+}
+
+#[test]
+fn shared_acknowledgements_keep_arrival_order() {
+    let now = Instant::now();
+    let mut p = manual(now);
+    for n in 1..=2 {
+        p.handle_packet(Packet::Publish(message(QoS::AtLeastOnce, n)), now)
+            .unwrap();
+    }
+    let acks = acks_of(&delivered(&mut p));
+    p.share_ack(acks[0], 1);
+    p.acknowledge(acks[0]);
+    p.acknowledge(acks[1]);
+    assert!(drain(&mut p, now).is_empty(), "message 1 has a consumer left");
+    p.acknowledge(acks[0]);
+    assert_eq!(
+        drain(&mut p, now),
+        [
+            Packet::PubAck(PubAck::new(id(1))),
+            Packet::PubAck(PubAck::new(id(2)))
+        ]
+    );
+}
+
+#[test]
+fn acknowledgements_made_off_line_go_out_when_the_session_resumes() {
+    let now = Instant::now();
+    let mut p = manual(now);
+    p.record_session(true);
+    for (n, qos) in [
+        (1, QoS::AtLeastOnce),
+        (2, QoS::ExactlyOnce),
+        (3, QoS::AtLeastOnce),
+    ] {
+        p.handle_packet(Packet::Publish(message(qos, n)), now).unwrap();
+    }
+    let acks = acks_of(&delivered(&mut p));
+    p.acknowledge(acks[2]);
+    p.connection_lost(now);
+    p.acknowledge(acks[0]);
+    p.acknowledge(acks[1]);
+    assert_eq!(
+        std::iter::from_fn(|| p.poll_session_change()).collect::<Vec<_>>(),
+        [SessionChange::IncomingReceived(id(2))],
+        "a QoS 2 message is recorded as received once handled"
+    );
+    let sent = reconnect(
+        &mut p,
+        ConnAck {
+            session_present: true,
+            ..connack()
+        },
+        now,
+    );
+    assert_eq!(
+        sent,
+        [
+            Packet::PubAck(PubAck::new(id(1))),
+            pubrec(2),
+            Packet::PubAck(PubAck::new(id(3)))
+        ]
+    );
+}
+
+#[test]
+fn a_lost_session_forgets_acknowledgements_waiting_their_turn() {
+    let now = Instant::now();
+    let mut p = manual(now);
+    for n in 1..=2 {
+        p.handle_packet(Packet::Publish(message(QoS::AtLeastOnce, n)), now)
+            .unwrap();
+    }
+    let acks = acks_of(&delivered(&mut p));
+    p.acknowledge(acks[1]);
+    assert!(reconnect(&mut p, connack(), now).is_empty());
+    p.acknowledge(acks[0]);
+    assert!(
+        drain(&mut p, now).is_empty(),
+        "the server no longer knows ids 1 and 2"
+    );
+    // New messages are acknowledged without waiting for the old ones.
+    p.handle_packet(Packet::Publish(message(QoS::AtLeastOnce, 1)), now)
+        .unwrap();
+    let fresh = acks_of(&delivered(&mut p));
+    p.acknowledge(fresh[0]);
+    assert_eq!(drain(&mut p, now), [Packet::PubAck(PubAck::new(id(1)))]);
+}

@@ -230,3 +230,67 @@ fn a_reauthentication_cut_short_by_the_connection_fails() {
         }]
     );
 }
+
+#[test]
+fn an_answer_names_the_method_of_the_connect_whatever_it_was_given() {
+    let now = Instant::now();
+    let mut p: P = Protocol::new(config_toy());
+    connect_data(&mut p, now);
+    p.handle_packet(
+        Packet::Auth(auth(ReasonCode::ContinueAuthentication, b"prove it")),
+        now,
+    )
+    .unwrap();
+    events(&mut p);
+    for method in [None, Some("OTHER")] {
+        let mut answer = auth(ReasonCode::ContinueAuthentication, b"proof");
+        answer.properties.authentication_method = method.map(ByteString::from);
+        p.auth(answer, now);
+        assert!(matches!(
+            drain(&mut p, now).as_slice(),
+            [Packet::Auth(a)] if a.properties.authentication_method.as_deref() == Some("TOY")
+                && a.properties.authentication_data.as_deref() == Some(&b"proof"[..])
+        ));
+    }
+}
+
+#[test]
+fn an_auth_success_may_come_without_properties() {
+    let now = Instant::now();
+    let mut config = config_v5();
+    config.connect_properties.authentication_method = Some("PLAIN".into());
+    let mut p = connect_with(config, connack(), now);
+    p.reauthenticate(Some(Bytes::from_static(b"again")), 1, now);
+    drain(&mut p, now);
+    p.handle_packet(Packet::Auth(Auth::default()), now).unwrap();
+    assert!(matches!(
+        events(&mut p).as_slice(),
+        [
+            Event::ReauthenticateDone {
+                tag: 1,
+                result: Ok(())
+            },
+            Event::AuthChallenge(_)
+        ]
+    ));
+}
+
+#[test]
+fn a_reauthentication_too_large_for_the_server_fails_and_is_not_written() {
+    let now = Instant::now();
+    let mut config = config_v5();
+    config.connect_properties.authentication_method = Some("PLAIN".into());
+    let mut p = connect_with(config, connack_with(|c| c.maximum_packet_size = Some(32)), now);
+    p.reauthenticate(Some(Bytes::from(vec![b'x'; 64])), 1, now);
+    assert!(drain(&mut p, now).is_empty());
+    assert!(matches!(
+        events(&mut p).as_slice(),
+        [Event::ReauthenticateDone {
+            tag: 1,
+            result: Err(Error::PacketTooLarge { max: 32, .. })
+        }]
+    ));
+    // Nothing is under way: the next one can start.
+    p.reauthenticate(Some(Bytes::from_static(b"short")), 2, now);
+    assert!(matches!(drain(&mut p, now).as_slice(), [Packet::Auth(_)]));
+}

@@ -393,12 +393,14 @@ fn a_session_expiry_on_a_server_disconnect_changes_nothing() {
 /// server's protocol error (section 3.1.2.11.7: the client answers with
 /// DISCONNECT 0x82).
 #[test]
-#[ignore = "MQTT-3.1.2-29: with Request Problem Information 0 the client still accepts a Reason String or User Property on PUBACK/PUBREC/PUBREL/PUBCOMP/SUBACK/UNSUBACK/AUTH instead of treating it as a Protocol Error"]
 fn problem_information_refused_in_connect_is_a_protocol_error_when_sent() {
     let now = Instant::now();
-    let mut config = config_v5();
-    config.connect_properties.request_problem_information = Some(false);
-    let mut p = connect_with(config, connack(), now);
+    let refused = || {
+        let mut config = config_v5();
+        config.connect_properties.request_problem_information = Some(false);
+        config
+    };
+    let mut p = connect_with(refused(), connack(), now);
     publish(&mut p, "t", QoS::AtLeastOnce, 1, now);
     drain(&mut p, now);
     let mut ack = PubAck::new(id(1));
@@ -407,6 +409,101 @@ fn problem_information_refused_in_connect_is_a_protocol_error_when_sent() {
     assert_eq!(error.reason, ReasonCode::ProtocolError);
     assert!(matches!(drain(&mut p, now).as_slice(), [Packet::Disconnect(d)]
         if d.reason_code == ReasonCode::ProtocolError));
+
+    // Every other packet but PUBLISH, CONNACK and DISCONNECT, with a User
+    // Property or a Reason String.
+    let mut properties = AckProperties::default();
+    properties.user_properties.push(("k".into(), "v".into()));
+    let mut auth_properties = AuthProperties {
+        authentication_method: Some("TOKEN".into()),
+        ..AuthProperties::default()
+    };
+    auth_properties.reason_string = Some("why".into());
+    let packets = [
+        Packet::PubRec(PubRec {
+            properties: properties.clone().into(),
+            ..PubRec::new(id(1))
+        }),
+        Packet::PubRel(PubRel {
+            properties: properties.clone().into(),
+            ..PubRel::new(id(1))
+        }),
+        Packet::PubComp(PubComp {
+            properties: properties.clone().into(),
+            ..PubComp::new(id(1))
+        }),
+        Packet::SubAck(SubAck {
+            packet_id: id(1),
+            reason_codes: vec![ReasonCode::Success],
+            properties: properties.clone().into(),
+        }),
+        Packet::UnsubAck(UnsubAck {
+            packet_id: id(1),
+            reason_codes: vec![ReasonCode::Success],
+            properties: properties.clone().into(),
+        }),
+        Packet::Auth(Auth {
+            reason_code: ReasonCode::ReAuthenticate,
+            properties: auth_properties.into(),
+        }),
+    ];
+    for packet in packets {
+        let mut config = refused();
+        config.connect_properties.authentication_method = Some("TOKEN".into());
+        let mut p = connect_with(config, connack(), now);
+        let name = packet.name();
+        let error = p.handle_packet(packet, now).unwrap_err();
+        assert_eq!(error.reason, ReasonCode::ProtocolError, "{name}");
+    }
+
+    // PUBLISH and DISCONNECT may carry them; and without Request Problem
+    // Information 0 every packet may.
+    let mut p = connect_with(refused(), connack(), now);
+    let mut message = Publish::new("t", "m");
+    message.properties.user_properties.push(("k".into(), "v".into()));
+    p.handle_packet(Packet::Publish(message), now).unwrap();
+    let mut disconnect = Disconnect::default();
+    disconnect.properties.reason_string = Some("bye".into());
+    p.handle_packet(Packet::Disconnect(disconnect), now).unwrap();
+    let mut p = connect_v5(now);
+    publish(&mut p, "t", QoS::AtLeastOnce, 1, now);
+    drain(&mut p, now);
+    let mut ack = PubAck::new(id(1));
+    ack.properties.reason_string = Some("fine".into());
+    p.handle_packet(Packet::PubAck(ack), now).unwrap();
+}
+
+/// [MQTT-1.5.4-2], [MQTT-3.1.3-4], [MQTT-3.1.3-12]: a configuration
+/// whose CONNECT would carry U+0000 is found out before connecting.
+#[test]
+fn a_connect_that_cannot_be_written_is_found_out_before_connecting() {
+    assert_eq!(config_v5().check_connect(), Ok(()));
+    let with_token = Config {
+        authenticator: Some(Arc::new(Token)),
+        ..config_v5()
+    };
+    assert_eq!(with_token.check_connect(), Ok(()));
+    let cases: [(&str, Config); 3] = [
+        ("Client Identifier", Config::new("a\0b")),
+        (
+            "User Name",
+            Config {
+                username: Some("\0".into()),
+                ..config_v5()
+            },
+        ),
+        ("User Property", {
+            let mut config = config_v5();
+            config
+                .connect_properties
+                .user_properties
+                .push(("k".into(), "\0".into()));
+            config
+        }),
+    ];
+    for (field, config) in cases {
+        assert_eq!(config.check_connect(), Err(EncodeError::NullCharacter(field)));
+    }
 }
 
 /// [MQTT-3.2.2-15]: a SUBSCRIBE or UNSUBSCRIBE larger than the server's
@@ -450,7 +547,6 @@ fn a_subscribe_or_unsubscribe_above_the_servers_maximum_packet_size_is_refused()
 /// Maximum Packet Size, not even a DISCONNECT the application gave a long
 /// Reason String (which must then go without it, as [MQTT-3.14.2-3] says).
 #[test]
-#[ignore = "MQTT-3.2.2-15: Protocol::disconnect (Client::disconnect_with) writes the DISCONNECT as given, Reason String and User Properties included, even when that makes it larger than the server's Maximum Packet Size"]
 fn a_disconnect_is_kept_within_the_servers_maximum_packet_size() {
     let now = Instant::now();
     let mut p = connect_with(
@@ -464,6 +560,47 @@ fn a_disconnect_is_kept_within_the_servers_maximum_packet_size() {
     let sent = drain(&mut p, now);
     assert!(matches!(sent.as_slice(), [Packet::Disconnect(_)]), "{sent:?}");
     assert!(encoded_len(&sent[0], ProtocolVersion::V5).unwrap() <= 32);
+
+    // The Reason String goes first, then User Properties, last first; what
+    // fits stays.
+    let mut p = connect_with(
+        config_v5(),
+        connack_with(|c| c.maximum_packet_size = Some(32)),
+        now,
+    );
+    let mut disconnect = Disconnect {
+        reason_code: ReasonCode::DisconnectWithWillMessage,
+        ..Disconnect::default()
+    };
+    disconnect.properties.session_expiry_interval = Some(0);
+    disconnect.properties.reason_string = Some("r".into());
+    disconnect.properties.user_properties = vec![
+        ("a".into(), "1".into()),
+        ("b".into(), "2".into()),
+        ("c".into(), "x".repeat(20).into()),
+    ];
+    p.disconnect(disconnect, now);
+    let sent = drain(&mut p, now);
+    let [Packet::Disconnect(d)] = sent.as_slice() else {
+        panic!("{sent:?}")
+    };
+    assert_eq!(d.reason_code, ReasonCode::DisconnectWithWillMessage);
+    assert_eq!(d.properties.session_expiry_interval, Some(0));
+    assert_eq!(d.properties.reason_string, None);
+    assert_eq!(
+        d.properties.user_properties,
+        [("a".into(), "1".into()), ("b".into(), "2".into())]
+    );
+    assert!(encoded_len(&sent[0], ProtocolVersion::V5).unwrap() <= 32);
+
+    // Without a maximum, one that cannot be written at all (U+0000) goes
+    // without what it may leave out, rather than not at all.
+    let mut p = connect_v5(now);
+    let mut disconnect = Disconnect::default();
+    disconnect.properties.reason_string = Some("a\0b".into());
+    p.disconnect(disconnect, now);
+    let sent = drain(&mut p, now);
+    assert!(matches!(sent.as_slice(), [Packet::Disconnect(d)] if d.properties.reason_string.is_none()));
 }
 
 /// [MQTT-3.3.2-10]: every Topic Alias from 1 to the Topic Alias Maximum
@@ -868,13 +1005,42 @@ fn pubrels_follow_the_order_of_their_pubrecs() {
 /// [MQTT-4.6.0-4]: PUBRELs sent again after a reconnect keep the order
 /// their PUBRECs arrived in.
 #[test]
-#[ignore = "MQTT-4.6.0-4: after a reconnect with Session Present the PUBRELs are resent in the order the PUBLISHes were first sent (3, 1, 2 PUBREC'd; 1, 2, 3 resent), not in the order their PUBRECs arrived"]
 fn resent_pubrels_follow_the_order_of_their_pubrecs() {
     let now = Instant::now();
     let mut p = connect_with(config_persistent(), connack(), now);
     pubrecs_out_of_order(&mut p, now);
     let resent = reconnect(&mut p, session_present(connack()), now);
     assert_eq!(resent, [pubrel(3), pubrel(1), pubrel(2)]);
+
+    // PUBLISHes still unacknowledged keep their places and their order
+    // among them; the PUBRELs take theirs in PUBREC order.
+    let mut p = connect_with(config_persistent(), connack(), now);
+    for tag in 1..=5 {
+        publish(&mut p, "t", QoS::ExactlyOnce, tag, now);
+    }
+    drain(&mut p, now);
+    for n in [4, 2] {
+        p.handle_packet(Packet::PubRec(PubRec::new(id(n))), now).unwrap();
+    }
+    let resent = reconnect(&mut p, session_present(connack()), now);
+    let order: Vec<(&str, u16)> = resent
+        .iter()
+        .map(|packet| match packet {
+            Packet::Publish(p) => ("PUBLISH", p.packet_id.unwrap().get()),
+            Packet::PubRel(r) => ("PUBREL", r.packet_id.get()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        order,
+        [
+            ("PUBLISH", 1),
+            ("PUBREL", 4),
+            ("PUBLISH", 3),
+            ("PUBREL", 2),
+            ("PUBLISH", 5)
+        ]
+    );
 }
 
 /// [MQTT-4.6.0-2], [MQTT-4.6.0-3]: PUBACKs and PUBRECs go out in the order
@@ -883,7 +1049,6 @@ fn resent_pubrels_follow_the_order_of_their_pubrecs() {
 /// response is acknowledged at once, while an earlier message may still
 /// wait on an async handler or a message stream).
 #[test]
-#[ignore = "MQTT-4.6.0-2/-3: Protocol::acknowledge writes each PUBACK/PUBREC as soon as it is called, so messages handled out of arrival order are acknowledged out of order (the connection acknowledges a call's response at once, while an earlier message may still wait on an async handler or a message stream)"]
 fn acknowledgements_keep_arrival_order_when_handled_out_of_order() {
     let now = Instant::now();
     let mut p: P = Protocol::new(config_v5());
@@ -1108,7 +1273,6 @@ fn auth_packets_the_client_builds_carry_no_reason_string_or_user_property() {
 /// that would make it larger than the server's Maximum Packet Size goes
 /// without them.
 #[test]
-#[ignore = "MQTT-3.15.2-2/-3: Protocol::auth writes the AUTH as given; a Reason String or User Property that makes it larger than the server's Maximum Packet Size is sent anyway (the connection actor itself never adds either)"]
 fn an_auth_given_to_the_state_machine_is_kept_within_the_servers_maximum_packet_size() {
     let now = Instant::now();
     let config = Config {
@@ -1140,7 +1304,6 @@ fn an_auth_given_to_the_state_machine_is_kept_within_the_servers_maximum_packet_
 /// than a challenge for the handler to answer, and an AUTH handed to the
 /// state machine is not written.
 #[test]
-#[ignore = "MQTT-4.12.0-7: without an Authentication Method in CONNECT, a server's AUTH (with a method) is still passed to the handler as a challenge, and Protocol::auth writes the handler's answer, so the client sends AUTH"]
 fn without_an_authentication_method_the_client_never_sends_auth() {
     let now = Instant::now();
     let mut p: P = Protocol::new(config_v5());
@@ -1162,7 +1325,6 @@ fn without_an_authentication_method_the_client_never_sends_auth() {
 /// so a server AUTH naming another method must be refused (protocol
 /// error), or the client's answer would name it too.
 #[test]
-#[ignore = "MQTT-4.12.0-5: a server AUTH naming another Authentication Method than the CONNECT's is accepted as a challenge, and the handler's answer (handler/slot.rs answer_auth) echoes that method in the client's AUTH"]
 fn an_auth_naming_another_method_is_a_protocol_error() {
     let now = Instant::now();
     let config = Config {

@@ -203,6 +203,47 @@ fn invalid_topic_names_are_refused_locally() {
     )));
 }
 
+/// [MQTT-1.5.4-2]: a publish whose properties hold U+0000 fails to its
+/// caller with an error naming the field, connected or not, and nothing
+/// of it is queued or written.
+#[test]
+fn strings_with_u0000_in_a_publish_are_refused_locally() {
+    let now = Instant::now();
+    let with = |set: fn(&mut PublishProperties)| {
+        let mut publish = Publish::new("t", "x").qos(QoS::AtLeastOnce);
+        set(&mut publish.properties);
+        publish
+    };
+    type Set = fn(&mut PublishProperties);
+    let cases: [(&str, Set); 4] = [
+        ("Content Type", |p| p.content_type = Some("a\0b".into())),
+        ("Response Topic", |p| p.response_topic = Some("r/\0".into())),
+        ("User Property", |p| {
+            p.user_properties.push(("\0".into(), "v".into()))
+        }),
+        ("User Property", |p| {
+            p.user_properties.push(("k".into(), "\0".into()))
+        }),
+    ];
+    let mut connected = connect_v5(now);
+    let mut offline: P = Protocol::new(config_v5());
+    for p in [&mut connected, &mut offline] {
+        for (tag, (field, set)) in cases.iter().enumerate() {
+            p.publish(with(*set), tag as u32, now);
+            assert_eq!(
+                events(p),
+                [done(
+                    tag as u32,
+                    Err(Error::Encode(EncodeError::NullCharacter(field)))
+                )]
+            );
+        }
+        assert_eq!(p.queued(), 0);
+        assert_eq!(p.inflight(), 0);
+        assert!(drain(p, now).is_empty());
+    }
+}
+
 #[test]
 fn invalid_filters_are_refused_locally() {
     let now = Instant::now();

@@ -314,7 +314,10 @@ fn server_disconnect_is_an_event() {
 #[test]
 fn auth_from_the_server_is_a_challenge_answered_with_auth() {
     let now = Instant::now();
-    let mut p: P = Protocol::new(config_v5());
+    let mut config = config_v5();
+    // Only a CONNECT naming a method opens an exchange [MQTT-4.12.0-7].
+    config.connect_properties.authentication_method = Some("TOKEN".into());
+    let mut p: P = Protocol::new(config);
     p.connect(now);
     drain(&mut p, now);
     let challenge = Auth {
