@@ -169,6 +169,19 @@ pub enum HandlerEvent {
     Auth(Auth),
 }
 
+impl HandlerEvent {
+    /// The event's name, for logs.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            HandlerEvent::Message(_) => "message",
+            HandlerEvent::Connected(_) => "connected",
+            HandlerEvent::Disconnected(_) => "disconnected",
+            HandlerEvent::PublishError(_) => "publish_error",
+            HandlerEvent::Auth(_) => "auth",
+        }
+    }
+}
+
 /// What [`MqttHandler::handle`] did with an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Handled {

@@ -19,6 +19,8 @@ struct Lent<H> {
     auth_method: Option<Option<ByteString>>,
     /// The acknowledgement to send when the work is done, for a QoS 1/2 message.
     ack: Option<Ack>,
+    /// The span the work runs in, entered at every poll.
+    span: tracing::Span,
 }
 
 /// The connection's handler and the events waiting for it. It lives in the
@@ -72,6 +74,7 @@ impl<H: MqttHandler> Slot<H> {
     pub(crate) fn deliver(&mut self, event: HandlerEvent, io: Io<'_>) {
         if self.is_busy() {
             if self.backlog.len() >= MAX_HANDLER_BACKLOG && is_qos0_message(&event) {
+                io.client.telemetry().dropped_qos0();
                 tracing::error!(
                     handler = self.type_name,
                     backlog = self.backlog.len(),
@@ -103,7 +106,16 @@ impl<H: MqttHandler> Slot<H> {
             client,
             outbox: &mut *outbox,
         };
+        // What the handler logs names the client and the event.
+        let span = tracing::debug_span!(
+            "mqtt_handler",
+            client_id = %client.client_id(),
+            handler = self.type_name,
+            event = event.kind(),
+        );
+        let entered = span.enter();
         let handled = contain(self.type_name, || handler.handle(&event, &mut cx));
+        drop(entered);
         match handled {
             // A panic is contained and logged: the message counts as handled.
             None | Some(Handled::Done) => acknowledge(outbox, ack),
@@ -124,6 +136,7 @@ impl<H: MqttHandler> Slot<H> {
                             task,
                             auth_method,
                             ack,
+                            span,
                         })
                     }
                     None => acknowledge(outbox, ack),
@@ -142,7 +155,9 @@ impl<H: MqttHandler> Slot<H> {
     ) -> Poll<()> {
         loop {
             if let Some(lent) = self.lent.as_mut() {
+                let entered = lent.span.enter();
                 let polled = contain(self.type_name, || lent.task.as_mut().poll(cx));
+                drop(entered);
                 match polled {
                     Some(Poll::Pending) => return Poll::Pending,
                     Some(Poll::Ready((handler, answer))) => {
@@ -201,6 +216,10 @@ fn answer_auth(outbox: &mut dyn Outbox, event: &HandlerEvent, answer: AuthRespon
 }
 
 /// Sends AUTH (Continue authentication) when the handler has more to say.
+/// `method` echoes the AUTH answered, which the state machine only lets
+/// through when it names the CONNECT's Authentication Method
+/// (`Protocol::on_auth`), and `Protocol::auth` writes the CONNECT's method
+/// whatever it is given [MQTT-4.12.0-5].
 fn answer_with(outbox: &mut dyn Outbox, method: Option<ByteString>, answer: AuthResponse) {
     if let AuthResponse::Continue(data) = answer {
         let reply = Auth {

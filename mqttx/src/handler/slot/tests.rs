@@ -140,6 +140,7 @@ fn the_backlog_is_bounded() {
     let seen = rig.seen();
     assert_eq!(seen.len(), 1 + MAX_HANDLER_BACKLOG, "the overflow is dropped");
     assert_eq!(seen.last().map(String::as_str), Some("sync/9999"));
+    assert_eq!(rig.client.stats().dropped_qos0, 5, "and counted");
 }
 
 #[test]
