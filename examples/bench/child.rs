@@ -68,6 +68,20 @@ pub fn run_if_child() -> Option<Row> {
             "(f) call round trip QoS 1".to_owned(),
             system.block_on(crate::mqttx_client::call_latency(port, num(4))),
         ),
+        "store" => {
+            let kind = args.get(6).cloned().unwrap_or_default();
+            let url = args.get(7).cloned().unwrap_or_default();
+            (
+                format!("(g) store {kind:<6} QoS {}", num(4)),
+                system.block_on(crate::mqttx_client::store_throughput(
+                    port,
+                    qos(num(4)),
+                    num(5),
+                    &kind,
+                    &url,
+                )),
+            )
+        }
         "fan-in" => (
             format!("(c) fan-in {} conns QoS 1", num(4)),
             system.block_on(crate::fan_in(subject, port, num(4), num(5))),

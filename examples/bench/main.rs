@@ -106,7 +106,7 @@ impl Plan {
                 fan_in_connections: 20,
                 idle_connections: 500,
                 rumqttc_v5_idle_connections: 50,
-                rows: "abcdef".into(),
+                rows: "abcdefg".into(),
                 subjects: Subject::ALL.to_vec(),
             }
         } else {
@@ -117,7 +117,7 @@ impl Plan {
                 idle_connections: 10_000,
                 // rumqttc v5 keeps ~14 MB per connection: 10,000 would need 140 GB.
                 rumqttc_v5_idle_connections: 200,
-                rows: "abcdef".into(),
+                rows: "abcdefg".into(),
                 subjects: Subject::ALL.to_vec(),
             }
         };
@@ -205,6 +205,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &format!("call {}", plan.round_trips),
             Subject::MqttxV5,
         ));
+    }
+    if plan.wants('g') && plan.subjects.contains(&Subject::MqttxV5) {
+        // mqttx publishing with each session store; rumqttc has none.
+        let redis = mqttx_tests::redis_server::RedisServer::start()?;
+        for qos in [1u8, 2] {
+            for kind in ["none", "memory", "file", "redis"] {
+                let args = format!("store {qos} {} {kind} {}", plan.messages, redis.url());
+                report.push(child::measure(&broker, &args, Subject::MqttxV5));
+            }
+        }
     }
     if plan.wants('e') {
         let before = broker.cpu_seconds();

@@ -95,6 +95,38 @@ pub async fn throughput(port: u16, version: ProtocolVersion, qos: QoS, count: u3
     }
 }
 
+/// Row (g): QoS 1/2 publish throughput with a session store (`none`,
+/// `memory`, `file`, or `redis` at `redis_url`), MQTT 5, everything else as
+/// row (a). Each batch is recorded before its packets go out.
+pub async fn store_throughput(port: u16, qos: QoS, count: u32, kind: &str, redis_url: &str) -> Row {
+    let version = ProtocolVersion::V5;
+    let tally = Tally::shared(count);
+    let sub_opts = options(port, format!("mqttx-store-sub-{kind}"), version).handler(Counter(tally.clone()));
+    let sub = Client::connect(sub_opts).await.expect("subscriber connects");
+    sub.subscribe(TOPIC, qos).await.expect("subscribed");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let opts = options(port, format!("mqttx-store-pub-{kind}"), version).clean_session(false);
+    let opts = match kind {
+        "memory" => opts.session_store(mqttx::store::MemoryStore::new()),
+        "file" => opts.session_store(mqttx::store::FileStore::open(dir.path()).expect("a file store")),
+        "redis" => opts.session_store(mqttx::store::RedisStore::connect(redis_url).await.expect("redis")),
+        _ => opts,
+    };
+    let publisher = Client::connect(opts).await.expect("connects");
+    let start = Instant::now();
+    publish_all(&publisher, TOPIC, qos, 0..count).await;
+    let outcome = settle(&tally, start).await;
+    let _ = publisher.disconnect().await;
+    let _ = sub.disconnect().await;
+    Row {
+        messages: u64::from(count),
+        elapsed: outcome.elapsed,
+        lost: outcome.lost,
+        duplicates: outcome.duplicates,
+        ..Row::default()
+    }
+}
+
 /// Answers every ping with a pong carrying the same payload.
 struct Echo(QoS);
 
