@@ -60,7 +60,7 @@ pub const DEFAULT_MAX_INFLIGHT_V311: u16 = 20;
 /// assert_eq!(parsed.port_number(), 1883);
 /// # Ok::<(), mqttx::Error>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ConnectOptions<H = ()> {
     pub(crate) host: String,
     pub(crate) port: Option<u16>,
@@ -90,6 +90,42 @@ pub struct ConnectOptions<H = ()> {
     pub(crate) store_timeout: Duration,
     pub(crate) authenticator: Option<Arc<dyn Authenticator>>,
     pub(crate) handler: H,
+}
+
+/// Secrets stay out of logs: the password, the proxy's password, the
+/// client key and the authentication data are shown as their presence (or
+/// length), never their bytes; the handler as its type.
+impl<H> std::fmt::Debug for ConnectOptions<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectOptions")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("transport", &self.transport)
+            .field("ws_path", &self.ws_path)
+            .field("more_servers", &self.more_servers)
+            .field("tls", &self.tls)
+            .field("proxy", &self.proxy)
+            .field("client_id", &self.client_id)
+            .field("username", &self.username)
+            .field("password", &crate::packet::Redacted(self.password.as_ref()))
+            .field("clean_session", &self.clean_session)
+            .field("keepalive", &self.keepalive)
+            .field("protocol_version", &self.protocol_version)
+            .field("will", &self.will)
+            .field("connect_properties", &self.connect_properties)
+            .field("retry_interval", &self.retry_interval)
+            .field("max_inflight", &self.max_inflight)
+            .field("max_queued", &self.max_queued)
+            .field("max_packet_size", &self.max_packet_size)
+            .field("io_hints", &self.io_hints)
+            .field("backoff", &self.backoff)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("session_store", &self.session_store)
+            .field("store_timeout", &self.store_timeout)
+            .field("authenticator", &self.authenticator)
+            .field("handler", &std::any::type_name::<H>())
+            .finish()
+    }
 }
 
 impl ConnectOptions<()> {

@@ -170,6 +170,22 @@ mod tests {
     }
 
     #[test]
+    fn nothing_in_a_url_turns_certificate_verification_off() {
+        for query in [
+            "insecure=true",
+            "accept_invalid_certs=true",
+            "tls_insecure=1",
+            "verify=false",
+            "ssl_verify=none",
+        ] {
+            let url = format!("mqtts://broker.example.com?{query}");
+            assert!(parse(&url).is_err(), "{url} is refused, not obeyed");
+        }
+        let opts = parse("mqtts://broker.example.com").unwrap();
+        assert!(!opts.tls.accept_invalid_certs, "verification stays on");
+    }
+
+    #[test]
     fn bad_urls_are_errors() {
         for bad in [
             "localhost:1883",

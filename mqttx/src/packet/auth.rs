@@ -13,14 +13,29 @@ pub struct Auth {
     pub properties: LazyBox<AuthProperties>,
 }
 
-/// AUTH properties (MQTT 5, section 3.15.2.2).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// AUTH properties (MQTT 5, section 3.15.2.2). `Debug` shows the
+/// authentication data's length, not its bytes.
+#[derive(Clone, PartialEq, Eq, Default)]
 #[allow(missing_docs)]
 pub struct AuthProperties {
     pub authentication_method: Option<ByteString>,
     pub authentication_data: Option<Bytes>,
     pub reason_string: Option<ByteString>,
     pub user_properties: UserProperties,
+}
+
+impl std::fmt::Debug for AuthProperties {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthProperties")
+            .field("authentication_method", &self.authentication_method)
+            .field(
+                "authentication_data",
+                &super::Redacted(self.authentication_data.as_ref()),
+            )
+            .field("reason_string", &self.reason_string)
+            .field("user_properties", &self.user_properties)
+            .finish()
+    }
 }
 
 empty_properties! {

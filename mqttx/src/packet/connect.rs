@@ -1,10 +1,13 @@
 use bytes::Bytes;
 use bytestring::ByteString;
 
-use super::{ProtocolVersion, QoS, UserProperties};
+use std::fmt;
 
-/// CONNECT: the first packet a client sends.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+use super::{ProtocolVersion, QoS, Redacted, UserProperties};
+
+/// CONNECT: the first packet a client sends. Its `Debug` output shows the
+/// password's and the authentication data's length, not their bytes.
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct Connect {
     /// Protocol level 4 (3.1.1) or 5.
     pub protocol: ProtocolVersion,
@@ -25,7 +28,7 @@ pub struct Connect {
 }
 
 /// CONNECT properties (MQTT 5, section 3.1.2.11).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 #[allow(missing_docs)] // fields are the specification's property names
 pub struct ConnectProperties {
     pub session_expiry_interval: Option<u32>,
@@ -37,6 +40,40 @@ pub struct ConnectProperties {
     pub user_properties: UserProperties,
     pub authentication_method: Option<ByteString>,
     pub authentication_data: Option<Bytes>,
+}
+
+impl fmt::Debug for Connect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connect")
+            .field("protocol", &self.protocol)
+            .field("clean_start", &self.clean_start)
+            .field("keep_alive", &self.keep_alive)
+            .field("client_id", &self.client_id)
+            .field("will", &self.will)
+            .field("username", &self.username)
+            .field("password", &Redacted(self.password.as_ref()))
+            .field("properties", &self.properties)
+            .finish()
+    }
+}
+
+impl fmt::Debug for ConnectProperties {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectProperties")
+            .field("session_expiry_interval", &self.session_expiry_interval)
+            .field("receive_maximum", &self.receive_maximum)
+            .field("maximum_packet_size", &self.maximum_packet_size)
+            .field("topic_alias_maximum", &self.topic_alias_maximum)
+            .field("request_response_information", &self.request_response_information)
+            .field("request_problem_information", &self.request_problem_information)
+            .field("user_properties", &self.user_properties)
+            .field("authentication_method", &self.authentication_method)
+            .field(
+                "authentication_data",
+                &Redacted(self.authentication_data.as_ref()),
+            )
+            .finish()
+    }
 }
 
 /// The Will Message: published by the server when the client vanishes.

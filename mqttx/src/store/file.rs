@@ -79,11 +79,30 @@ struct Log {
     broken: bool,
 }
 
+/// Session files are readable by their owner alone: they hold payloads.
+fn owner_only(options: &mut OpenOptions) -> &mut OpenOptions {
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(options, 0o600);
+    options
+}
+
+/// Creates `dir` (and its parents) if missing, owner-only on Unix.
+fn owner_only_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
 impl FileStore {
     /// A store in `dir`, created if missing. fsync is on.
+    ///
+    /// The files hold message payloads: on Unix a directory created here is
+    /// owner-only (0700), and so is every session file (0600).
     pub fn open(dir: impl AsRef<Path>) -> Result<FileStore, StoreError> {
         let dir = dir.as_ref().to_path_buf();
-        fs::create_dir_all(&dir).map_err(|e| {
+        owner_only_dir(&dir).map_err(|e| {
             StoreError::io(
                 format!("cannot create the session directory {}", dir.display()),
                 e,
@@ -173,13 +192,15 @@ impl Log {
     /// Opens (or creates) a log, replays it, drops a torn tail, compacts.
     fn open(path: PathBuf, dir: &Path, fsync: bool) -> Result<Log, StoreError> {
         let context = |what: &str| format!("{what} {}", path.display());
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| StoreError::io(context("cannot open the session file"), e))?;
+        let mut file = owner_only(
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false),
+        )
+        .open(&path)
+        .map_err(|e| StoreError::io(context("cannot open the session file"), e))?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)
             .map_err(|e| StoreError::io(context("cannot read the session file"), e))?;
@@ -291,13 +312,15 @@ impl Log {
         }
         let tmp = self.path.with_extension("session.tmp");
         let context = |what: &str| format!("{what} {}", tmp.display());
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)
-            .map_err(|e| StoreError::io(context("cannot create"), e))?;
+        let mut file = owner_only(
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true),
+        )
+        .open(&tmp)
+        .map_err(|e| StoreError::io(context("cannot create"), e))?;
         file.write_all(&buf)
             .map_err(|e| StoreError::io(context("cannot write"), e))?;
         if fsync {
@@ -429,6 +452,22 @@ mod tests {
         let len = fs::metadata(store.path("c1")).unwrap().len();
         assert!(len <= COMPACT_MIN + 2048, "compacted: {len} bytes");
         assert!(store.load("c1").unwrap().is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_directory_and_the_files_are_the_owners_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = TempDir::new("owner-only");
+        let sessions = dir.0.join("sessions");
+        let store = FileStore::open(&sessions).unwrap();
+        store.apply("c1", &[publish(0, 1)]).unwrap();
+        let mode = |path: &Path| fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&sessions), 0o700, "a directory it creates");
+        assert_eq!(mode(&store.path("c1")), 0o600, "a session file");
+        // A rewrite (compaction) makes the file anew: still owner-only.
+        store.clear("c1").unwrap();
+        assert_eq!(mode(&store.path("c1")), 0o600, "a rewritten session file");
     }
 
     #[test]
