@@ -333,14 +333,7 @@ pub struct PublishError {
     pub properties: AckProperties,
 }
 
-/// A handler's answer to an AUTH packet.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuthResponse {
-    /// Send AUTH (Continue authentication) with this Authentication Data.
-    Continue(Bytes),
-    /// Nothing more to send: wait for the server's CONNACK or AUTH Success.
-    Done,
-}
+pub use crate::auth::AuthResponse;
 
 /// What a handler can reach while it runs.
 pub struct HandlerContext<'a> {

@@ -72,6 +72,15 @@ impl std::fmt::Debug for dyn Authenticator {
     }
 }
 
+/// A handler's answer to an AUTH packet (its `#[auth]` method's value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthResponse {
+    /// Send AUTH (Continue authentication) with this Authentication Data.
+    Continue(Bytes),
+    /// Nothing more to send: wait for the server's CONNACK or AUTH Success.
+    Done,
+}
+
 /// Why the client refused the server's end of an exchange.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]

@@ -10,8 +10,7 @@ use bytes::Bytes;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use super::{AuthError, Authenticator};
-use crate::handler::AuthResponse;
+use super::{AuthError, AuthResponse, Authenticator};
 use crate::packet::{Auth, ReasonCode};
 
 /// The Authentication Method this mechanism sends.

@@ -10,15 +10,8 @@ use crate::auth::AuthError;
 use crate::error::Error;
 use crate::packet::{Auth, AuthProperties, ByteString, ConnectProperties, Disconnect, Packet, ReasonCode};
 
-use super::protocol::State;
+use super::protocol::{Reauth, State};
 use super::{Event, Protocol, ProtocolError};
-
-/// A re-authentication under way.
-#[derive(Debug)]
-pub(super) struct Reauth<T> {
-    /// Who asked for it; `None` when the server started it.
-    pub(super) tag: Option<T>,
-}
 
 impl<T> Protocol<T> {
     /// CONNECT's Authentication Method and Data: the authenticator's, fresh

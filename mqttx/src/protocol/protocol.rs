@@ -12,7 +12,6 @@ use crate::packet::{
 };
 
 use super::alias::{InboundAliases, OutboundAliases};
-use super::auth::Reauth;
 use super::incoming::Incoming;
 use super::keepalive::KeepAlive;
 use super::limits::ServerLimits;
@@ -35,6 +34,13 @@ pub(super) enum State {
     Connected,
     /// `disconnect()` was called: commands fail with `Closed`.
     Closed,
+}
+
+/// A re-authentication under way.
+#[derive(Debug)]
+pub(super) struct Reauth<T> {
+    /// Who asked for it; `None` when the server started it.
+    pub(super) tag: Option<T>,
 }
 
 /// The sans-IO MQTT session: feed it packets, commands and the time; take
