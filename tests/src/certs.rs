@@ -62,6 +62,22 @@ impl Pki {
     /// Like [`new`](Self::new), with the server certificate valid for
     /// these names only (DNS names or IP addresses).
     pub fn for_server_names(names: &[&str]) -> Result<Pki, CertError> {
+        Pki::build(names, ServerCert::Valid)
+    }
+
+    /// Like [`new`](Self::new), with a server certificate that expired
+    /// (valid in 2020 only).
+    pub fn expired_server() -> Result<Pki, CertError> {
+        Pki::build(&["localhost", "127.0.0.1"], ServerCert::Expired)
+    }
+
+    /// Like [`new`](Self::new), with a server certificate signed by its
+    /// own key, not by the CA a client trusts.
+    pub fn self_signed_server() -> Result<Pki, CertError> {
+        Pki::build(&["localhost", "127.0.0.1"], ServerCert::SelfSigned)
+    }
+
+    fn build(names: &[&str], kind: ServerCert) -> Result<Pki, CertError> {
         let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         // A name of its own: two test CAs must not look like one to a verifier.
@@ -77,7 +93,22 @@ impl Pki {
             .distinguished_name
             .push(DnType::CommonName, "mqttx test broker");
         server_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        let server = issue(server_params, &ca)?;
+        let server = match kind {
+            ServerCert::Valid => issue(server_params, &ca)?,
+            ServerCert::Expired => {
+                server_params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+                server_params.not_after = rcgen::date_time_ymd(2020, 12, 31);
+                issue(server_params, &ca)?
+            }
+            ServerCert::SelfSigned => {
+                let key = KeyPair::generate()?;
+                let cert = server_params.self_signed(&key)?;
+                Identity {
+                    cert_pem: cert.pem(),
+                    key_pem: key.serialize_pem(),
+                }
+            }
+        };
 
         let mut client_params = CertificateParams::new(Vec::<String>::new())?;
         client_params
@@ -154,6 +185,14 @@ fn unique() -> String {
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+/// Which server certificate a [`Pki`] holds.
+#[derive(Debug, Clone, Copy)]
+enum ServerCert {
+    Valid,
+    Expired,
+    SelfSigned,
 }
 
 fn issue(params: CertificateParams, ca: &CertifiedIssuer<'_, KeyPair>) -> Result<Identity, CertError> {

@@ -525,3 +525,25 @@ async fn a_disconnect_saying_the_server_moved_is_followed() {
     round_trip(&client, &mut events, &client, "moved").await;
     client.disconnect().await.unwrap();
 }
+
+#[actix_rt::test]
+async fn an_expired_or_self_signed_server_certificate_is_refused_with_a_typed_error() {
+    let expired = Pki::expired_server().unwrap();
+    let self_signed = Pki::self_signed_server().unwrap();
+    for (pki, what) in [(&expired, "expired"), (&self_signed, "self-signed")] {
+        let broker = broker_with_every_listener(pki);
+        for transport in [Transport::Tls, Transport::Wss] {
+            let result = Client::connect(options(&broker, pki, transport, "refused")).await;
+            match (&result, what) {
+                (Err(Error::Tls(TlsError::CertificateExpired)), "expired") => {}
+                (Err(Error::Tls(TlsError::UntrustedCertificate)), "self-signed") => {}
+                _ => panic!("{transport:?}, {what} certificate: {result:?}"),
+            }
+            let err = result.err().unwrap();
+            assert!(
+                !err.is_retryable(),
+                "{what}: a certificate failure is final: {err}"
+            );
+        }
+    }
+}
