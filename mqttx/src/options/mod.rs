@@ -2,9 +2,11 @@
 //! on the connection.
 
 mod backoff;
+mod debug;
 mod derived;
 mod io_hints;
 mod proxy;
+mod session;
 pub(crate) mod tls;
 mod transport;
 mod url;
@@ -24,7 +26,7 @@ pub use transport::Transport;
 use crate::auth::Authenticator;
 use crate::handler::MqttHandler;
 use crate::packet::{ConnectProperties, LastWill, ProtocolVersion};
-use crate::store::{SessionStore, SharedStore};
+use crate::store::SharedStore;
 
 /// The largest packet accepted from the server unless
 /// [`max_packet_size`](ConnectOptions::max_packet_size) says otherwise. On
@@ -90,42 +92,6 @@ pub struct ConnectOptions<H = ()> {
     pub(crate) store_timeout: Duration,
     pub(crate) authenticator: Option<Arc<dyn Authenticator>>,
     pub(crate) handler: H,
-}
-
-/// Secrets stay out of logs: the password, the proxy's password, the
-/// client key and the authentication data are shown as their presence (or
-/// length), never their bytes; the handler as its type.
-impl<H> std::fmt::Debug for ConnectOptions<H> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConnectOptions")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("transport", &self.transport)
-            .field("ws_path", &self.ws_path)
-            .field("more_servers", &self.more_servers)
-            .field("tls", &self.tls)
-            .field("proxy", &self.proxy)
-            .field("client_id", &self.client_id)
-            .field("username", &self.username)
-            .field("password", &crate::packet::Redacted(self.password.as_ref()))
-            .field("clean_session", &self.clean_session)
-            .field("keepalive", &self.keepalive)
-            .field("protocol_version", &self.protocol_version)
-            .field("will", &self.will)
-            .field("connect_properties", &self.connect_properties)
-            .field("retry_interval", &self.retry_interval)
-            .field("max_inflight", &self.max_inflight)
-            .field("max_queued", &self.max_queued)
-            .field("max_packet_size", &self.max_packet_size)
-            .field("io_hints", &self.io_hints)
-            .field("backoff", &self.backoff)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("session_store", &self.session_store)
-            .field("store_timeout", &self.store_timeout)
-            .field("authenticator", &self.authenticator)
-            .field("handler", &std::any::type_name::<H>())
-            .finish()
-    }
 }
 
 impl ConnectOptions<()> {
@@ -467,49 +433,6 @@ impl<H> ConnectOptions<H> {
     /// transport and as long again for the CONNACK.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
-        self
-    }
-
-    /// Where the client side of the session is kept: outgoing QoS 1/2
-    /// publishes until acknowledged, incoming QoS 2 ids until PUBREL.
-    ///
-    /// With `clean_session(false)` the store's session for this client id is
-    /// loaded at start and resumed by the first connect; with
-    /// `clean_session(true)` it is cleared. [`MemoryStore`](crate::store::MemoryStore)
-    /// lasts as long as the process, [`FileStore`](crate::store::FileStore)
-    /// survives it. Needs a non-empty client id. See the
-    /// [`store`](crate::store) module for the contract.
-    ///
-    /// ```
-    /// use mqttx::{store::MemoryStore, ConnectOptions};
-    /// let opts = ConnectOptions::new("localhost", "sensor-7")
-    ///     .clean_session(false)
-    ///     .session_expiry_interval(3600)
-    ///     .session_store(MemoryStore::new());
-    /// # let _ = opts;
-    /// ```
-    pub fn session_store(mut self, store: impl SessionStore) -> Self {
-        self.session_store = Some(SharedStore(std::sync::Arc::new(store)));
-        self
-    }
-
-    /// How long a session store operation may take (default 10 s). One
-    /// still pending then counts as failed: a batch's publishes fail with
-    /// [`Error::Store`](crate::Error::Store) and are not sent; a session
-    /// that cannot be loaded stops the connection. A store that answers at
-    /// once never meets it.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use mqttx::{store::MemoryStore, ConnectOptions};
-    ///
-    /// let opts = ConnectOptions::new("localhost", "sensor-7")
-    ///     .session_store(MemoryStore::new())
-    ///     .store_timeout(Duration::from_secs(2));
-    /// # let _ = opts;
-    /// ```
-    pub fn store_timeout(mut self, timeout: Duration) -> Self {
-        self.store_timeout = timeout;
         self
     }
 
