@@ -43,6 +43,7 @@ mod packet_ids;
 #[allow(clippy::module_inception)] // the state machine is the module's subject
 mod protocol;
 mod publish;
+mod queued;
 pub(crate) mod session;
 mod subscribe;
 mod subscriptions;

@@ -7,47 +7,10 @@ use std::time::{Duration, Instant};
 use crate::packet::{Packet, PacketId, PubRel, Publish, QoS, ReasonCode};
 
 use super::packet_ids::{IdMap, PacketIds};
+pub(super) use super::queued::Queued;
 use super::session::StoredPublish;
 use super::transmit::Transmit;
 use super::ProtocolError;
-
-/// A publish waiting for room in the window or for a connection.
-#[derive(Debug)]
-pub(super) struct Queued<T> {
-    pub(super) publish: Publish,
-    pub(super) tag: T,
-    /// The connection generation whose limits it was checked against
-    /// (0 = never), so a publish accepted while connected is not measured twice.
-    pub(super) checked: u64,
-    /// Its `seq` when it was sent before (requeued after a lost session, or
-    /// restored): a store keeps one record per publish, whatever its id.
-    seq: Option<u64>,
-}
-
-impl<T> Queued<T> {
-    /// A publish never sent, checked against the limits of connection
-    /// generation `checked` (0 = not yet).
-    pub(super) fn new(publish: Publish, tag: T, checked: u64) -> Self {
-        Queued {
-            publish,
-            tag,
-            checked,
-            seq: None,
-        }
-    }
-
-    /// A publish sent before under `seq`, to be sent again as a new message.
-    fn again(mut publish: Publish, tag: T, seq: u64) -> Self {
-        publish.dup = false;
-        publish.packet_id = None;
-        Queued {
-            publish,
-            tag,
-            checked: 0,
-            seq: Some(seq),
-        }
-    }
-}
 
 /// Where an in-flight publish is in its flow.
 #[derive(Debug)]
