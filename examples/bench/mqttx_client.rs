@@ -73,13 +73,33 @@ async fn publish_all(client: &Client, topic: &str, qos: QoS, seqs: impl Iterator
 }
 
 pub async fn throughput(port: u16, version: ProtocolVersion, qos: QoS, count: u32) -> Row {
+    let publisher = options(port, format!("mqttx-pub-{version:?}"), version);
+    publish_through(
+        port,
+        version,
+        qos,
+        count,
+        format!("mqttx-sub-{version:?}"),
+        publisher,
+    )
+    .await
+}
+
+/// `count` publishes from a client with `publisher` options to a
+/// subscriber `sub_id`, counted as they arrive.
+async fn publish_through(
+    port: u16,
+    version: ProtocolVersion,
+    qos: QoS,
+    count: u32,
+    sub_id: String,
+    publisher: ConnectOptions,
+) -> Row {
     let tally = Tally::shared(count);
-    let sub_opts = options(port, format!("mqttx-sub-{version:?}"), version).handler(Counter(tally.clone()));
+    let sub_opts = options(port, sub_id, version).handler(Counter(tally.clone()));
     let sub = Client::connect(sub_opts).await.expect("subscriber connects");
     sub.subscribe(TOPIC, qos).await.expect("subscribed");
-    let publisher = Client::connect(options(port, format!("mqttx-pub-{version:?}"), version))
-        .await
-        .expect("connects");
+    let publisher = Client::connect(publisher).await.expect("connects");
 
     let start = Instant::now();
     publish_all(&publisher, TOPIC, qos, 0..count).await;
@@ -100,31 +120,16 @@ pub async fn throughput(port: u16, version: ProtocolVersion, qos: QoS, count: u3
 /// row (a). Each batch is recorded before its packets go out.
 pub async fn store_throughput(port: u16, qos: QoS, count: u32, kind: &str, redis_url: &str) -> Row {
     let version = ProtocolVersion::V5;
-    let tally = Tally::shared(count);
-    let sub_opts = options(port, format!("mqttx-store-sub-{kind}"), version).handler(Counter(tally.clone()));
-    let sub = Client::connect(sub_opts).await.expect("subscriber connects");
-    sub.subscribe(TOPIC, qos).await.expect("subscribed");
     let dir = tempfile::tempdir().expect("a temporary directory");
     let opts = options(port, format!("mqttx-store-pub-{kind}"), version).clean_session(false);
-    let opts = match kind {
+    let publisher = match kind {
         "memory" => opts.session_store(mqttx::store::MemoryStore::new()),
         "file" => opts.session_store(mqttx::store::FileStore::open(dir.path()).expect("a file store")),
         "redis" => opts.session_store(mqttx::store::RedisStore::connect(redis_url).await.expect("redis")),
         _ => opts,
     };
-    let publisher = Client::connect(opts).await.expect("connects");
-    let start = Instant::now();
-    publish_all(&publisher, TOPIC, qos, 0..count).await;
-    let outcome = settle(&tally, start).await;
-    let _ = publisher.disconnect().await;
-    let _ = sub.disconnect().await;
-    Row {
-        messages: u64::from(count),
-        elapsed: outcome.elapsed,
-        lost: outcome.lost,
-        duplicates: outcome.duplicates,
-        ..Row::default()
-    }
+    let sub_id = format!("mqttx-store-sub-{kind}");
+    publish_through(port, version, qos, count, sub_id, publisher).await
 }
 
 /// Answers every ping with a pong carrying the same payload.
