@@ -175,7 +175,14 @@ impl<H: MqttHandler> Connection<H> {
     pub(super) fn link_lost(&mut self, reason: DisconnectReason, ctx: &mut Context<Self>) {
         let was_connected = self.lifecycle.is_connected();
         self.drop_link(ctx);
-        self.protocol.connection_lost(Instant::now());
+        let now = Instant::now();
+        if matches!(
+            reason,
+            DisconnectReason::Server(_) | DisconnectReason::Transport(_)
+        ) {
+            self.protocol.server_closed();
+        }
+        self.protocol.connection_lost(now);
         if self.lifecycle.is_final() {
             ctx.stop();
             return;

@@ -110,6 +110,16 @@ pub enum Error {
         /// The server's maximum.
         maximum: QoS,
     },
+    /// The server closed the connection each of the `attempts` times this
+    /// publish was sent, before answering anything else: it will not take
+    /// the message (NATS closes on a QoS 2 PUBLISH; a 3.1.1 broker on one
+    /// over its size limit). It was given up so that the queue behind it
+    /// goes on.
+    #[error("the server closed the connection each of the {attempts} times this message was sent; it was given up")]
+    PublishAbandoned {
+        /// How many times it was sent.
+        attempts: u8,
+    },
     /// The server does not support retained messages.
     #[error("the server does not support retained messages")]
     RetainNotSupported,

@@ -12,6 +12,11 @@ use super::session::StoredPublish;
 use super::transmit::Transmit;
 use super::ProtocolError;
 
+mod outcome;
+mod strikes;
+pub(super) use outcome::{PubAckOutcome, PubRecOutcome};
+pub(super) use strikes::STRIKES_TO_ABANDON;
+
 /// Where an in-flight publish is in its flow.
 #[derive(Debug)]
 // Boxing the Publish would cost an allocation per message; a Released
@@ -41,24 +46,8 @@ struct InFlight<T> {
     /// When last written on the current connection; `None` while it awaits
     /// a resend after reconnecting.
     sent_at: Option<Instant>,
-}
-
-/// What a PUBREC means for the flow it acknowledges.
-#[derive(Debug)]
-pub(super) enum PubRecOutcome {
-    /// No flight has this id: the server still needs a PUBREL to finish
-    /// its side, unless the PUBREC carried a failure code.
-    Unknown,
-    /// Released already (our PUBREL crossed a resent PUBREC): write this again.
-    Again(Packet),
-    /// A failure code: the flow is over and is never resent [MQTT-4.4.0-2].
-    Refused,
-    /// The flow moved on to PUBREL: record that `seq` is released, then
-    /// write the PUBREL.
-    Released {
-        /// The publish's `seq`.
-        seq: u64,
-    },
+    /// Connections the server closed on it; see [`Outgoing::server_closed`].
+    strikes: u8,
 }
 
 #[derive(Debug)]
@@ -123,6 +112,7 @@ impl<T> Outgoing<T> {
             mut publish,
             tag,
             seq,
+            strikes,
             ..
         } = queued;
         publish.packet_id = Some(id);
@@ -139,6 +129,7 @@ impl<T> Outgoing<T> {
                 tag,
                 stage: Stage::Unacked(publish),
                 sent_at: Some(now),
+                strikes,
             },
         );
         (seq, wire)
@@ -170,13 +161,14 @@ impl<T> Outgoing<T> {
         })
     }
 
-    /// Whether a PUBACK for `id` completes a flight; a late duplicate (a
-    /// 3.1.1 retry crossing the first PUBACK) does not.
-    pub(super) fn on_puback(&self, id: PacketId) -> Result<bool, ProtocolError> {
+    /// What a PUBACK for `id` means: a late duplicate (a 3.1.1 retry
+    /// crossing the first PUBACK) means nothing.
+    pub(super) fn on_puback(&self, id: PacketId) -> Result<PubAckOutcome, ProtocolError> {
         match self.inflight.get(&id).map(|flight| &flight.stage) {
-            None => Ok(false),
-            Some(Stage::Unacked(publish)) if publish.qos == QoS::AtLeastOnce => Ok(true),
-            Some(_) => Err(ProtocolError::violation("PUBACK for a QoS 2 PUBLISH")),
+            None => Ok(PubAckOutcome::Unknown),
+            Some(Stage::Unacked(publish)) if publish.qos == QoS::AtLeastOnce => Ok(PubAckOutcome::Completes),
+            Some(Stage::Unacked(_)) => Ok(PubAckOutcome::QoS2Downgraded),
+            Some(Stage::Released { .. }) => Err(ProtocolError::violation("PUBACK after PUBREC")),
         }
     }
 
@@ -307,7 +299,9 @@ impl<T> Outgoing<T> {
                 continue;
             };
             match flight.stage {
-                Stage::Unacked(publish) => requeue.push(Queued::again(publish, flight.tag, flight.seq)),
+                Stage::Unacked(publish) => {
+                    requeue.push(Queued::again(publish, flight.tag, flight.seq, flight.strikes))
+                }
                 Stage::Released { pubrec, .. } => completed.push((flight.seq, flight.tag, pubrec)),
             }
         }
@@ -417,6 +411,7 @@ impl<T> Outgoing<T> {
                         tag,
                         stage,
                         sent_at: None,
+                        strikes: 0,
                     };
                     self.inflight.insert(id, flight);
                 }
@@ -424,7 +419,7 @@ impl<T> Outgoing<T> {
                     if let Some(id) = id {
                         ids.release(id);
                     }
-                    requeue.push(Queued::again(publish, tag, seq));
+                    requeue.push(Queued::again(publish, tag, seq, 0));
                 }
             }
         }

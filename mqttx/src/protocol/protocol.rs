@@ -81,6 +81,9 @@ pub struct Protocol<T> {
     pub(super) journal: Journal,
     /// A re-authentication under way.
     pub(super) reauth: Option<Reauth<T>>,
+    /// When the server last sent a packet (DISCONNECT aside) on this
+    /// connection: what was written later, it never answered.
+    pub(super) last_heard: Option<Instant>,
 }
 
 impl<T> Protocol<T> {
@@ -110,6 +113,7 @@ impl<T> Protocol<T> {
             manual_acks: false,
             journal: Journal::default(),
             reauth: None,
+            last_heard: None,
         }
     }
 
@@ -136,6 +140,7 @@ impl<T> Protocol<T> {
         self.aliases_in.reset(self.config.topic_alias_maximum());
         self.aliases_out.reset(0);
         self.keep_alive.stop();
+        self.last_heard = None;
         let connect = self.build_connect();
         self.clean_start_sent = connect.clean_start;
         self.transmit.send(Packet::Connect(Box::new(connect)));
@@ -267,6 +272,9 @@ impl<T> Protocol<T> {
     /// An `Err` is a protocol violation by the server: close the
     /// connection (on MQTT 5 a DISCONNECT with the reason is already queued).
     pub fn handle_packet(&mut self, packet: Packet, now: Instant) -> Result<(), ProtocolError> {
+        if !matches!(packet, Packet::Disconnect(_)) {
+            self.last_heard = Some(now);
+        }
         let result = self.dispatch(packet, now);
         if let Err(error) = &result {
             tracing::debug!(%error, "server broke the protocol");

@@ -9,7 +9,7 @@ use crate::packet::{
     ReasonCode,
 };
 
-use super::outgoing::{PubRecOutcome, Queued};
+use super::outgoing::{PubAckOutcome, PubRecOutcome, Queued, STRIKES_TO_ABANDON};
 use super::protocol::State;
 use super::session::{SessionChange, StoredPublish};
 use super::{Event, Protocol, ProtocolError};
@@ -125,10 +125,38 @@ impl<T> Protocol<T> {
     }
 
     pub(super) fn on_puback(&mut self, ack: PubAck, now: Instant) -> Result<(), ProtocolError> {
-        if self.outgoing.on_puback(ack.packet_id)? {
-            self.finish(ack.packet_id, ack.reason_code, ack.properties, now);
+        match self.outgoing.on_puback(ack.packet_id)? {
+            PubAckOutcome::Unknown => {}
+            PubAckOutcome::Completes => self.finish(ack.packet_id, ack.reason_code, ack.properties, now),
+            PubAckOutcome::QoS2Downgraded => {
+                // The connection goes, as for any violation, but the publish
+                // is not resent on the next one: the server would do the same.
+                let downgraded = Error::QoSNotSupported {
+                    requested: QoS::ExactlyOnce,
+                    maximum: QoS::AtLeastOnce,
+                };
+                self.end(ack.packet_id, Err(downgraded), now);
+                return Err(ProtocolError::violation("PUBACK for a QoS 2 PUBLISH"));
+            }
         }
         Ok(())
+    }
+
+    /// The server closed the connection: a publish it closed on
+    /// [`STRIKES_TO_ABANDON`] times, each right after reading it, fails
+    /// rather than being resent forever. Call before `connection_lost`.
+    pub fn server_closed(&mut self) {
+        if let Some((seq, tag)) = self.outgoing.server_closed(self.last_heard, &mut self.ids) {
+            tracing::warn!(
+                attempts = STRIKES_TO_ABANDON,
+                "the server closed the connection each time a publish was sent; giving it up"
+            );
+            self.journal.record(|| SessionChange::Completed { seq });
+            let abandoned = Error::PublishAbandoned {
+                attempts: STRIKES_TO_ABANDON,
+            };
+            self.publish_done(tag, Err(abandoned));
+        }
     }
 
     pub(super) fn on_pubrec(&mut self, rec: PubRec, now: Instant) -> Result<(), ProtocolError> {
@@ -170,10 +198,6 @@ impl<T> Protocol<T> {
         mut properties: LazyBox<AckProperties>,
         now: Instant,
     ) {
-        let Some((seq, tag)) = self.outgoing.complete(id, &mut self.ids) else {
-            return;
-        };
-        self.journal.record(|| SessionChange::Completed { seq });
         let result = if code.is_error() {
             self.events.push_back(Event::PublishFailed {
                 packet_id: id,
@@ -184,6 +208,15 @@ impl<T> Protocol<T> {
         } else {
             Ok(code)
         };
+        self.end(id, result, now);
+    }
+
+    /// Ends the outgoing flow `id` with `result`.
+    fn end(&mut self, id: PacketId, result: Result<ReasonCode, Error>, now: Instant) {
+        let Some((seq, tag)) = self.outgoing.complete(id, &mut self.ids) else {
+            return;
+        };
+        self.journal.record(|| SessionChange::Completed { seq });
         self.events.push_back(Event::PublishDone { tag, result });
         self.send_waiting(now);
     }

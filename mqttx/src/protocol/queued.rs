@@ -13,6 +13,8 @@ pub(super) struct Queued<T> {
     /// Its `seq` when it was sent before (requeued after a lost session, or
     /// restored): a store keeps one record per publish, whatever its id.
     pub(super) seq: Option<u64>,
+    /// Connections the server closed on it before; see `Outgoing::server_closed`.
+    pub(super) strikes: u8,
 }
 
 impl<T> Queued<T> {
@@ -24,11 +26,13 @@ impl<T> Queued<T> {
             tag,
             checked,
             seq: None,
+            strikes: 0,
         }
     }
 
-    /// A publish sent before under `seq`, to be sent again as a new message.
-    pub(super) fn again(mut publish: Publish, tag: T, seq: u64) -> Self {
+    /// A publish sent before under `seq`, to be sent again as a new
+    /// message, with the `strikes` it has had.
+    pub(super) fn again(mut publish: Publish, tag: T, seq: u64, strikes: u8) -> Self {
         publish.dup = false;
         publish.packet_id = None;
         Queued {
@@ -36,6 +40,7 @@ impl<T> Queued<T> {
             tag,
             checked: 0,
             seq: Some(seq),
+            strikes,
         }
     }
 }

@@ -20,6 +20,7 @@ mod negotiated;
 mod outgoing;
 mod persist;
 mod session;
+mod strikes;
 mod v311;
 mod window;
 

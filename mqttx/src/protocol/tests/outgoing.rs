@@ -171,6 +171,19 @@ fn puback_for_a_qos2_publish_is_a_protocol_error_with_disconnect() {
             ..Disconnect::default()
         })]
     );
+    // The server took it at QoS 1, and would again: it fails, and is not
+    // resent on the next connection.
+    let downgraded = Error::QoSNotSupported {
+        requested: QoS::ExactlyOnce,
+        maximum: QoS::AtLeastOnce,
+    };
+    assert_eq!(events(&mut p), [done(7, Err(downgraded))]);
+    publish(&mut p, "next", QoS::AtLeastOnce, 8, now);
+    let resent = reconnect(&mut p, connack(), now);
+    match resent.as_slice() {
+        [Packet::Publish(next)] => assert_eq!(next.topic, "next"),
+        other => panic!("only the next one goes out: {other:?}"),
+    }
 }
 
 #[test]
