@@ -73,20 +73,8 @@ impl EmbeddedBroker {
 pub fn embedded_broker() -> io::Result<EmbeddedBroker> {
     let mut last_err = None;
     for _ in 0..PORT_ATTEMPTS {
-        let broker = EmbeddedBroker {
-            v4_port: net::free_port()?,
-            v5_port: net::free_port()?,
-        };
-        let config = config(broker.v4_port, broker.v5_port);
-        let thread = std::thread::Builder::new()
-            .name("rumqttd".to_owned())
-            .spawn(move || {
-                let mut broker = rumqttd::Broker::new(config);
-                // Returns only when every listener has stopped, e.g. on a failed bind.
-                broker.start().map_err(|err| err.to_string())
-            })?;
-        match wait_listening(&broker, &thread) {
-            Ok(()) => return Ok(broker),
+        match embedded_broker_on(net::free_port()?, net::free_port()?) {
+            Ok(broker) => return Ok(broker),
             // A port was taken by another process before rumqttd bound it.
             // (The listener that did bind, if any, stays; rumqttd cannot
             // stop it.)
@@ -95,6 +83,24 @@ pub fn embedded_broker() -> io::Result<EmbeddedBroker> {
         }
     }
     Err(last_err.unwrap_or_else(|| io::Error::other("embedded broker did not start")))
+}
+
+/// Start a new rumqttd broker in this process with its MQTT 3.1.1 listener
+/// on `v4_port` and its MQTT 5 listener on `v5_port` (both on loopback),
+/// and wait until both accept connections. A port that another process
+/// holds is an [`io::ErrorKind::AddrInUse`] error.
+pub fn embedded_broker_on(v4_port: u16, v5_port: u16) -> io::Result<EmbeddedBroker> {
+    let broker = EmbeddedBroker { v4_port, v5_port };
+    let config = config(v4_port, v5_port);
+    let thread = std::thread::Builder::new()
+        .name("rumqttd".to_owned())
+        .spawn(move || {
+            let mut broker = rumqttd::Broker::new(config);
+            // Returns only when every listener has stopped, e.g. on a failed bind.
+            broker.start().map_err(|err| err.to_string())
+        })?;
+    wait_listening(&broker, &thread)?;
+    Ok(broker)
 }
 
 fn wait_listening(broker: &EmbeddedBroker, thread: &JoinHandle<Result<(), String>>) -> io::Result<()> {
