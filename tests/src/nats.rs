@@ -184,12 +184,20 @@ fn node_config(dir: &Path, name: &str, ports: Ports, routes: Option<&[u16]>) -> 
             )
         }
     };
+    // In a cluster, MQTT's streams get a replica on every node, so that
+    // losing one leaves a majority: left to itself, NATS sizes them by the
+    // servers it knows at the first MQTT connect, which may be two.
+    let replicas = if routes.is_some() {
+        " stream_replicas: 3,"
+    } else {
+        ""
+    };
     let config = dir.join(format!("{name}.conf"));
     let text = format!(
         "listen: 127.0.0.1:{}\n\
          server_name: mqttx_{name}_{}\n\
          jetstream {{ store_dir: {store:?} }}\n\
-         mqtt {{ listen: 127.0.0.1:{} }}\n\
+         mqtt {{{replicas} listen: 127.0.0.1:{} }}\n\
          {cluster}",
         ports.client, ports.mqtt, ports.mqtt
     );

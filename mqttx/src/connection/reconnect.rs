@@ -180,7 +180,7 @@ impl<H: MqttHandler> Connection<H> {
             reason,
             DisconnectReason::Server(_) | DisconnectReason::Transport(_)
         ) {
-            self.protocol.server_closed();
+            self.protocol.server_closed(now);
         }
         self.protocol.connection_lost(now);
         if self.lifecycle.is_final() {

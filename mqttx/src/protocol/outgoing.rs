@@ -15,6 +15,8 @@ use super::ProtocolError;
 mod outcome;
 mod strikes;
 pub(super) use outcome::{PubAckOutcome, PubRecOutcome};
+#[cfg(test)]
+pub(super) use strikes::PROMPT_CLOSE;
 pub(super) use strikes::STRIKES_TO_ABANDON;
 
 /// Where an in-flight publish is in its flow.

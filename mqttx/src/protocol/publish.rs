@@ -142,11 +142,11 @@ impl<T> Protocol<T> {
         Ok(())
     }
 
-    /// The server closed the connection: a publish it closed on
+    /// The server closed the connection at `now`: a publish it closed on
     /// [`STRIKES_TO_ABANDON`] times, each right after reading it, fails
     /// rather than being resent forever. Call before `connection_lost`.
-    pub fn server_closed(&mut self) {
-        if let Some((seq, tag)) = self.outgoing.server_closed(self.last_heard, &mut self.ids) {
+    pub fn server_closed(&mut self, now: Instant) {
+        if let Some((seq, tag)) = self.outgoing.server_closed(self.last_heard, now, &mut self.ids) {
             tracing::warn!(
                 attempts = STRIKES_TO_ABANDON,
                 "the server closed the connection each time a publish was sent; giving it up"

@@ -7,7 +7,7 @@
 //! the server counts against the publish that most likely caused it, and a
 //! publish that has caused [`STRIKES_TO_ABANDON`] closes is given up.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::super::packet_ids::PacketIds;
 use super::{Outgoing, Stage};
@@ -17,17 +17,25 @@ use super::{Outgoing, Stage};
 /// moment; three in a row, with nothing heard between, are the message.
 pub(in crate::protocol) const STRIKES_TO_ABANDON: u8 = 3;
 
+/// How soon after the publish was written a close must come to count: a
+/// server refusing a message closes as soon as it reads it, while one that
+/// is struggling (a cluster electing a new leader) closes when its own
+/// timeout runs out, seconds later, and takes the message once it recovers.
+pub(in crate::protocol) const PROMPT_CLOSE: Duration = Duration::from_secs(1);
+
 impl<T> Outgoing<T> {
-    /// The server closed the connection, having sent nothing since
-    /// `last_heard` (`None`: nothing at all on it). The oldest publish
-    /// written since then, still unacknowledged, gets a strike: the server
-    /// read it and answered with the close. One that reaches
+    /// The server closed the connection at `now`, having sent nothing
+    /// since `last_heard` (`None`: nothing at all on it). The oldest
+    /// publish written since then, still unacknowledged, gets a strike if
+    /// it was written less than [`PROMPT_CLOSE`] before: the server read it
+    /// and answered with the close. One that reaches
     /// [`STRIKES_TO_ABANDON`] is ended and its id freed; returns its
     /// `seq` and tag. Call before [`connection_lost`](Outgoing::connection_lost),
     /// which forgets what was written on the connection.
     pub(in crate::protocol) fn server_closed(
         &mut self,
         last_heard: Option<Instant>,
+        now: Instant,
         ids: &mut PacketIds,
     ) -> Option<(u64, T)> {
         let suspect = self
@@ -41,6 +49,10 @@ impl<T> Outgoing<T> {
             })
             .min_by_key(|(_, flight)| flight.seq)?;
         let (&id, flight) = suspect;
+        let sent = flight.sent_at?;
+        if now.saturating_duration_since(sent) > PROMPT_CLOSE {
+            return None;
+        }
         flight.strikes = flight.strikes.saturating_add(1);
         if flight.strikes < STRIKES_TO_ABANDON {
             return None;

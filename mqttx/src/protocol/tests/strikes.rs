@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::*;
-use crate::protocol::outgoing::STRIKES_TO_ABANDON;
+use crate::protocol::outgoing::{PROMPT_CLOSE, STRIKES_TO_ABANDON};
 
 fn abandoned(tag: u32) -> Event<u32> {
     done(
@@ -25,7 +25,7 @@ fn ended(p: &mut P) -> Vec<Event<u32>> {
 
 /// The server closes the connection: what the shell does on EOF.
 fn server_closes(p: &mut P, now: Instant) {
-    p.server_closed();
+    p.server_closed(now);
     p.connection_lost(now);
 }
 
@@ -136,7 +136,8 @@ fn closes_while_a_publish_waits_for_its_resend_do_not_count() {
     for _ in 0..STRIKES_TO_ABANDON {
         p.connect(now);
         drain(&mut p, now);
-        server_closes(&mut p, now);
+        p.server_closed(now);
+        p.connection_lost(now);
     }
     assert!(ended(&mut p).is_empty());
     assert_eq!(p.inflight(), 1);
@@ -151,6 +152,25 @@ fn a_broker_restarting_twice_under_a_publish_does_not_fail_it() {
     for _ in 1..STRIKES_TO_ABANDON {
         server_closes(&mut p, now);
         reconnect(&mut p, session_present(), now);
+    }
+    p.handle_packet(puback(1), now).unwrap();
+    assert_eq!(ended(&mut p), [done(1, Ok(ReasonCode::Success))]);
+}
+
+#[test]
+fn a_close_long_after_the_publish_was_written_is_a_struggling_server_not_the_message() {
+    // A cluster electing a new leader takes the publish, cannot store it,
+    // and closes when its own timeout runs out: seconds, not at once.
+    let start = Instant::now();
+    let mut p = connect_with(config_persistent(), connack(), start);
+    publish(&mut p, "t", QoS::AtLeastOnce, 1, start);
+    drain(&mut p, start);
+    let mut now = start;
+    for _ in 0..2 * STRIKES_TO_ABANDON {
+        now += PROMPT_CLOSE + Duration::from_secs(3);
+        server_closes(&mut p, now);
+        reconnect(&mut p, session_present(), now);
+        assert!(ended(&mut p).is_empty());
     }
     p.handle_packet(puback(1), now).unwrap();
     assert_eq!(ended(&mut p), [done(1, Ok(ReasonCode::Success))]);
