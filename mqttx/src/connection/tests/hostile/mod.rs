@@ -15,7 +15,13 @@
 //! | a packet one byte at a time | decoded whole, holding about the packet | `framing::packets_trickled_a_byte_at_a_time_are_decoded_whole_in_bounded_memory` |
 //! | an unknown packet type (0), one only clients send | DISCONNECT 0x81, 0x82 | `framing::a_packet_type_a_server_may_not_send_is_refused` |
 //! | type 15 on 3.1.1 (AUTH does not exist there) | close | `framing::a_packet_type_that_does_not_exist_in_3_1_1_closes_the_link` |
+//! | PUBLISH with an alias never set, or over our maximum | DISCONNECT 0x94 | `flow::topic_aliases_never_set_or_above_our_maximum_are_topic_alias_invalid` |
+//! | PUBACK for an id we never used | ignored: the connection stays | `flow::a_puback_for_an_id_never_used_is_ignored_and_the_connection_stays` |
+//! | a second CONNACK | DISCONNECT 0x82; close on 3.1.1 | `flow::a_second_connack_is_a_protocol_error` |
+//! | QoS 2 beyond our Receive Maximum | DISCONNECT 0x93, memory bounded | `flow::a_qos2_flood_beyond_our_receive_maximum_is_cut_off_in_bounded_memory` |
+//! | SUBACK with the wrong count of codes | DISCONNECT 0x82; the SUBSCRIBE goes again | `flow::a_suback_with_the_wrong_count_of_codes_is_a_protocol_error` |
 
+mod flow;
 mod framing;
 
 use super::*;
