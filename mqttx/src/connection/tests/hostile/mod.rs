@@ -20,9 +20,16 @@
 //! | a second CONNACK | DISCONNECT 0x82; close on 3.1.1 | `flow::a_second_connack_is_a_protocol_error` |
 //! | QoS 2 beyond our Receive Maximum | DISCONNECT 0x93, memory bounded | `flow::a_qos2_flood_beyond_our_receive_maximum_is_cut_off_in_bounded_memory` |
 //! | SUBACK with the wrong count of codes | DISCONNECT 0x82; the SUBSCRIBE goes again | `flow::a_suback_with_the_wrong_count_of_codes_is_a_protocol_error` |
+//! | never answers CONNECT | dropped at the CONNACK deadline | `silence::a_server_that_never_answers_connect_is_left_at_the_connack_deadline` |
+//! | answers a byte at a time | the deadline holds, however often bytes come | `silence::a_connack_trickled_slower_than_the_deadline_does_not_stretch_it` |
+//! | accepts, then says nothing | keep-alive: PINGREQ unanswered, dropped | `silence::a_server_that_goes_silent_is_dropped_when_pingresp_is_overdue` |
+//!
+//! The first connect's CONNACK deadline, where `Client::connect` fails
+//! rather than retrying, is `connect_timeout.rs`'s.
 
 mod flow;
 mod framing;
+mod silence;
 
 use super::*;
 use crate::packet::{Disconnect, ProtocolVersion};
