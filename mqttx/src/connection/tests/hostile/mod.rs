@@ -23,6 +23,7 @@
 //! | never answers CONNECT | dropped at the CONNACK deadline | `silence::a_server_that_never_answers_connect_is_left_at_the_connack_deadline` |
 //! | answers a byte at a time | the deadline holds, however often bytes come | `silence::a_connack_trickled_slower_than_the_deadline_does_not_stretch_it` |
 //! | accepts, then says nothing | keep-alive: PINGREQ unanswered, dropped | `silence::a_server_that_goes_silent_is_dropped_when_pingresp_is_overdue` |
+//! | the same, while we publish QoS 0 | pinged all the same, dropped | `silence::a_silent_server_is_found_out_while_the_client_keeps_publishing` |
 //!
 //! The first connect's CONNACK deadline, where `Client::connect` fails
 //! rather than retrying, is `connect_timeout.rs`'s.

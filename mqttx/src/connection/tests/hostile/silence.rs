@@ -89,3 +89,52 @@ async fn a_server_that_goes_silent_is_dropped_when_pingresp_is_overdue() {
     assert!(matches!(reason, DisconnectReason::Timeout), "{reason}");
     reconnected(&mut rig, closed_at, version).await;
 }
+
+/// A server that takes everything and answers nothing, while the client
+/// publishes QoS 0 all along: the client is never quiet, so pinging only
+/// after a quiet interval of its own would never find the server out.
+#[actix::test]
+async fn a_silent_server_is_found_out_while_the_client_keeps_publishing() {
+    let version = ProtocolVersion::V5;
+    let keep_alive = Duration::from_secs(1);
+    let (mut rig, mut peer) = connected(pinned(version).keepalive(keep_alive), version).await;
+    let accepted = Instant::now();
+    let client = rig.client.clone();
+    let publishing = actix::spawn(async move {
+        let mut ticks = tokio::time::interval(Duration::from_millis(100));
+        loop {
+            ticks.tick().await;
+            let _ = client.publish("ticks", "tick").await;
+        }
+    });
+    let pinged = within(async {
+        loop {
+            match peer.expect().await {
+                Packet::Publish(_) => {}
+                Packet::PingReq => return Instant::now(),
+                other => panic!("expected PUBLISH or PINGREQ, got {other:?}"),
+            }
+        }
+    })
+    .await;
+    assert!(
+        pinged.saturating_duration_since(accepted) < keep_alive + SLACK,
+        "pinged {:?} after a CONNACK and nothing since",
+        pinged.saturating_duration_since(accepted)
+    );
+    let closed_at = within(async {
+        while let Some(packet) = peer.read().await {
+            assert!(matches!(packet, Packet::Publish(_)), "{packet:?}");
+        }
+        Instant::now()
+    })
+    .await;
+    assert_gave_up_at(
+        keep_alive - SEEN_LATE,
+        closed_at.saturating_duration_since(pinged),
+    );
+    let reason = disconnected(&mut rig).await;
+    assert!(matches!(reason, DisconnectReason::Timeout), "{reason}");
+    reconnected(&mut rig, closed_at, version).await;
+    publishing.abort();
+}
