@@ -67,6 +67,8 @@ pub mod protocol;
 mod registry;
 pub mod router;
 pub mod store;
+#[cfg(test)]
+mod test_alloc;
 mod transport;
 
 #[doc(hidden)]

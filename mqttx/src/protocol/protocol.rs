@@ -272,6 +272,7 @@ impl<T> Protocol<T> {
     /// An `Err` is a protocol violation by the server: close the
     /// connection (on MQTT 5 a DISCONNECT with the reason is already queued).
     pub fn handle_packet(&mut self, packet: Packet, now: Instant) -> Result<(), ProtocolError> {
+        self.keep_alive.on_received(now);
         if !matches!(packet, Packet::Disconnect(_)) {
             self.last_heard = Some(now);
         }

@@ -119,6 +119,7 @@ impl Network {
 pub(super) struct Peer {
     stream: DuplexStream,
     buf: BytesMut,
+    version: ProtocolVersion,
 }
 
 impl Peer {
@@ -126,14 +127,20 @@ impl Peer {
         Peer {
             stream,
             buf: BytesMut::new(),
+            version: ProtocolVersion::V5,
         }
+    }
+
+    /// Reads and writes `version` from now on (MQTT 5 until told).
+    pub(super) fn speak(&mut self, version: ProtocolVersion) {
+        self.version = version;
     }
 
     /// The next packet the client wrote; `None` once it closed the stream.
     pub(super) async fn read(&mut self) -> Option<Packet> {
         let read = async {
             loop {
-                match decode(&mut self.buf, ProtocolVersion::V5, 1 << 20) {
+                match decode(&mut self.buf, self.version, 1 << 20) {
                     Ok(Some(packet)) => return Some(packet),
                     Ok(None) => {}
                     Err(err) => panic!("the client wrote a malformed packet: {err}"),
@@ -160,7 +167,7 @@ impl Peer {
 
     pub(super) async fn write(&mut self, packet: Packet) {
         let mut out = BytesMut::new();
-        encode(&packet, ProtocolVersion::V5, &mut out).expect("a packet the codec can encode");
+        encode(&packet, self.version, &mut out).expect("a packet the codec can encode");
         self.stream.write_all(&out).await.expect("the client end is open");
     }
 
@@ -170,6 +177,43 @@ impl Peer {
             .write_all(bytes)
             .await
             .expect("the client end is open");
+    }
+
+    /// Bytes as they are, to a client that may close its end meanwhile
+    /// (a flood it stops reading): `false` once it has.
+    pub(super) async fn try_write_raw(&mut self, bytes: &[u8]) -> bool {
+        self.stream.write_all(bytes).await.is_ok()
+    }
+
+    /// Writes `bytes` one at a time, `every` apart, as a server at the end
+    /// of a very slow link would, and watches for the client closing the
+    /// link meanwhile: when it did, if it did before the last byte.
+    pub(super) async fn trickle(&mut self, bytes: &[u8], every: Duration) -> Option<Instant> {
+        let (mut reader, mut writer) = tokio::io::split(&mut self.stream);
+        let buf = &mut self.buf;
+        let trickling = async {
+            let mut ticks = tokio::time::interval(every);
+            let mut next = bytes.iter();
+            loop {
+                tokio::select! {
+                    _ = ticks.tick() => {
+                        let &byte = next.next()?;
+                        if writer.write_all(&[byte]).await.is_err() {
+                            return Some(Instant::now());
+                        }
+                    }
+                    read = reader.read_buf(buf) => {
+                        if matches!(read, Ok(0) | Err(_)) {
+                            return Some(Instant::now());
+                        }
+                    }
+                }
+            }
+        };
+        match tokio::time::timeout(DEADLINE, trickling).await {
+            Ok(closed) => closed,
+            Err(_) => panic!("still trickling after {DEADLINE:?}"),
+        }
     }
 
     /// Reads CONNECT and accepts it.

@@ -1,4 +1,5 @@
-//! Keep-alive: PINGREQ after a quiet interval, dead on a late PINGRESP;
+//! Keep-alive: PINGREQ after a quiet interval, ours or the server's, dead
+//! on a late PINGRESP;
 //! the CONNACK deadline.
 
 use std::time::{Duration, Instant};
@@ -33,11 +34,32 @@ fn pingreq_when_nothing_was_sent_for_the_keep_alive_interval() {
 fn any_packet_sent_postpones_the_ping() {
     let t0 = Instant::now();
     let mut p = connect_keep_alive(10, None, t0);
+    // The server speaks too: only our own silence can make a ping due.
+    p.handle_packet(Packet::Publish(Publish::new("t", "m")), t0 + secs(6))
+        .unwrap();
     publish(&mut p, "t", QoS::AtMostOnce, 1, t0 + secs(6));
     drain(&mut p, t0 + secs(6));
     assert_eq!(p.poll_timeout(), Some(t0 + secs(16)));
     p.handle_timeout(t0 + secs(10));
     assert!(drain(&mut p, t0 + secs(10)).is_empty());
+}
+
+#[test]
+fn a_server_silent_for_the_interval_is_pinged_while_we_keep_sending() {
+    let t0 = Instant::now();
+    let mut p = connect_keep_alive(10, None, t0);
+    for second in 1..=10 {
+        let now = t0 + secs(second);
+        publish(&mut p, "t", QoS::AtMostOnce, 1, now);
+        p.handle_timeout(now);
+        let sent = drain(&mut p, now);
+        let pinged = sent.contains(&Packet::PingReq);
+        assert_eq!(pinged, second == 10, "at {second} s: {sent:?}");
+    }
+    // Nothing received for the interval since CONNACK, and no PINGRESP.
+    events(&mut p);
+    p.handle_timeout(t0 + secs(20));
+    assert_eq!(events(&mut p), [Event::Timeout(TimeoutKind::PingResp)]);
 }
 
 #[test]
