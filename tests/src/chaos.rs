@@ -43,6 +43,8 @@ struct Shared {
     cuts: AtomicU64,
     connections: AtomicU64,
     stopping: AtomicBool,
+    /// Whether new connections' packets go in `log`.
+    recording: AtomicBool,
     seed: u64,
     log: WireLog,
 }
@@ -90,6 +92,7 @@ impl Chaos {
             cuts: AtomicU64::new(0),
             connections: AtomicU64::new(0),
             stopping: AtomicBool::new(false),
+            recording: AtomicBool::new(true),
             seed,
             log: WireLog::default(),
         });
@@ -164,6 +167,13 @@ impl Chaos {
         self.shared.cuts.load(Ordering::Relaxed)
     }
 
+    /// Connections accepted from now on are not recorded in the
+    /// [`wire_log`](Self::wire_log), whose growth would otherwise be
+    /// counted against the client in a long run.
+    pub fn stop_recording(&self) {
+        self.shared.recording.store(false, Ordering::Relaxed);
+    }
+
     /// Every packet relayed so far, decoded (as MQTT 5).
     pub fn wire_log(&self) -> WireLog {
         self.shared.log.clone()
@@ -209,9 +219,10 @@ async fn accept(listener: TcpListener, upstream: u16, shared: Arc<Shared>) {
         let connection = shared.connections.fetch_add(1, Ordering::Relaxed) + 1;
         let generation = shared.generation.subscribe();
         let held = shared.held.subscribe();
+        let recording = shared.recording.load(Ordering::Relaxed);
         let watchers = (
-            shared.log.watch(connection, true),
-            shared.log.watch(connection, false),
+            shared.log.watch(connection, true, recording),
+            shared.log.watch(connection, false, recording),
         );
         tokio::spawn(async move {
             let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)).await else {

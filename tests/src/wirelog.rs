@@ -56,14 +56,15 @@ struct Inner {
 pub struct WireLog(Arc<Mutex<Inner>>);
 
 impl WireLog {
-    /// A decoder for one direction of one connection.
-    pub fn watch(&self, connection: u64, to_broker: bool) -> Watcher {
+    /// A decoder for one direction of one connection; one that records
+    /// nothing unless `recording`.
+    pub fn watch(&self, connection: u64, to_broker: bool, recording: bool) -> Watcher {
         Watcher {
             log: self.clone(),
             connection,
             to_broker,
             buf: BytesMut::new(),
-            broken: false,
+            broken: !recording,
         }
     }
 
@@ -104,7 +105,8 @@ pub struct Watcher {
     connection: u64,
     to_broker: bool,
     buf: BytesMut,
-    /// Set on a decode error: the rest of this stream is not recorded.
+    /// Set on a decode error, or when not recording: the rest of this
+    /// stream is not recorded.
     broken: bool,
 }
 
