@@ -9,6 +9,7 @@
 //! functions (`tests.rs`), so CI keeps covering what the fuzzers found.
 
 mod codec;
+mod program;
 mod protocol;
 mod server;
 mod store;
