@@ -29,8 +29,12 @@ pub(super) struct Server {
     /// SUBSCRIBE/UNSUBSCRIBE unanswered on this connection, with their
     /// number of filters.
     controls: BTreeMap<PacketId, usize>,
-    /// Incoming QoS 2 ids the client answered with PUBREC Success, not yet
-    /// released: a PUBLISH with one of them is a resend, never a message.
+    /// Incoming QoS 2 messages the client delivered, PUBREC not yet
+    /// written (it may wait for the application's acknowledgement).
+    delivered: BTreeSet<PacketId>,
+    /// Incoming QoS 2 messages the client delivered and answered with
+    /// PUBREC Success, not yet released: a PUBLISH with one of these ids
+    /// is a resend, never a message, even after a restart of the process.
     received: BTreeSet<PacketId>,
 }
 
@@ -47,7 +51,15 @@ impl Server {
     pub(super) fn session_lost(&mut self) {
         self.flows.clear();
         self.on_wire.clear();
+        self.delivered.clear();
         self.received.clear();
+    }
+
+    /// The process restarted: a message delivered and not yet answered
+    /// with PUBREC may be delivered again (the server will resend it).
+    pub(super) fn restarted(&mut self) {
+        self.connection();
+        self.delivered.clear();
     }
 
     /// Checks and records one packet the client wrote; `window` is the
@@ -84,7 +96,7 @@ impl Server {
             Packet::PubRel(rel) if self.flows.contains_key(&rel.packet_id) => {
                 self.on_wire.insert(rel.packet_id);
             }
-            Packet::PubRec(rec) if !rec.reason_code.is_error() => {
+            Packet::PubRec(rec) if !rec.reason_code.is_error() && self.delivered.remove(&rec.packet_id) => {
                 self.received.insert(rec.packet_id);
             }
             Packet::Subscribe(subscribe) => self.control(subscribe.packet_id, subscribe.filters.len()),
@@ -119,6 +131,7 @@ impl Server {
             }
             Packet::PubComp(comp) => self.finish(comp.packet_id),
             Packet::PubRel(rel) => {
+                self.delivered.remove(&rel.packet_id);
                 self.received.remove(&rel.packet_id);
             }
             Packet::SubAck(ack) => {
@@ -143,10 +156,19 @@ impl Server {
         self.on_wire.remove(&id);
     }
 
-    /// A QoS 2 message with this id may be delivered: the client has not
-    /// already answered it with PUBREC and is still awaiting its PUBREL.
-    pub(super) fn may_deliver(&self, id: PacketId) -> bool {
-        !self.received.contains(&id)
+    /// The client delivered the QoS 2 message `id`: it must not have
+    /// delivered it already in a flow still open [MQTT-4.3.3-10].
+    ///
+    /// Only messages delivered count: a PUBREC that answers a replay the
+    /// client recognised (a server resending a PUBLISH it already
+    /// released, see `protocol/incoming.rs`) opens no flow, since the
+    /// client remembers such replays in memory only.
+    pub(super) fn deliver(&mut self, id: PacketId) {
+        assert!(
+            !self.received.contains(&id) && !self.delivered.contains(&id),
+            "QoS 2 message {id} delivered twice"
+        );
+        self.delivered.insert(id);
     }
 
     /// Ids the client has in flight with the server, oldest id first, for
