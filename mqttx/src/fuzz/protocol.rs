@@ -9,6 +9,12 @@
 //! ids never used twice at once, the window kept, no PUBLISH after its
 //! PUBREC, a QoS 2 message never delivered again before its PUBREL, even
 //! across a restart of the process from its store.
+//!
+//! The harness uses the state machine as the connection actor does: after
+//! `disconnect` it never connects the same `Protocol` again (the actor
+//! stops; a new process takes the session on from its store). `connect`
+//! after `disconnect` would revive a session whose incoming QoS 2 ids were
+//! dropped, which the first run flagged as a double delivery.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
