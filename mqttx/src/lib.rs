@@ -74,6 +74,13 @@ mod transport;
 #[doc(hidden)]
 pub mod __private;
 
+// The fuzz targets' entry points: built for the `fuzz/` crate (feature
+// `fuzzing`) and for the unit tests, which replay the kept corpus.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+#[path = "fuzz/mod.rs"]
+pub mod __fuzz;
+
 pub use bytes::Bytes;
 pub use client::Client;
 pub use error::Error;

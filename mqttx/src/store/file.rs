@@ -140,7 +140,7 @@ impl FileStore {
         self.with_log(client_id, |log, _| Ok(log.image.state()))
     }
 
-    fn path(&self, client_id: &str) -> PathBuf {
+    pub(crate) fn path(&self, client_id: &str) -> PathBuf {
         let mut name = String::with_capacity(client_id.len() * 2 + 8);
         for byte in client_id.bytes() {
             name.push_str(&format!("{byte:02x}"));

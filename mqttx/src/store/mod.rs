@@ -33,7 +33,7 @@
 
 mod file;
 mod future;
-mod image;
+pub(crate) mod image;
 mod memory;
 mod record;
 #[cfg(feature = "redis")]
