@@ -135,7 +135,9 @@ impl<T> Protocol<T> {
                     requested: QoS::ExactlyOnce,
                     maximum: QoS::AtLeastOnce,
                 };
-                self.end(ack.packet_id, Err(downgraded), now);
+                // Nothing more goes out on this connection: the window
+                // slot it frees is the next connection's.
+                self.end(ack.packet_id, Err(downgraded));
                 return Err(ProtocolError::violation("PUBACK for a QoS 2 PUBLISH"));
             }
         }
@@ -208,17 +210,19 @@ impl<T> Protocol<T> {
         } else {
             Ok(code)
         };
-        self.end(id, result, now);
+        if self.end(id, result) {
+            self.send_waiting(now);
+        }
     }
 
-    /// Ends the outgoing flow `id` with `result`.
-    fn end(&mut self, id: PacketId, result: Result<ReasonCode, Error>, now: Instant) {
+    /// Ends the outgoing flow `id` with `result`; `false` if there was none.
+    fn end(&mut self, id: PacketId, result: Result<ReasonCode, Error>) -> bool {
         let Some((seq, tag)) = self.outgoing.complete(id, &mut self.ids) else {
-            return;
+            return false;
         };
         self.journal.record(|| SessionChange::Completed { seq });
         self.events.push_back(Event::PublishDone { tag, result });
-        self.send_waiting(now);
+        true
     }
 
     /// MQTT 3.1.1 only: from now on, unacknowledged packets are resent
