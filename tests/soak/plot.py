@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Draws the soak's samples (tests/tests/soak.rs, MQTTX_SOAK_CSV) as an SVG:
-RSS and open file descriptors over time, with the proxy's cuts.
+RSS, the live heap and open file descriptors over time.
 
     python3 tests/soak/plot.py /tmp/soak.csv book/src/soak.svg
 
@@ -17,7 +17,13 @@ LEFT, RIGHT, TOP, BOTTOM = 70, 70, 40, 50
 def main(source, target):
     with open(source, newline="") as f:
         rows = [
-            (float(r["seconds"]), int(r["rss_kib"]) / 1024, int(r["fds"]), int(r["cuts"]))
+            (
+                float(r["seconds"]),
+                int(r["rss_kib"]) / 1024,
+                int(r["fds"]),
+                int(r["cuts"]),
+                int(r.get("heap_kib") or 0) / 1024,
+            )
             for r in csv.DictReader(f)
         ]
     if not rows:
@@ -56,9 +62,13 @@ def main(source, target):
         out.append(
             f'<text x="{LEFT + plot_w + 6}" y="{y(fds, fds_max) + 4:.0f}" fill="#d62728">{fds:.0f}</text>'
         )
-    out.append(f'<text x="{LEFT - 6}" y="{TOP - 8}" text-anchor="end" fill="#1f77b4">RSS MiB</text>')
+    out.append(f'<text x="{LEFT - 6}" y="{TOP - 8}" text-anchor="end" fill="#1f77b4">MiB: RSS,</text>')
+    if any(r[4] for r in rows):
+        out.append(f'<text x="{LEFT + 4}" y="{TOP - 8}" fill="#2ca02c">live heap</text>')
     out.append(f'<text x="{LEFT + plot_w + 6}" y="{TOP - 8}" fill="#d62728">open fds</text>')
     out.append(line([(x(r[0]), y(r[1], rss_max)) for r in rows], "#1f77b4"))
+    if any(r[4] for r in rows):
+        out.append(line([(x(r[0]), y(r[4], rss_max)) for r in rows], "#2ca02c"))
     out.append(line([(x(r[0]), y(r[2], fds_max)) for r in rows], "#d62728"))
     out.append("</svg>")
     with open(target, "w") as f:
