@@ -9,6 +9,7 @@ use crate::packet::*;
 use crate::store::SessionState;
 
 mod ack;
+mod ack_store;
 mod aliases;
 mod auth;
 mod conformance;
