@@ -20,6 +20,7 @@ mod keepalive;
 mod negotiated;
 mod outgoing;
 mod persist;
+mod restore;
 mod session;
 mod strikes;
 mod v311;
