@@ -60,3 +60,49 @@ fn every_run_is_restored_in_chunks_of_at_most_32_filters() {
         .collect();
     assert_eq!(filters, expected, "every filter, once, in order");
 }
+
+/// The filters of the SUBSCRIBEs among `sent`, in order.
+fn subscribed(sent: &[Packet]) -> Vec<String> {
+    sent.iter()
+        .filter_map(|packet| match packet {
+            Packet::Subscribe(s) => Some(s.filters.iter().map(|(f, _)| f.to_string())),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+#[test]
+fn a_restore_not_yet_sent_is_replaced_not_repeated_when_the_session_is_lost_again() {
+    let now = Instant::now();
+    let mut p = connect_v5(now);
+    subscribe_run(&mut p, "a", 2, None, now);
+    // The connection drops right after a CONNACK without the session,
+    // before the restoring SUBSCRIBE is written.
+    p.connection_lost(now);
+    p.connect(now);
+    drain(&mut p, now);
+    p.handle_packet(Packet::ConnAck(connack()), now).unwrap();
+    let sent = reconnect(&mut p, connack(), now);
+    assert_eq!(subscribed(&sent), ["a/0", "a/1"], "restored once");
+}
+
+#[test]
+fn unacknowledged_subscribes_are_sent_again_in_their_order() {
+    let now = Instant::now();
+    let mut p = connect_with(config_persistent(), connack(), now);
+    let topics: Vec<String> = (0..8).map(|n| format!("t/{n}")).collect();
+    for (n, topic) in topics.iter().enumerate() {
+        let filter = (
+            ByteString::from(topic.clone()),
+            SubscriptionOptions::new(QoS::AtLeastOnce),
+        );
+        p.subscribe(vec![filter], SubscribeProperties::default(), n as u32, now);
+    }
+    assert_eq!(subscribed(&drain(&mut p, now)), topics);
+    let session_present = ConnAck {
+        session_present: true,
+        ..connack()
+    };
+    assert_eq!(subscribed(&reconnect(&mut p, session_present, now)), topics);
+}
