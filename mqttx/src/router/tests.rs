@@ -129,3 +129,12 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn len_counts_every_filter_given_and_is_empty_only_without_any() {
+    // An invalid filter keeps its number, so it counts.
+    let router = Router::new(["a/#", "bad/#/filter"]);
+    assert_eq!((router.len(), router.is_empty()), (2, false));
+    let none = Router::new(Vec::<&str>::new());
+    assert_eq!((none.len(), none.is_empty()), (0, true));
+}

@@ -9,6 +9,7 @@ use crate::packet::*;
 use crate::store::SessionState;
 
 mod ack;
+mod ack_store;
 mod aliases;
 mod auth;
 mod conformance;
@@ -19,6 +20,7 @@ mod keepalive;
 mod negotiated;
 mod outgoing;
 mod persist;
+mod restore;
 mod session;
 mod strikes;
 mod v311;

@@ -52,6 +52,20 @@ fn nothing_is_recorded_unless_asked() {
 }
 
 #[test]
+fn turning_recording_off_drops_what_was_not_taken() {
+    let now = Instant::now();
+    let mut p = recording(now);
+    publish(&mut p, "t", QoS::AtLeastOnce, 1, now);
+    p.record_session(false);
+    assert!(changes(&mut p).is_empty());
+    p.record_session(true);
+    assert!(
+        changes(&mut p).is_empty(),
+        "nor does turning it on again bring them back"
+    );
+}
+
+#[test]
 fn qos1_is_recorded_before_it_is_sent_and_forgotten_on_puback() {
     let now = Instant::now();
     let mut p = recording(now);
@@ -228,6 +242,45 @@ fn restore_is_refused_once_connected() {
     let now = Instant::now();
     let mut p = recording(now);
     assert!(!p.restore_session(SessionState::default(), |_| 0));
+}
+
+/// A session with one outgoing QoS 1 publish in flight, as a store keeps it.
+fn one_in_flight(now: Instant) -> SessionState {
+    let mut old = recording(now);
+    publish(&mut old, "t", QoS::AtLeastOnce, 1, now);
+    drain(&mut old, now);
+    old.session_state()
+}
+
+#[test]
+fn restore_is_refused_while_connecting() {
+    let now = Instant::now();
+    let mut p: P = Protocol::new(persistent());
+    p.connect(now);
+    assert!(!p.restore_session(one_in_flight(now), |_| 0));
+    assert_eq!(p.inflight(), 0, "nothing was imported");
+}
+
+#[test]
+fn restore_is_refused_once_publishes_are_held() {
+    let now = Instant::now();
+    let mut p: P = Protocol::new(persistent());
+    assert!(p.restore_session(one_in_flight(now), |_| 0));
+    // A second import would take the same ids and seqs again.
+    assert!(!p.restore_session(one_in_flight(now), |_| 0));
+    assert_eq!(p.inflight(), 1);
+}
+
+#[test]
+fn a_session_state_is_empty_only_without_flows_either_way() {
+    let now = Instant::now();
+    assert!(SessionState::default().is_empty());
+    assert!(!one_in_flight(now).is_empty());
+    let incoming = SessionState {
+        incoming: vec![id(1)],
+        ..SessionState::default()
+    };
+    assert!(!incoming.is_empty());
 }
 
 #[test]
