@@ -145,8 +145,9 @@ impl<T> Protocol<T> {
     }
 
     /// The server closed the connection at `now`: a publish it closed on
-    /// [`STRIKES_TO_ABANDON`] times, each right after reading it, fails
-    /// rather than being resent forever. Call before `connection_lost`.
+    /// three times, each within a second of reading it, fails with
+    /// [`Error::PublishAbandoned`](crate::Error::PublishAbandoned) rather
+    /// than being resent forever. Call before `connection_lost`.
     pub fn server_closed(&mut self, now: Instant) {
         if let Some((seq, tag)) = self.outgoing.server_closed(self.last_heard, now, &mut self.ids) {
             tracing::warn!(
