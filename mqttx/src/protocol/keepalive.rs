@@ -48,6 +48,13 @@ impl KeepAlive {
         self.last_received = Some(now);
     }
 
+    /// When the server last sent a packet on this connection; `None`
+    /// before CONNACK, and once stopped (a server DISCONNECT stops it, so
+    /// what was written before the DISCONNECT stays unanswered).
+    pub(super) fn last_received(&self) -> Option<Instant> {
+        self.last_received
+    }
+
     pub(super) fn on_ping_sent(&mut self, now: Instant) {
         self.ping_sent = Some(now);
     }

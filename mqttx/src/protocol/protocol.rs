@@ -81,9 +81,6 @@ pub struct Protocol<T> {
     pub(super) journal: Journal,
     /// A re-authentication under way.
     pub(super) reauth: Option<Reauth<T>>,
-    /// When the server last sent a packet (DISCONNECT aside) on this
-    /// connection: what was written later, it never answered.
-    pub(super) last_heard: Option<Instant>,
 }
 
 impl<T> Protocol<T> {
@@ -113,7 +110,6 @@ impl<T> Protocol<T> {
             manual_acks: false,
             journal: Journal::default(),
             reauth: None,
-            last_heard: None,
         }
     }
 
@@ -140,7 +136,6 @@ impl<T> Protocol<T> {
         self.aliases_in.reset(self.config.topic_alias_maximum());
         self.aliases_out.reset(0);
         self.keep_alive.stop();
-        self.last_heard = None;
         let connect = self.build_connect();
         self.clean_start_sent = connect.clean_start;
         self.transmit.send(Packet::Connect(Box::new(connect)));
@@ -273,9 +268,6 @@ impl<T> Protocol<T> {
     /// connection (on MQTT 5 a DISCONNECT with the reason is already queued).
     pub fn handle_packet(&mut self, packet: Packet, now: Instant) -> Result<(), ProtocolError> {
         self.keep_alive.on_received(now);
-        if !matches!(packet, Packet::Disconnect(_)) {
-            self.last_heard = Some(now);
-        }
         let result = self.dispatch(packet, now);
         if let Err(error) = &result {
             tracing::debug!(%error, "server broke the protocol");

@@ -149,7 +149,10 @@ impl<T> Protocol<T> {
     /// [`Error::PublishAbandoned`](crate::Error::PublishAbandoned) rather
     /// than being resent forever. Call before `connection_lost`.
     pub fn server_closed(&mut self, now: Instant) {
-        if let Some((seq, tag)) = self.outgoing.server_closed(self.last_heard, now, &mut self.ids) {
+        if let Some((seq, tag)) =
+            self.outgoing
+                .server_closed(self.keep_alive.last_received(), now, &mut self.ids)
+        {
             tracing::warn!(
                 attempts = STRIKES_TO_ABANDON,
                 "the server closed the connection each time a publish was sent; giving it up"

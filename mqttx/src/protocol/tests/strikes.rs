@@ -175,3 +175,27 @@ fn a_close_long_after_the_publish_was_written_is_a_struggling_server_not_the_mes
     p.handle_packet(puback(1), now).unwrap();
     assert_eq!(ended(&mut p), [done(1, Ok(ReasonCode::Success))]);
 }
+
+#[test]
+fn a_disconnect_right_after_the_publish_counts_against_it() {
+    // An MQTT 5 server can say why it closes; the DISCONNECT itself is
+    // not an answer to the publish, though it comes after it.
+    let start = Instant::now();
+    let mut p = connect_with(config_persistent(), connack(), start);
+    publish(&mut p, "t", QoS::ExactlyOnce, 1, start);
+    drain(&mut p, start);
+    let mut now = start;
+    for round in 0..STRIKES_TO_ABANDON {
+        now += Duration::from_millis(10);
+        let refusal = Disconnect {
+            reason_code: ReasonCode::QoSNotSupported,
+            ..Disconnect::default()
+        };
+        p.handle_packet(Packet::Disconnect(refusal), now).unwrap();
+        server_closes(&mut p, now);
+        if round + 1 < STRIKES_TO_ABANDON {
+            reconnect(&mut p, session_present(), now);
+        }
+    }
+    assert_eq!(ended(&mut p), [abandoned(1)]);
+}
