@@ -10,10 +10,40 @@ use mqttx::QoS;
 use crate::broker::BenchBroker;
 use crate::measure;
 use crate::report::Row;
+use crate::standin::StandIn;
 use crate::Subject;
 
+/// What a row runs against: mosquitto, or a stand-in server.
+pub trait Server {
+    fn port(&self) -> u16;
+    fn cpu_seconds(&self) -> f64;
+    /// Waits until the server is idle.
+    fn settle(&self) {}
+}
+
+impl Server for BenchBroker {
+    fn port(&self) -> u16 {
+        BenchBroker::port(self)
+    }
+    fn cpu_seconds(&self) -> f64 {
+        BenchBroker::cpu_seconds(self)
+    }
+    fn settle(&self) {
+        BenchBroker::settle(self)
+    }
+}
+
+impl Server for StandIn {
+    fn port(&self) -> u16 {
+        StandIn::port(self)
+    }
+    fn cpu_seconds(&self) -> f64 {
+        StandIn::cpu_seconds(self)
+    }
+}
+
 /// Runs `current_exe --child SUBJECT PORT WHAT..` and reads its row back.
-pub fn measure(broker: &BenchBroker, what: &str, subject: Subject) -> Row {
+pub fn measure(broker: &impl Server, what: &str, subject: Subject) -> Row {
     broker.settle();
     let broker_cpu = broker.cpu_seconds();
     let exe = std::env::current_exe().unwrap_or_default();
@@ -80,6 +110,20 @@ pub fn run_if_child() -> Option<Row> {
                     &kind,
                     &url,
                 )),
+            )
+        }
+        "firehose" => {
+            crate::pin::to_core(1 - crate::standin::CORE);
+            (
+                format!("(h) receive QoS {}", num(4)),
+                system.block_on(crate::firehose(subject, port, qos(num(4)), num(5))),
+            )
+        }
+        "sink" => {
+            crate::pin::to_core(1 - crate::standin::CORE);
+            (
+                format!("(i) send QoS {}", num(4)),
+                system.block_on(crate::sink(subject, port, qos(num(4)), num(5))),
             )
         }
         "fan-in" => (

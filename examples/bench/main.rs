@@ -15,12 +15,14 @@ mod broker;
 mod child;
 mod measure;
 mod mqttx_client;
+mod pin;
 mod reference;
 mod report;
 #[macro_use]
 mod rumqttc_common;
 mod rumqttc_v4;
 mod rumqttc_v5;
+mod standin;
 mod tally;
 
 use std::time::Duration;
@@ -87,6 +89,8 @@ impl Subject {
 pub struct Plan {
     pub messages: u32,
     pub round_trips: u32,
+    /// Messages per broker-less row (h, i): millions a second need more.
+    pub standin_messages: u32,
     pub fan_in_connections: u32,
     pub idle_connections: u32,
     pub rumqttc_v5_idle_connections: u32,
@@ -103,21 +107,23 @@ impl Plan {
             Plan {
                 messages: 20_000,
                 round_trips: 1_000,
+                standin_messages: 200_000,
                 fan_in_connections: 20,
                 idle_connections: 500,
                 rumqttc_v5_idle_connections: 50,
-                rows: "abcdefg".into(),
+                rows: "abcdefghi".into(),
                 subjects: Subject::ALL.to_vec(),
             }
         } else {
             Plan {
                 messages: 200_000,
                 round_trips: 10_000,
+                standin_messages: 5_000_000,
                 fan_in_connections: 100,
                 idle_connections: 10_000,
                 // rumqttc v5 keeps ~14 MB per connection: 10,000 would need 140 GB.
                 rumqttc_v5_idle_connections: 200,
-                rows: "abcdefg".into(),
+                rows: "abcdefghi".into(),
                 subjects: Subject::ALL.to_vec(),
             }
         };
@@ -127,6 +133,7 @@ impl Plan {
             match arg.as_str() {
                 "--messages" => plan.messages = value().unwrap_or(plan.messages),
                 "--round-trips" => plan.round_trips = value().unwrap_or(plan.round_trips),
+                "--standin-messages" => plan.standin_messages = value().unwrap_or(plan.standin_messages),
                 "--idle" => plan.idle_connections = value().unwrap_or(plan.idle_connections),
                 "--rows" => plan.rows = it.next().cloned().unwrap_or_default(),
                 "--subjects" => {
@@ -145,6 +152,9 @@ impl Plan {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    if let Some(served) = standin::run_if_standin() {
+        return Ok(served?);
+    }
     if let Some(row) = child::run_if_child() {
         println!("{}", row.encode());
         return Ok(());
@@ -216,6 +226,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     }
+    for (row, mode) in [('h', standin::Mode::Firehose), ('i', standin::Mode::Sink)] {
+        if plan.wants(row) {
+            for qos in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce] {
+                for &subject in &plan.subjects {
+                    report.push(broker_less(mode, qos, subject, plan.standin_messages));
+                }
+            }
+        }
+    }
     if plan.wants('e') {
         let before = broker.cpu_seconds();
         let mut row = reference::mosquitto_pub_sub(broker.port(), plan.messages);
@@ -224,6 +243,46 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     report.print();
     Ok(())
+}
+
+/// One broker-less row: a fresh stand-in, the client on the other core.
+/// The stand-in's count shows what arrived when the client sends.
+fn broker_less(mode: standin::Mode, qos: QoS, subject: Subject, count: u32) -> Row {
+    let standin = match standin::StandIn::start(mode, qos, u64::from(count)) {
+        Ok(standin) => standin,
+        Err(err) => {
+            return Row {
+                subject: subject.name(),
+                note: format!("stand-in: {err}"),
+                ..Row::default()
+            }
+        }
+    };
+    let what = format!("{} {} {count}", mode.key(), qos as u8);
+    let mut row = child::measure(&standin, &what, subject);
+    let tally = standin.finish();
+    if mode == standin::Mode::Sink {
+        row.lost = count.saturating_sub(tally.messages as u32);
+    }
+    row
+}
+
+pub async fn firehose(subject: Subject, port: u16, qos: QoS, count: u32) -> Row {
+    match subject {
+        Subject::MqttxV5 => mqttx_client::firehose(port, mqttx::ProtocolVersion::V5, qos, count).await,
+        Subject::MqttxV311 => mqttx_client::firehose(port, mqttx::ProtocolVersion::V311, qos, count).await,
+        Subject::RumqttcV5 => rumqttc_v5::firehose(port, qos, count).await,
+        Subject::RumqttcV4 => rumqttc_v4::firehose(port, qos, count).await,
+    }
+}
+
+pub async fn sink(subject: Subject, port: u16, qos: QoS, count: u32) -> Row {
+    match subject {
+        Subject::MqttxV5 => mqttx_client::sink(port, mqttx::ProtocolVersion::V5, qos, count).await,
+        Subject::MqttxV311 => mqttx_client::sink(port, mqttx::ProtocolVersion::V311, qos, count).await,
+        Subject::RumqttcV5 => rumqttc_v5::sink(port, qos, count).await,
+        Subject::RumqttcV4 => rumqttc_v4::sink(port, qos, count).await,
+    }
 }
 
 pub async fn throughput(subject: Subject, port: u16, qos: QoS, count: u32) -> Row {

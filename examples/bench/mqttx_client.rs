@@ -115,6 +115,44 @@ async fn publish_through(
     }
 }
 
+/// Broker-less, row (h): receives `count` messages that the stand-in
+/// writes as fast as the client reads them, timed from the subscribe.
+pub async fn firehose(port: u16, version: ProtocolVersion, qos: QoS, count: u32) -> Row {
+    let tally = Tally::shared(count);
+    let opts = options(port, format!("mqttx-firehose-{version:?}"), version).handler(Counter(tally.clone()));
+    let client = Client::connect(opts).await.expect("connects to the stand-in");
+    let start = Instant::now();
+    client
+        .subscribe(crate::standin::TOPIC, qos)
+        .await
+        .expect("subscribed");
+    let outcome = settle(&tally, start).await;
+    let _ = client.disconnect().await;
+    Row {
+        messages: u64::from(count),
+        elapsed: outcome.elapsed,
+        lost: outcome.lost,
+        duplicates: outcome.duplicates,
+        ..Row::default()
+    }
+}
+
+/// Broker-less, row (i): publishes `count` messages to a stand-in that
+/// takes them at once, timed until the DISCONNECT is written after them
+/// (so every message has left the client; QoS 1/2 ones are acknowledged).
+pub async fn sink(port: u16, version: ProtocolVersion, qos: QoS, count: u32) -> Row {
+    let opts = options(port, format!("mqttx-sink-{version:?}"), version);
+    let client = Client::connect(opts).await.expect("connects to the stand-in");
+    let start = Instant::now();
+    publish_all(&client, TOPIC, qos, 0..count).await;
+    let _ = client.disconnect().await;
+    Row {
+        messages: u64::from(count),
+        elapsed: start.elapsed(),
+        ..Row::default()
+    }
+}
+
 /// Row (g): QoS 1/2 publish throughput with a session store (`none`,
 /// `memory`, `file`, or `redis` at `redis_url`), MQTT 5, everything else as
 /// row (a). Each batch is recorded before its packets go out.

@@ -32,6 +32,8 @@ macro_rules! rumqttc_scenarios {
             Connected,
             Subscribed,
             Message,
+            /// The event loop ended (after a disconnect, or an error).
+            Closed,
         }
 
         /// Polls an event loop on its own task: every publish goes to `tally` (if
@@ -46,13 +48,17 @@ macro_rules! rumqttc_scenarios {
                 loop {
                     match eventloop.poll().await {
                         Ok(Event::Incoming(Packet::Publish(p))) => {
-                            if let Some(t) = &tally {
-                                t.borrow_mut().record(&p.payload);
-                            }
                             if let Some((client, q)) = &echo {
                                 let _ = client.try_publish(PONG, *q, false, echo_payload(&p));
                             }
-                            let _ = events.send(Seen::Message);
+                            match &tally {
+                                Some(t) => t.borrow_mut().record(&p.payload),
+                                // Only a pinger waits for each message; a
+                                // tallied stream would fill the channel.
+                                None => {
+                                    let _ = events.send(Seen::Message);
+                                }
+                            }
                         }
                         Ok(Event::Incoming(Packet::ConnAck(_))) => {
                             let _ = events.send(Seen::Connected);
@@ -64,6 +70,7 @@ macro_rules! rumqttc_scenarios {
                         Err(_) => break,
                     }
                 }
+                let _ = events.send(Seen::Closed);
             });
         }
 
@@ -110,6 +117,55 @@ macro_rules! rumqttc_scenarios {
                 elapsed: outcome.elapsed,
                 lost: outcome.lost,
                 duplicates: outcome.duplicates,
+                ..Row::default()
+            }
+        }
+
+        /// Broker-less, row (h): as `mqttx_client::firehose`.
+        pub async fn firehose(port: u16, q: mqttx::QoS, count: u32) -> Row {
+            let tally = Tally::shared(count);
+            let (client, eventloop) = start(port, format!("{PREFIX}-firehose"));
+            let (tx, mut rx) = mpsc::unbounded_channel();
+            drive(eventloop, Some(tally.clone()), tx, None);
+            until(&mut rx, |s| matches!(s, Seen::Connected)).await;
+            let start = Instant::now();
+            client
+                .subscribe(crate::standin::TOPIC, qos(q))
+                .await
+                .expect("subscribe queued");
+            let outcome = settle(&tally, start).await;
+            let _ = client.disconnect().await;
+            Row {
+                messages: u64::from(count),
+                elapsed: outcome.elapsed,
+                lost: outcome.lost,
+                duplicates: outcome.duplicates,
+                ..Row::default()
+            }
+        }
+
+        /// Broker-less, row (i): as `mqttx_client::sink`, timed until the
+        /// event loop has written the DISCONNECT queued after the messages.
+        pub async fn sink(port: u16, q: mqttx::QoS, count: u32) -> Row {
+            let (client, eventloop) = start(port, format!("{PREFIX}-sink"));
+            let (tx, mut rx) = mpsc::unbounded_channel();
+            drive(eventloop, None, tx, None);
+            until(&mut rx, |s| matches!(s, Seen::Connected)).await;
+            let start = Instant::now();
+            for n in 0..count {
+                if client
+                    .publish(TOPIC, qos(q), false, payload(n))
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+            }
+            let _ = client.disconnect().await;
+            until(&mut rx, |s| matches!(s, Seen::Closed)).await;
+            Row {
+                messages: u64::from(count),
+                elapsed: start.elapsed(),
                 ..Row::default()
             }
         }
