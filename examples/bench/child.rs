@@ -126,6 +126,22 @@ pub fn run_if_child() -> Option<Row> {
                 system.block_on(crate::sink(subject, port, qos(num(4)), num(5))),
             )
         }
+        "sink-detached" => {
+            crate::pin::to_core(1 - crate::standin::CORE);
+            let version = match subject {
+                Subject::MqttxV311 => mqttx::ProtocolVersion::V311,
+                _ => mqttx::ProtocolVersion::V5,
+            };
+            (
+                format!("(i) send QoS {} detached", num(4)),
+                system.block_on(crate::mqttx_client::sink_detached(
+                    port,
+                    version,
+                    qos(num(4)),
+                    num(5),
+                )),
+            )
+        }
         "fan-in" => (
             format!("(c) fan-in {} conns QoS 1", num(4)),
             system.block_on(crate::fan_in(subject, port, num(4), num(5))),

@@ -230,7 +230,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if plan.wants(row) {
             for qos in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce] {
                 for &subject in &plan.subjects {
-                    report.push(broker_less(mode, qos, subject, plan.standin_messages));
+                    report.push(broker_less(mode, mode.key(), qos, subject, plan.standin_messages));
+                    let mqttx = matches!(subject, Subject::MqttxV5 | Subject::MqttxV311);
+                    if mode == standin::Mode::Sink && mqttx {
+                        let what = "sink-detached";
+                        report.push(broker_less(mode, what, qos, subject, plan.standin_messages));
+                    }
                 }
             }
         }
@@ -247,7 +252,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// One broker-less row: a fresh stand-in, the client on the other core.
 /// The stand-in's count shows what arrived when the client sends.
-fn broker_less(mode: standin::Mode, qos: QoS, subject: Subject, count: u32) -> Row {
+fn broker_less(mode: standin::Mode, what: &str, qos: QoS, subject: Subject, count: u32) -> Row {
     let standin = match standin::StandIn::start(mode, qos, u64::from(count)) {
         Ok(standin) => standin,
         Err(err) => {
@@ -258,7 +263,7 @@ fn broker_less(mode: standin::Mode, qos: QoS, subject: Subject, count: u32) -> R
             }
         }
     };
-    let what = format!("{} {} {count}", mode.key(), qos as u8);
+    let what = format!("{what} {} {count}", qos as u8);
     let mut row = child::measure(&standin, &what, subject);
     let tally = standin.finish();
     if mode == standin::Mode::Sink {

@@ -153,6 +153,31 @@ pub async fn sink(port: u16, version: ProtocolVersion, qos: QoS, count: u32) -> 
     }
 }
 
+/// Row (i), detached: as [`sink`], publishing with
+/// [`detach`](mqttx::client::PublishBuilder::detach) — no reply channel —
+/// and awaiting one publish in each [`PIPELINE`], which keeps the queue
+/// as short as the awaited form's.
+pub async fn sink_detached(port: u16, version: ProtocolVersion, qos: QoS, count: u32) -> Row {
+    let opts = options(port, format!("mqttx-sink-detached-{version:?}"), version);
+    let client = Client::connect(opts).await.expect("connects to the stand-in");
+    let topic = mqttx::ByteString::from_static(TOPIC);
+    let start = Instant::now();
+    for n in 0..count {
+        let publish = client.publish(topic.clone(), payload(n)).qos(qos);
+        if (n as usize + 1).is_multiple_of(PIPELINE) || n + 1 == count {
+            let _ = publish.await;
+        } else if publish.detach().is_err() {
+            break;
+        }
+    }
+    let _ = client.disconnect().await;
+    Row {
+        messages: u64::from(count),
+        elapsed: start.elapsed(),
+        ..Row::default()
+    }
+}
+
 /// Row (g): QoS 1/2 publish throughput with a session store (`none`,
 /// `memory`, `file`, or `redis` at `redis_url`), MQTT 5, everything else as
 /// row (a). Each batch is recorded before its packets go out.

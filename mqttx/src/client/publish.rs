@@ -3,7 +3,7 @@ use std::future::IntoFuture;
 use bytes::Bytes;
 use bytestring::ByteString;
 
-use super::{Client, PublishRequest, Response};
+use super::{Client, Command, PublishRequest, Reply, Response};
 use crate::error::Error;
 use crate::packet::{Publish, PublishProperties};
 
@@ -73,6 +73,37 @@ impl<'a> PublishBuilder<'a> {
     /// The packet as it will be sent (the packet identifier is assigned later).
     pub fn packet(&self) -> &Publish {
         &self.publish
+    }
+
+    /// Hands the PUBLISH to the connection and returns at once, with no
+    /// way to learn its outcome: nothing is allocated to carry one, so a
+    /// warm connection sends a QoS 0 message without allocating at all.
+    /// A failure (not connected at QoS 0, too large, refused) is logged,
+    /// as for a handler's publish. QoS 1/2 keep every guarantee: they wait
+    /// for a reconnect and are resent until acknowledged.
+    ///
+    /// Nothing holds a detached publisher back, so a loop of them should
+    /// await one publish now and then: messages go out in order, so when
+    /// an awaited one resolves, everything detached before it has gone too.
+    ///
+    /// Returns [`Error::Closed`] when the connection has stopped.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: mqttx::Client) -> Result<(), mqttx::Error> {
+    /// use mqttx::{ByteString, Bytes};
+    /// let topic = ByteString::from_static("metrics/cpu");
+    /// for batch in 0..100u32 {
+    ///     for i in 0..999u32 {
+    ///         let sample = Bytes::from((batch * 1000 + i).to_be_bytes().to_vec());
+    ///         client.publish(topic.clone(), sample).detach()?;
+    ///     }
+    ///     // The 1000th is awaited: the queue never holds more than a batch.
+    ///     client.publish(topic.clone(), Bytes::from_static(b"end of batch")).await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn detach(self) -> Result<(), Error> {
+        self.client.send(Command::Publish(self.publish, Reply::Detached))
     }
 }
 

@@ -39,7 +39,7 @@ impl<H: MqttHandler> Connection<H> {
             }
             Lifecycle::Handshake(link) => {
                 // No session yet to close politely: just stop reading.
-                ctx.cancel_future(link.reader());
+                Self::release_link(link, ctx);
                 None
             }
             _ => None,

@@ -7,6 +7,7 @@
 //! - [`lifecycle`]: the stage the connection is in, as one value;
 //! - [`reconnect`]: opening transports, backoff, failover, giving up;
 //! - [`turn`]: the one way out — events, store, encode, write;
+//! - [`writer`]: a link's writes, driven by one future per link;
 //! - [`replies`]: the state machine's events to callers and the handler;
 //! - [`handler_driver`]: the handler's calls and its async work;
 //! - [`session_store`]: the session store, loaded at start and written
@@ -40,6 +41,7 @@ mod session_store;
 mod streams;
 mod supervised;
 mod turn;
+mod writer;
 
 use std::cell::RefCell;
 use std::pin::Pin;
@@ -88,8 +90,9 @@ pub(crate) struct Connection<H: MqttHandler> {
     handler_subscribed: bool,
     /// The earliest deadline: the state machine's or a waiting call's.
     timer: Alarm,
-    /// A write is scheduled for the end of this turn.
-    write_scheduled: bool,
+    /// The end of this turn: whether it has a write to do, and when the
+    /// turn was.
+    turn_end: turn::TurnEnd,
     /// Under a supervisor: the registry entry to remove when finished.
     supervised: Option<Registration>,
     /// The session store, and the batches it has not finished.
@@ -165,7 +168,7 @@ impl<H: MqttHandler> Connection<H> {
                 commands: Rc::new(RefCell::new(receiver)),
                 handler_subscribed: false,
                 timer: Alarm::default(),
-                write_scheduled: false,
+                turn_end: turn::TurnEnd::default(),
                 supervised,
                 persistence,
             }
@@ -190,6 +193,7 @@ impl<H: MqttHandler> Actor for Connection<H> {
             return self.park();
         }
         ctx.add_stream(CommandStream(Rc::clone(&self.commands)));
+        ctx.spawn(turn::EndOfTurn);
         self.resume_handler(ctx);
         // After a restart: waiting calls need their timer on the new context.
         self.arm_timer(Instant::now(), ctx);

@@ -11,6 +11,7 @@ use tracing::Instrument;
 
 use super::closing::DISCONNECT_GRACE;
 use super::lifecycle::{Closing, Lifecycle};
+use super::writer;
 use super::Connection;
 use crate::client::ConnectionState;
 use crate::error::Error;
@@ -164,6 +165,7 @@ impl<H: MqttHandler> Connection<H> {
             .link(self.links, version, read, write, ack_hint, |stream| {
                 ctx.add_stream(stream)
             });
+        ctx.spawn(writer::Writer { link: self.links });
         self.lifecycle = Lifecycle::Handshake(link);
         let now = Instant::now();
         self.protocol.connect(now);
@@ -220,7 +222,7 @@ impl<H: MqttHandler> Connection<H> {
 
     pub(super) fn drop_link(&mut self, ctx: &mut Context<Self>) {
         if let Some(link) = self.lifecycle.take_link() {
-            ctx.cancel_future(link.reader());
+            Self::release_link(link, ctx);
         }
         if let Some(persistence) = &mut self.persistence {
             persistence.link_lost();
@@ -315,7 +317,7 @@ impl<H: MqttHandler> Connection<H> {
     pub(super) fn fall_back(&mut self, ctx: &mut Context<Self>) {
         match std::mem::replace(&mut self.lifecycle, Lifecycle::Offline) {
             Lifecycle::Handshake(link) => {
-                ctx.cancel_future(link.reader());
+                Self::release_link(link, ctx);
                 self.protocol.connection_lost(Instant::now());
             }
             Lifecycle::Waiting(retry) => {
@@ -382,6 +384,7 @@ impl<H: MqttHandler> Connection<H> {
         let Some(link) = self.lifecycle.take_link() else {
             return self.stop_for_good(err, ctx);
         };
+        // Kept, and its writer with it, until the DISCONNECT is out.
         ctx.cancel_future(link.reader());
         tracing::error!(client_id = %self.client.client_id(), %err, "MQTT connect refused by the client; not retrying");
         self.reconnect.answer_first(Err(err.clone()));

@@ -5,9 +5,11 @@
 //! so that one store write and one socket write cover everything the turn
 //! handled.
 
+use std::pin::Pin;
+use std::task::{Poll, Waker};
 use std::time::Instant;
 
-use actix::{ActorContext, ActorFutureExt, AsyncContext, Context, WrapFuture};
+use actix::{ActorContext, ActorFuture, Context};
 
 use super::io::Link;
 use super::lifecycle::Lifecycle;
@@ -20,7 +22,7 @@ impl<H: MqttHandler> Connection<H> {
     pub(super) fn turn(&mut self, now: Instant, ctx: &mut Context<Self>) {
         self.hand_out_events(ctx);
         if self.has_work_for_the_turns_end() {
-            self.write_at_end_of_turn(now, ctx);
+            self.write_at_end_of_turn(now);
         }
         self.arm_timer(now, ctx);
         let protocol = &self.protocol;
@@ -45,21 +47,10 @@ impl<H: MqttHandler> Connection<H> {
         }
     }
 
-    /// Schedules [`write_now`](Self::write_now) once for this turn: a future
-    /// spawned now is polled after the stream being handled yields.
-    fn write_at_end_of_turn(&mut self, now: Instant, ctx: &mut Context<Self>) {
-        if self.write_scheduled {
-            return;
-        }
-        self.write_scheduled = true;
-        ctx.spawn(actix::fut::ready(()).map(move |(), act: &mut Self, ctx| {
-            act.write_scheduled = false;
-            if act.more_input_this_turn() {
-                // The turn that handles it schedules the write again.
-                return;
-            }
-            act.guarded(ctx, |act, ctx| act.write_now(now, ctx));
-        }));
+    /// Schedules [`write_now`](Self::write_now) once for this turn: the
+    /// actor's [`EndOfTurn`] does it after the stream being handled yields.
+    fn write_at_end_of_turn(&mut self, now: Instant) {
+        self.turn_end.schedule(now);
     }
 
     /// Whether packets left from the last read are about to be handled
@@ -107,7 +98,7 @@ impl<H: MqttHandler> Connection<H> {
                 break;
             }
         }
-        self.flush(ctx);
+        self.flush();
         self.arm_timer(now, ctx);
         let protocol = &self.protocol;
         if let Some(link) = self.lifecycle.link() {
@@ -118,26 +109,19 @@ impl<H: MqttHandler> Connection<H> {
 
     /// Starts a write of everything queued, unless one is in flight (its
     /// completion flushes again, so packets made ready meanwhile share it).
-    fn flush(&mut self, ctx: &mut Context<Self>) {
-        let Some(link) = self.lifecycle.link_mut() else {
-            return;
-        };
-        let Some(write) = link.start_write() else { return };
-        let id = link.id();
-        let writing = write.into_actor(self).map(move |(io, buf, result), act, ctx| {
-            act.guarded(ctx, move |act, ctx| {
-                let Some(link) = act.lifecycle.link_mut().filter(|link| link.id() == id) else {
-                    return;
-                };
-                link.write_done(io, buf);
-                match result {
-                    Err(err) => act.link_lost(DisconnectReason::Transport(err.into()), ctx),
-                    Ok(()) if act.said_goodbye() => ctx.stop(),
-                    Ok(()) => act.write_now(Instant::now(), ctx),
-                }
-            })
-        });
-        ctx.spawn(writing);
+    fn flush(&mut self) {
+        if let Some(link) = self.lifecycle.link_mut() {
+            link.start_write();
+        }
+    }
+
+    /// A write of the link's writer finished.
+    pub(super) fn written(&mut self, result: std::io::Result<()>, now: Instant, ctx: &mut Context<Self>) {
+        match result {
+            Err(err) => self.link_lost(DisconnectReason::Transport(err.into()), ctx),
+            Ok(()) if self.said_goodbye() => ctx.stop(),
+            Ok(()) => self.write_now(now, ctx),
+        }
     }
 
     /// Closing, with DISCONNECT sent and written.
@@ -173,5 +157,59 @@ impl<H: MqttHandler> Connection<H> {
                 act.turn(now, ctx);
             })
         });
+    }
+}
+
+/// Whether the end of the turn has a write to do, and the waker of the
+/// [`EndOfTurn`] future that does it.
+#[derive(Debug, Default)]
+pub(super) struct TurnEnd {
+    scheduled: Option<Instant>,
+    waker: Option<Waker>,
+}
+
+impl TurnEnd {
+    fn schedule(&mut self, now: Instant) {
+        if self.scheduled.is_none() {
+            self.scheduled = Some(now);
+            if let Some(waker) = &self.waker {
+                waker.wake_by_ref();
+            }
+        }
+    }
+}
+
+/// The end of every turn, as one future spawned when the actor starts:
+/// woken by a turn that scheduled a write, it is polled once the stream
+/// being handled yields (actix hands a stream's items over sixteen a poll),
+/// so one write covers them all. One future for the actor's life rather
+/// than one per turn: a turn allocates nothing.
+pub(super) struct EndOfTurn;
+
+impl<H: MqttHandler> ActorFuture<Connection<H>> for EndOfTurn {
+    type Output = ();
+
+    fn poll(
+        self: Pin<&mut Self>,
+        act: &mut Connection<H>,
+        ctx: &mut Context<Connection<H>>,
+        task: &mut std::task::Context<'_>,
+    ) -> Poll<()> {
+        while let Some(now) = act.turn_end.scheduled.take() {
+            if act.more_input_this_turn() {
+                // The turn that handles it schedules the write again.
+                break;
+            }
+            act.guarded(ctx, |act, ctx| act.write_now(now, ctx));
+        }
+        if !act
+            .turn_end
+            .waker
+            .as_ref()
+            .is_some_and(|w| w.will_wake(task.waker()))
+        {
+            act.turn_end.waker = Some(task.waker().clone());
+        }
+        Poll::Pending
     }
 }

@@ -2,10 +2,13 @@
 //! and the client command queue's stream adapter.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 use actix::SpawnHandle;
 use bytes::BytesMut;
-use tokio::io::AsyncWriteExt;
+use tokio::io::AsyncWrite;
 
 use super::hold::WindowBound;
 use super::Signals;
@@ -17,6 +20,10 @@ use crate::transport::{AckHint, WriteHalf};
 /// a burst does not grow it packet by packet.
 const WRITE_RESERVE: usize = 8 * 1024;
 
+/// How soon after the last one a write must come for the link to count
+/// as streaming and keep its buffers.
+const KEEP_BUFFERS: Duration = Duration::from_secs(1);
+
 /// How much a write may be put off for input still to be handled.
 const DEFER_LIMIT: usize = 64 * 1024;
 
@@ -25,24 +32,35 @@ const DEFER_LIMIT: usize = 64 * 1024;
 /// a busy link reuses two buffers and every write carries everything that
 /// was ready.
 ///
-/// Both buffers are made on first use and freed when a write finishes
-/// with nothing queued behind it: an idle connection holds no write buffer.
+/// Both buffers are made on first use and freed once the link goes quiet
+/// (see [`Link::write_done`]): an idle connection holds no write buffer.
 pub(in crate::connection) struct Link {
     id: u64,
-    /// `None` while a write is in flight (the write future owns it).
-    io: Option<WriteHalf>,
+    io: WriteHalf,
     out: BytesMut,
     spare: BytesMut,
+    /// The write in flight, driven by [`Link::poll_write`].
+    writing: Option<Writing>,
+    /// The link's writer, while it waits for a write to start.
+    writer: Option<Waker>,
     reader: SpawnHandle,
     ack_hint: AckHint,
     signals: Signals,
     hints: IoHints,
     /// A DISCONNECT is queued: the write that carries it closes the stream.
     closing: bool,
+    /// When the last write finished.
+    last_write_done: Option<Instant>,
 }
 
-/// What a finished write hands back: the write half, the emptied buffer, the outcome.
-pub(in crate::connection) type Written = (WriteHalf, BytesMut, std::io::Result<()>);
+/// A write in flight: everything that was queued when it started.
+struct Writing {
+    buf: BytesMut,
+    /// How much of `buf` the transport took.
+    written: usize,
+    /// It carries our DISCONNECT: the stream is shut down after it.
+    closing: bool,
+}
 
 impl Link {
     pub(super) fn new(
@@ -55,14 +73,17 @@ impl Link {
     ) -> Self {
         Link {
             id,
-            io: Some(io),
+            io,
             out: BytesMut::new(),
             spare: BytesMut::new(),
+            writing: None,
+            writer: None,
             reader,
             ack_hint,
             signals,
             hints,
             closing: false,
+            last_write_done: None,
         }
     }
 
@@ -121,50 +142,108 @@ impl Link {
 
     /// Whether bytes are queued or being written.
     pub(in crate::connection) fn has_pending(&self) -> bool {
-        !self.out.is_empty() || self.io.is_none()
+        !self.out.is_empty() || self.writing.is_some()
     }
 
     /// Whether a write is in flight.
     pub(in crate::connection) fn is_writing(&self) -> bool {
-        self.io.is_none()
+        self.writing.is_some()
     }
 
-    /// Takes everything queued into one write, unless a write is in flight.
-    pub(in crate::connection) fn start_write(&mut self) -> Option<impl Future<Output = Written> + 'static> {
-        if self.out.is_empty() {
-            return None;
+    /// Starts one write of everything queued, unless one is in flight (its
+    /// end starts the next): the link's writer, woken, drives it.
+    pub(in crate::connection) fn start_write(&mut self) {
+        if self.out.is_empty() || self.writing.is_some() {
+            return;
         }
-        let mut io = self.io.take()?;
         let buf = std::mem::replace(&mut self.out, std::mem::take(&mut self.spare));
-        let closing = self.closing;
-        Some(async move {
-            // TLS and WebSocket hold bytes until flushed (one frame per batch).
-            let mut result = match io.write_all(&buf).await {
-                Ok(()) => io.flush().await,
-                Err(err) => Err(err),
-            };
-            if closing && result.is_ok() {
-                // After our DISCONNECT: TLS close_notify, a WebSocket Close
-                // frame, then FIN, rather than a bare socket close the
-                // server reports as a truncated stream.
-                result = io.shutdown().await;
+        self.writing = Some(Writing {
+            buf,
+            written: 0,
+            closing: self.closing,
+        });
+        if let Some(writer) = self.writer.take() {
+            writer.wake();
+        }
+    }
+
+    /// Drives the write in flight to its end: `Ready` once it is written
+    /// and flushed (and, after our DISCONNECT, the stream shut down), or
+    /// failed. `Pending` while there is none, until [`start_write`] wakes
+    /// the caller. No future is made per write, so a busy link writes
+    /// without allocating.
+    ///
+    /// [`start_write`]: Self::start_write
+    pub(in crate::connection) fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let Some(writing) = &mut self.writing else {
+            if !self.writer.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                self.writer = Some(cx.waker().clone());
             }
-            (io, buf, result)
+            return Poll::Pending;
+        };
+        ready!(writing.poll_to_end(&mut self.io, cx))?;
+        if let Some(done) = self.writing.take() {
+            self.write_done(done.buf, Instant::now());
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// The link is let go: a write in flight (a DISCONNECT telling the
+    /// server why) still goes out, and the stream closes after it.
+    pub(in crate::connection) fn finish_in_background(self) -> Option<impl Future<Output = ()> + 'static> {
+        let Link { mut io, writing, .. } = self;
+        let mut writing = writing?;
+        Some(async move {
+            let _ = std::future::poll_fn(|cx| writing.poll_to_end(&mut io, cx)).await;
         })
     }
 
-    /// A write finished: take the write half back, and the buffer too
-    /// unless the burst is over.
-    pub(in crate::connection) fn write_done(&mut self, io: WriteHalf, mut buf: BytesMut) {
-        self.io = Some(io);
-        if self.out.is_empty() {
-            // Nothing queued meanwhile: idle until the next packet.
+    /// A write finished: keep the buffer for the next one unless the link
+    /// has gone quiet.
+    ///
+    /// Quiet is a write with nothing queued behind it that came
+    /// [`KEEP_BUFFERS`] or more after the one before: a steady stream of
+    /// small writes keeps its two buffers rather than making one per
+    /// write, and a link that stopped writing lets them go at its next
+    /// write (at the latest the keep-alive's PINGREQ).
+    fn write_done(&mut self, mut buf: BytesMut, now: Instant) {
+        let streaming = self
+            .last_write_done
+            .is_some_and(|last| now.saturating_duration_since(last) < KEEP_BUFFERS);
+        self.last_write_done = Some(now);
+        if self.out.is_empty() && !streaming {
             self.out = BytesMut::new();
             self.spare = BytesMut::new();
             return;
         }
         buf.clear();
-        self.spare = buf;
+        if self.out.capacity() == 0 {
+            self.out = buf;
+        } else {
+            self.spare = buf;
+        }
+    }
+}
+
+impl Writing {
+    /// All of the buffer to the transport, then a flush — TLS and
+    /// WebSocket hold bytes until flushed (one frame per batch) — and
+    /// after our DISCONNECT a shutdown: TLS close_notify, a WebSocket
+    /// Close frame, then FIN, rather than a bare close the server reports
+    /// as a truncated stream.
+    fn poll_to_end(&mut self, io: &mut WriteHalf, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let mut io = Pin::new(io);
+        while let Some(rest) = self.buf.get(self.written..).filter(|rest| !rest.is_empty()) {
+            match ready!(io.as_mut().poll_write(cx, rest))? {
+                0 => return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into())),
+                n => self.written += n,
+            }
+        }
+        ready!(io.as_mut().poll_flush(cx))?;
+        if self.closing {
+            ready!(io.as_mut().poll_shutdown(cx))?;
+        }
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -230,19 +309,35 @@ mod tests {
         let (mut link, mut peer) = link(Signals::default());
         let ack = Packet::PubAck(PubAck::new(std::num::NonZeroU16::MIN));
         link.queue(&ack, ProtocolVersion::V5);
-        let (io, buf, result) = link.start_write().expect("a write").await;
-        result.unwrap();
-        link.write_done(io, buf);
+        link.start_write();
+        std::future::poll_fn(|cx| link.poll_write(cx)).await.unwrap();
         let mut first = [0u8; 4];
         peer.read_exact(&mut first).await.unwrap();
 
         link.queue(&Packet::Disconnect(Disconnect::default()), ProtocolVersion::V5);
-        let (_io, _buf, result) = link.start_write().expect("a write").await;
-        result.unwrap();
+        link.start_write();
+        std::future::poll_fn(|cx| link.poll_write(cx)).await.unwrap();
         let mut rest = Vec::new();
         let read = tokio::time::timeout(std::time::Duration::from_secs(5), peer.read_to_end(&mut rest));
         read.await.expect("the stream ends").unwrap();
         assert_eq!(rest, [0xE0, 0x00], "a DISCONNECT, then the end");
+    }
+
+    /// A stream of writes keeps its two buffers; a write that comes after
+    /// a quiet spell, with nothing behind it, lets them go.
+    #[test]
+    fn buffers_are_kept_while_writes_stream_and_let_go_once_the_link_is_quiet() {
+        let (mut link, _peer) = link(Signals::default());
+        let held = |link: &Link| link.out.capacity() + link.spare.capacity();
+        let start = Instant::now();
+        link.write_done(BytesMut::with_capacity(64), start);
+        assert_eq!(held(&link), 0, "a first write has nothing before it: quiet");
+        link.write_done(BytesMut::with_capacity(64), start + Duration::from_millis(5));
+        assert!(held(&link) >= 64, "streaming: the buffer is kept");
+        link.write_done(BytesMut::with_capacity(64), start + Duration::from_millis(10));
+        assert!(held(&link) >= 128, "both buffers kept");
+        link.write_done(BytesMut::with_capacity(64), start + KEEP_BUFFERS * 2);
+        assert_eq!(held(&link), 0, "after a quiet spell both are let go");
     }
 
     /// What a read made ready waits for the rest of the read's packets,

@@ -4,10 +4,11 @@ use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use bytes::BytesMut;
 use futures_core::Stream;
+use tokio::io::{AsyncRead, ReadBuf};
 
 use super::fine_timer::FineTimer;
 use super::gate::ReadGate;
@@ -19,6 +20,9 @@ use crate::transport::ReadHalf;
 
 /// Room made in the read buffer before each read.
 const READ_RESERVE: usize = 8 * 1024;
+
+/// The first read after the buffer was let go goes into this much stack.
+const PROBE_SIZE: usize = 512;
 
 /// Raised by the reader while the packet it just handed out has another
 /// whole one behind it in the buffer.
@@ -154,6 +158,26 @@ impl PacketStream {
     }
 }
 
+impl PacketStream {
+    /// A read with no buffer: into a small one on the stack, and a buffer
+    /// is made only once bytes came. Every wake of the actor polls the
+    /// reader, so an idle link (or one that only sends) would otherwise
+    /// make and free a buffer each time.
+    fn probe(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<usize>> {
+        let mut probe = [0u8; PROBE_SIZE];
+        let mut read = ReadBuf::new(&mut probe);
+        if let Err(err) = ready!(Pin::new(&mut self.io).poll_read(cx, &mut read)) {
+            return Poll::Ready(Err(err));
+        }
+        let filled = read.filled();
+        if !filled.is_empty() {
+            self.buf = BytesMut::with_capacity(READ_RESERVE);
+            self.buf.extend_from_slice(filled);
+        }
+        Poll::Ready(Ok(filled.len()))
+    }
+}
+
 impl Stream for PacketStream {
     type Item = Result<Packet, Error>;
 
@@ -185,12 +209,15 @@ impl Stream for PacketStream {
             if this.paused(cx) || this.held(cx) {
                 return Poll::Pending;
             }
-            if this.buf.capacity() == 0 {
-                this.buf = BytesMut::with_capacity(READ_RESERVE);
-            } else if this.buf.capacity() - this.buf.len() < READ_RESERVE / 2 {
-                this.buf.reserve(READ_RESERVE);
-            }
-            match tokio_util::io::poll_read_buf(Pin::new(&mut this.io), cx, &mut this.buf) {
+            let read = if this.buf.capacity() == 0 {
+                this.probe(cx)
+            } else {
+                if this.buf.capacity() - this.buf.len() < READ_RESERVE / 2 {
+                    this.buf.reserve(READ_RESERVE);
+                }
+                tokio_util::io::poll_read_buf(Pin::new(&mut this.io), cx, &mut this.buf)
+            };
+            match read {
                 Poll::Pending => {
                     let read_any = std::mem::take(&mut this.read_any);
                     let drained = read_any || this.pacing.reads.is_pausing();

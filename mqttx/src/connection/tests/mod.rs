@@ -1,6 +1,7 @@
 //! The actor's life, in-process: a real `Connection` over in-memory pipes
 //! to a scripted server, in a real actix System. No sockets, no broker.
 
+mod allocations;
 mod async_store;
 mod auth;
 mod calls;

@@ -171,6 +171,17 @@ impl Peer {
         self.stream.write_all(&out).await.expect("the client end is open");
     }
 
+    /// Reads and drops what the client writes, into `scratch` (so the
+    /// reading allocates nothing), until it closes; how many bytes came.
+    pub(super) async fn discard(&mut self, scratch: &mut [u8]) -> usize {
+        let mut total = self.buf.len();
+        self.buf.clear();
+        while let Ok(n @ 1..) = self.stream.read(scratch).await {
+            total += n;
+        }
+        total
+    }
+
     /// Bytes as they are, for what our codec would not write.
     pub(super) async fn write_raw(&mut self, bytes: &[u8]) {
         self.stream
