@@ -25,9 +25,10 @@ fn options(port: u16, id: String, version: ProtocolVersion) -> ConnectOptions {
 /// The I/O tuning under test: `MQTTX_IO_HINTS=off`, or the default with
 /// the listed switches off (`MQTTX_IO_HINTS=-read_pacing,-ack_batching`).
 fn io_hints() -> IoHints {
-    let Ok(spec) = std::env::var("MQTTX_IO_HINTS") else {
+    let spec = std::env::var("MQTTX_IO_HINTS").unwrap_or_default();
+    if spec.is_empty() {
         return IoHints::default();
-    };
+    }
     if spec == "off" {
         return IoHints::OFF;
     }
@@ -37,6 +38,7 @@ fn io_hints() -> IoHints {
             "-ack_batching" => hints.ack_batching(false),
             "-quick_ack" => hints.quick_ack(false),
             "-write_per_read" => hints.write_per_read(false),
+            "-write_per_burst" => hints.write_per_burst(false),
             other => panic!("MQTTX_IO_HINTS: unknown switch {other:?}"),
         })
 }

@@ -87,8 +87,15 @@ impl StandIn {
         measure::pid_cpu_seconds(self.child.id())
     }
 
-    /// Waits for it to finish with its client, and reads what it counted.
+    /// Waits for it to finish with its client (a few seconds at most: a
+    /// client that failed may never have connected), and reads what it
+    /// counted.
     pub fn finish(mut self) -> Tally {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while matches!(self.child.try_wait(), Ok(None)) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let _ = self.child.kill();
         let mut tally = Tally::default();
         let mut line = String::new();
         if self.stdout.read_line(&mut line).is_ok() {

@@ -62,6 +62,14 @@ impl<H: MqttHandler> Connection<H> {
         self.lifecycle.link().is_some_and(Link::more_input_buffered)
     }
 
+    /// Whether client commands wait in the queue, the write may wait for
+    /// the turns that handle them, and it has not waited too long.
+    fn more_commands_to_gather(&self) -> bool {
+        self.turn_end.gathered < GATHER_TURNS
+            && self.lifecycle.link().is_some_and(Link::may_gather)
+            && !self.commands.borrow().is_empty()
+    }
+
     /// Settles the state machine — events, then the session changes the
     /// packets depend on, then the packets into the link's buffer — until
     /// it has nothing more, and starts one write for all of it.
@@ -166,7 +174,15 @@ impl<H: MqttHandler> Connection<H> {
 pub(super) struct TurnEnd {
     scheduled: Option<Instant>,
     waker: Option<Waker>,
+    /// Turns in a row that put the write off for queued commands.
+    gathered: u8,
 }
+
+/// How many turns in a row a write may wait for client commands still
+/// queued (each turn takes up to sixteen): enough to gather a burst of
+/// publishes into one write, never so many that an application keeping
+/// the queue full, from another thread, holds a write back.
+const GATHER_TURNS: u8 = 16;
 
 impl TurnEnd {
     fn schedule(&mut self, now: Instant) {
@@ -200,6 +216,11 @@ impl<H: MqttHandler> ActorFuture<Connection<H>> for EndOfTurn {
                 // The turn that handles it schedules the write again.
                 break;
             }
+            if act.more_commands_to_gather() {
+                act.turn_end.gathered += 1;
+                break;
+            }
+            act.turn_end.gathered = 0;
             act.guarded(ctx, |act, ctx| act.write_now(now, ctx));
         }
         if !act

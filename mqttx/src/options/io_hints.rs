@@ -36,6 +36,10 @@ pub struct IoHints {
     /// What a read makes ready is written once the read's last buffered
     /// packet is handled: one write per read, not one per few packets.
     pub write_per_read: bool,
+    /// What client commands make ready is written once the commands queued
+    /// behind them are handled too (for at most sixteen turns of sixteen
+    /// commands): one write per burst of publishes, not one per sixteen.
+    pub write_per_burst: bool,
 }
 
 impl IoHints {
@@ -45,6 +49,7 @@ impl IoHints {
         ack_batching: false,
         quick_ack: false,
         write_per_read: false,
+        write_per_burst: false,
     };
 }
 
@@ -72,6 +77,12 @@ impl IoHints {
         self.write_per_read = on;
         self
     }
+
+    /// Sets [`write_per_burst`](Self::write_per_burst).
+    pub fn write_per_burst(mut self, on: bool) -> Self {
+        self.write_per_burst = on;
+        self
+    }
 }
 
 impl Default for IoHints {
@@ -81,6 +92,7 @@ impl Default for IoHints {
             ack_batching: true,
             quick_ack: true,
             write_per_read: true,
+            write_per_burst: true,
         }
     }
 }

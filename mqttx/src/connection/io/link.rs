@@ -130,6 +130,12 @@ impl Link {
         self.hints.write_per_read && self.signals.backlog.is_raised() && self.has_room_to_wait()
     }
 
+    /// Whether a write may wait for the client's queued commands: the
+    /// queue is still small enough.
+    pub(in crate::connection) fn may_gather(&self) -> bool {
+        self.hints.write_per_burst && self.has_room_to_wait()
+    }
+
     /// Whether the queue is small enough to wait for more before writing.
     fn has_room_to_wait(&self) -> bool {
         self.out.len() < DEFER_LIMIT

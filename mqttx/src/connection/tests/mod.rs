@@ -4,6 +4,7 @@
 mod allocations;
 mod async_store;
 mod auth;
+mod bursts;
 mod calls;
 mod connect_timeout;
 mod hostile;

@@ -1,7 +1,7 @@
 //! A scripted server at the other end of an in-memory pipe, built on our
 //! own codec: it reads what the actor writes and answers as a test says.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -9,7 +9,10 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, DuplexStream, ReadBuf, ReadHalf as PipeReadHalf};
+use tokio::io::{
+    AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream, ReadBuf, ReadHalf as PipeReadHalf,
+    WriteHalf as PipeWriteHalf,
+};
 use tokio::sync::mpsc;
 
 use crate::connection::reconnect::Dialer;
@@ -35,6 +38,8 @@ pub(super) struct Network {
     /// For each read that followed one that brought bytes: whether the
     /// connection had asked for its TCP ACK at once by then.
     quick_acks: Rc<RefCell<Vec<bool>>>,
+    /// Writes the client made that took bytes, on every link.
+    writes: Rc<Cell<usize>>,
     accepted: mpsc::UnboundedReceiver<Peer>,
 }
 
@@ -44,11 +49,13 @@ impl Network {
         let answers = Rc::new(RefCell::new(answers.into_iter().collect::<VecDeque<_>>()));
         let dials = Rc::new(RefCell::new(Vec::new()));
         let quick_acks = Rc::new(RefCell::new(Vec::new()));
+        let writes = Rc::new(Cell::new(0));
         let (tx, accepted) = mpsc::unbounded_channel();
         let script = {
             let answers = Rc::clone(&answers);
             let dials = Rc::clone(&dials);
             let quick_acks = Rc::clone(&quick_acks);
+            let writes = Rc::clone(&writes);
             move |hint: AckHint| -> Result<(ReadHalf, WriteHalf), Error> {
                 dials.borrow_mut().push(Instant::now());
                 let answer = answers.borrow_mut().pop_front().unwrap_or(Answer::Accept);
@@ -67,6 +74,10 @@ impl Network {
                             after_data: false,
                             quick_acks: Rc::clone(&quick_acks),
                         };
+                        let write = WriteCount {
+                            write,
+                            writes: Rc::clone(&writes),
+                        };
                         Ok((Box::new(probe), Box::new(write)))
                     }
                 }
@@ -76,6 +87,7 @@ impl Network {
             answers,
             dials,
             quick_acks,
+            writes,
             accepted,
         };
         (network, Dialer::Script(Rc::new(script)))
@@ -91,6 +103,11 @@ impl Network {
     /// sets TCP_QUICKACK at that read).
     pub(super) fn quick_acks(&self) -> Vec<bool> {
         self.quick_acks.borrow().clone()
+    }
+
+    /// How many writes the client made that took bytes, so far.
+    pub(super) fn writes(&self) -> usize {
+        self.writes.get()
     }
 
     /// The server end of the next accepted dial.
@@ -278,5 +295,33 @@ impl AsyncRead for HintProbe {
             self.after_data = true;
         }
         polled
+    }
+}
+
+/// The client's write half, counting the writes that took bytes.
+struct WriteCount {
+    write: PipeWriteHalf<DuplexStream>,
+    writes: Rc<Cell<usize>>,
+}
+
+impl AsyncWrite for WriteCount {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let polled = Pin::new(&mut self.write).poll_write(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(1..))) {
+            self.writes.set(self.writes.get() + 1);
+        }
+        polled
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.write).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.write).poll_shutdown(cx)
     }
 }
