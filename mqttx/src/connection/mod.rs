@@ -62,7 +62,7 @@ use crate::protocol::Protocol;
 use crate::transport::{Endpoint, Servers};
 use alarm::Alarm;
 use handler_driver::Driver;
-use io::{IoSettings, ReadGate};
+use io::{IoSettings, Link, ReadGate};
 use lifecycle::Lifecycle;
 use reconnect::{Dialer, FirstConnect, Reconnect};
 use requests::Requests;
@@ -290,7 +290,12 @@ impl<H: MqttHandler> Connection<H> {
             Err(err) => return self.link_lost(DisconnectReason::Transport(err), ctx),
         };
         let ended_a_flow = io::ends_a_flow(&packet);
-        let now = Instant::now();
+        // Its arrival: the clock is read once per read, not per packet.
+        let now = self
+            .lifecycle
+            .link()
+            .and_then(Link::read_at)
+            .unwrap_or_else(Instant::now);
         match self.protocol.handle_packet(packet, now) {
             Ok(()) => {
                 self.turn(now, ctx);

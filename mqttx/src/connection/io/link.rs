@@ -100,6 +100,12 @@ impl Link {
         }
     }
 
+    /// When the last read that brought bytes was: when the packets it
+    /// brought arrived.
+    pub(in crate::connection) fn read_at(&self) -> Option<Instant> {
+        self.signals.read_at.get()
+    }
+
     pub(in crate::connection) fn id(&self) -> u64 {
         self.id
     }

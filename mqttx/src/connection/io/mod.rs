@@ -26,7 +26,7 @@ pub(super) use reader::PacketStream;
 
 use hold::{AckHold, WindowBound};
 use pacing::{Publishing, ReadPacing};
-use reader::Backlog;
+use reader::{Backlog, ReadAt};
 
 use crate::options::IoHints;
 use crate::packet::ProtocolVersion;
@@ -38,6 +38,7 @@ struct Signals {
     publishing: Publishing,
     backlog: Backlog,
     window_bound: WindowBound,
+    read_at: ReadAt,
 }
 
 /// How each link of a connection reads and writes.
@@ -74,6 +75,7 @@ impl IoSettings {
                 gate: self.gate.clone(),
             },
             signals.backlog.clone(),
+            signals.read_at.clone(),
         );
         let reader = reader(stream);
         Link::new(id, write, reader, ack_hint, signals, hints)

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{ready, Context, Poll};
+use std::time::Instant;
 
 use bytes::BytesMut;
 use futures_core::Stream;
@@ -44,6 +45,21 @@ impl Backlog {
     }
 }
 
+/// When the last read that brought bytes was: the arrival time of every
+/// packet it brought. One clock reading per read, not one per packet.
+#[derive(Debug, Clone, Default)]
+pub(super) struct ReadAt(Rc<Cell<Option<Instant>>>);
+
+impl ReadAt {
+    pub(super) fn get(&self) -> Option<Instant> {
+        self.0.get()
+    }
+
+    fn set(&self, at: Instant) {
+        self.0.set(Some(at));
+    }
+}
+
 /// When the reader reads: [`ReadPacing`] for a stream of messages coming
 /// in, [`AckHold`] for acknowledgements of a full window going out.
 #[derive(Debug)]
@@ -78,6 +94,7 @@ pub(in crate::connection) struct PacketStream {
     pause: Option<Pin<Box<tokio::time::Sleep>>>,
     pausing: bool,
     backlog: Backlog,
+    read_at: ReadAt,
     /// The hold of the next read, taken on the first hold and kept; `None`
     /// also where none can be had.
     hold: Option<FineTimer>,
@@ -91,6 +108,7 @@ impl PacketStream {
         max_packet_size: u32,
         pacing: Pacing,
         backlog: Backlog,
+        read_at: ReadAt,
     ) -> Self {
         PacketStream {
             io,
@@ -103,6 +121,7 @@ impl PacketStream {
             pause: None,
             pausing: false,
             backlog,
+            read_at,
             hold: None,
             no_hold_timer: false,
         }
@@ -244,7 +263,10 @@ impl Stream for PacketStream {
                     );
                     return Poll::Ready(Some(Err(eof.into())));
                 }
-                Poll::Ready(Ok(_)) => this.read_any = true,
+                Poll::Ready(Ok(_)) => {
+                    this.read_any = true;
+                    this.read_at.set(Instant::now());
+                }
                 Poll::Ready(Err(err)) => {
                     this.done = true;
                     return Poll::Ready(Some(Err(err.into())));
@@ -301,6 +323,7 @@ mod tests {
             1 << 20,
             pacing,
             backlog.clone(),
+            ReadAt::default(),
         );
         Pipe {
             stream,
