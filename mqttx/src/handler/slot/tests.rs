@@ -178,3 +178,50 @@ fn panics_are_contained() {
         "a hand-written future that panics takes the handler with it; events are dropped, nothing panics"
     );
 }
+
+/// Records the names of the spans made while it is the subscriber.
+struct SpanNames {
+    names: std::sync::Arc<std::sync::Mutex<Vec<&'static str>>>,
+    max: tracing::Level,
+}
+
+impl tracing::Subscriber for SpanNames {
+    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
+        metadata.level() <= &self.max
+    }
+    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
+        Some(tracing::level_filters::LevelFilter::from_level(self.max))
+    }
+    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        if let Ok(mut names) = self.names.lock() {
+            names.push(span.metadata().name());
+        }
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, _: &tracing::Event<'_>) {}
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// The spans made while delivering one message, under a subscriber that
+/// wants events up to `max`.
+fn spans_for_a_message(max: tracing::Level) -> Vec<&'static str> {
+    let names = std::sync::Arc::default();
+    let subscriber = SpanNames {
+        names: std::sync::Arc::clone(&names),
+        max,
+    };
+    let (mut rig, _) = Rig::new(0);
+    tracing::subscriber::with_default(subscriber, || rig.deliver("t"));
+    assert_eq!(rig.seen(), ["t"]);
+    let names = names.lock().map(|names| names.clone()).unwrap_or_default();
+    names
+}
+
+#[test]
+fn a_handler_runs_in_a_span_for_a_subscriber_that_wants_debug_and_in_none_otherwise() {
+    assert_eq!(spans_for_a_message(tracing::Level::DEBUG), ["mqtt_handler"]);
+    assert!(spans_for_a_message(tracing::Level::INFO).is_empty());
+}
