@@ -189,7 +189,7 @@ pub fn detached_context<R>(f: impl FnOnce(&mut HandlerContext<'_>) -> R) -> R {
 
 /// A client of a connection actor that never runs.
 pub(crate) fn detached_client() -> Client {
-    let (commands, _receiver) = tokio::sync::mpsc::unbounded_channel();
+    let (commands, _receiver) = crate::client::queue();
     Client::new(commands, Recipients::closed(), "detached".into())
 }
 

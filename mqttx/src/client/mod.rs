@@ -4,6 +4,7 @@ mod call;
 mod command;
 mod messages;
 mod publish;
+mod queue;
 mod request;
 mod response;
 mod setters;
@@ -16,7 +17,6 @@ use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use bytestring::ByteString;
-use tokio::sync::mpsc;
 
 pub use call::{CallBuilder, DEFAULT_CALL_TIMEOUT};
 pub(crate) use command::{CallCommand, Command, FilterReply, Reply, RequestReply};
@@ -26,6 +26,7 @@ pub use messages::{
 };
 pub(crate) use messages::{IntoCommand, Recipients};
 pub use publish::PublishBuilder;
+pub(crate) use queue::{queue, CommandReceiver, CommandSender};
 pub use request::RequestBuilder;
 pub(crate) use response::Answer;
 pub use response::Response;
@@ -59,7 +60,7 @@ use crate::packet::{Disconnect, QoS};
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    commands: mpsc::UnboundedSender<Command>,
+    commands: CommandSender,
     recipients: Arc<Recipients>,
     identity: Arc<Identity>,
 }
@@ -319,11 +320,7 @@ impl Client {
         !self.commands.is_closed()
     }
 
-    pub(crate) fn new(
-        commands: mpsc::UnboundedSender<Command>,
-        recipients: Recipients,
-        client_id: ByteString,
-    ) -> Self {
+    pub(crate) fn new(commands: CommandSender, recipients: Recipients, client_id: ByteString) -> Self {
         Client {
             commands,
             recipients: Arc::new(recipients),

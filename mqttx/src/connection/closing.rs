@@ -128,11 +128,7 @@ impl<H: MqttHandler> Connection<H> {
     /// application's last `Client` is.
     pub(super) fn park(&mut self) {
         self.finish();
-        {
-            let mut commands = self.commands.borrow_mut();
-            commands.close();
-            while commands.try_recv().is_ok() {}
-        }
+        self.commands.borrow_mut().close();
         self.client = self.client.without_mailboxes();
     }
 }

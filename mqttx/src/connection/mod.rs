@@ -50,10 +50,10 @@ use std::task::Poll;
 use std::time::Instant;
 
 use actix::prelude::*;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use crate::client::Client;
-use crate::client::{Command, IntoCommand, Recipients, Reply};
+use crate::client::{Command, CommandReceiver, IntoCommand, Recipients, Reply};
 use crate::error::Error;
 use crate::handler::{DisconnectReason, HandlerEvent, MqttHandler, Slot};
 use crate::options::ConnectOptions;
@@ -85,7 +85,7 @@ pub(crate) struct Connection<H: MqttHandler> {
     links: u64,
     /// The connection's own handle, lent to the handler.
     client: Client,
-    commands: Rc<RefCell<mpsc::UnboundedReceiver<Command>>>,
+    commands: Rc<RefCell<CommandReceiver>>,
     /// The handler's declared subscriptions were made.
     handler_subscribed: bool,
     /// The earliest deadline: the state machine's or a waiting call's.
@@ -137,7 +137,7 @@ impl<H: MqttHandler> Connection<H> {
         let slot = Rc::clone(&handle);
         let servers = Servers::new(Endpoint::all(&opts));
         let build = move |ctx: &mut Context<Self>| {
-            let (commands, receiver) = mpsc::unbounded_channel();
+            let (commands, receiver) = crate::client::queue();
             let client = Client::new(commands, Recipients::of(&ctx.address()), opts.client_id.clone());
             *slot.borrow_mut() = Some(client.clone());
             Connection {
@@ -354,7 +354,7 @@ impl<H: MqttHandler, M: IntoCommand + 'static> Handler<M> for Connection<H> {
 /// The client command queue as a stream the actor polls. The receiver is
 /// shared with the actor so it outlives the stream: a supervised restart
 /// drops the context's streams, not the actor, and adds a new adapter.
-struct CommandStream(Rc<RefCell<mpsc::UnboundedReceiver<Command>>>);
+struct CommandStream(Rc<RefCell<CommandReceiver>>);
 
 impl Stream for CommandStream {
     type Item = Command;
