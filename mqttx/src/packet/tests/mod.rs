@@ -1,6 +1,7 @@
 //! Codec tests: spec byte vectors, the malformed-input table, property tests.
 
 mod conformance;
+mod edges;
 mod malformed;
 mod props;
 mod vectors;
