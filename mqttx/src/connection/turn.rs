@@ -56,8 +56,9 @@ impl<H: MqttHandler> Connection<H> {
     /// Whether packets left from the last read are about to be handled
     /// (actix hands a stream's items over sixteen a turn). Their turns add
     /// to the same write, so a read costs one write, not one per sixteen
-    /// packets. Client commands waiting in the queue do not hold a write
-    /// back: an application that keeps the queue full would hold it for good.
+    /// packets. Client commands waiting in the queue are
+    /// [`more_commands_to_gather`](Self::more_commands_to_gather)'s: an
+    /// application that keeps the queue full must not hold a write for good.
     fn more_input_this_turn(&self) -> bool {
         self.lifecycle.link().is_some_and(Link::more_input_buffered)
     }

@@ -1,5 +1,6 @@
-//! A burst of publishes from the application goes out in a few large
-//! writes (`IoHints::write_per_burst`), not one per turn of the actor.
+//! Bursts go out in a few large writes, not one per turn of the actor:
+//! the application's publishes (`IoHints::write_per_burst`) and the
+//! acknowledgements of a read full of messages (`IoHints::write_per_read`).
 
 use bytes::Bytes;
 use bytestring::ByteString;
@@ -7,7 +8,7 @@ use bytestring::ByteString;
 use super::{options, start};
 use crate::handler::HandlerEvent;
 use crate::options::IoHints;
-use crate::packet::QoS;
+use crate::packet::{encode, Packet, ProtocolVersion, Publish, QoS};
 
 /// Publishes in the burst: 1,000 of 64 bytes, about 80 KB on the wire.
 const BURST: usize = 1000;
@@ -50,4 +51,37 @@ async fn a_burst_of_publishes_goes_out_in_a_few_writes() {
     // Without it, a write every turn or so: the contrast shows what the
     // count above measures.
     assert!(per_turn >= BURST / 32, "{per_turn} writes one turn at a time");
+}
+
+/// QoS 1 messages the server writes at once.
+const READ: u16 = 100;
+
+/// The writes the client took to acknowledge `READ` QoS 1 messages that
+/// arrived in one read, with `hints`.
+async fn writes_for_a_read(hints: IoHints) -> usize {
+    let (mut rig, _gate) = start(options("read").io_hints(hints), vec![], false);
+    let mut peer = rig.network.accept().await;
+    peer.handshake().await;
+    rig.first_outcome().await.expect("accepted");
+    assert!(matches!(rig.lifecycle_event().await, HandlerEvent::Connected(_)));
+    let mut burst = bytes::BytesMut::new();
+    for id in 1..=READ {
+        let publish = Publish::new("t", "m").qos(QoS::AtLeastOnce).packet_id(id);
+        encode(&Packet::Publish(publish), ProtocolVersion::V5, &mut burst).expect("encodes");
+    }
+    let before = rig.network.writes();
+    peer.write_raw(&burst).await;
+    for _ in 0..READ {
+        assert!(matches!(peer.expect().await, Packet::PubAck(_)));
+    }
+    rig.network.writes() - before
+}
+
+#[actix::test]
+async fn the_acknowledgements_of_one_read_go_out_in_one_write() {
+    let per_read = writes_for_a_read(IoHints::default().read_pacing(false)).await;
+    let per_turn = writes_for_a_read(IoHints::default().read_pacing(false).write_per_read(false)).await;
+    // actix hands the actor sixteen packets a turn: 100 take seven turns.
+    assert!(per_read <= 2, "{per_read} writes for the PUBACKs of one read");
+    assert!(per_turn >= 4, "{per_turn} writes one turn at a time");
 }
