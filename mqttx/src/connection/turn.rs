@@ -139,9 +139,13 @@ impl<H: MqttHandler> Connection<H> {
             // DISCONNECT may still wait in a store batch.
             return false;
         }
+        // A DISCONNECT made while a write was in flight is still in the
+        // state machine when that write ends: not said yet.
         match &self.lifecycle {
             Lifecycle::Closing(closing) => {
-                closing.held.is_none() && !closing.link.as_ref().is_some_and(Link::has_pending)
+                closing.held.is_none()
+                    && !self.protocol.has_transmit()
+                    && !closing.link.as_ref().is_some_and(Link::has_pending)
             }
             _ => false,
         }

@@ -7,6 +7,7 @@ mod auth;
 mod bursts;
 mod calls;
 mod connect_timeout;
+mod goodbye;
 mod hostile;
 mod refusal;
 mod server;
