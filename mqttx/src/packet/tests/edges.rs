@@ -75,3 +75,54 @@ fn a_publish_body_of_exactly_the_protocol_maximum_is_allowed_and_one_more_is_not
         "{refused:?}"
     );
 }
+
+/// A reason code shows its name and its byte.
+#[test]
+fn a_reason_code_displays_its_name_and_byte() {
+    assert_eq!(ReasonCode::NotAuthorized.to_string(), "NotAuthorized (0x87)");
+}
+
+/// 3.1.1's six CONNACK return codes, as MQTT 5 reason codes.
+#[test]
+fn mqtt_311_connack_return_codes_map_to_their_reason_codes() {
+    let mapped: Vec<_> = (0..=6).map(ReasonCode::from_v311_connack).collect();
+    assert_eq!(
+        mapped,
+        [
+            Some(ReasonCode::Success),
+            Some(ReasonCode::UnsupportedProtocolVersion),
+            Some(ReasonCode::ClientIdentifierNotValid),
+            Some(ReasonCode::ServerUnavailable),
+            Some(ReasonCode::BadUserNameOrPassword),
+            Some(ReasonCode::NotAuthorized),
+            None,
+        ]
+    );
+}
+
+/// A subscription's QoS of 3 is named as 3, whatever other option bits
+/// are set beside it.
+#[test]
+fn an_invalid_subscription_qos_is_reported_as_itself() {
+    // MQTT 5 SUBSCRIBE id 1, no properties, filter "a", options 0x07:
+    // No Local and QoS 3.
+    let bytes = b"\x82\x07\x00\x01\x00\x00\x01a\x07";
+    assert_eq!(
+        decode_all(bytes, ProtocolVersion::V5),
+        Err(crate::packet::DecodeError::InvalidQoS(3))
+    );
+}
+
+/// A 3.1.1 SUBACK carries granted QoS or 0x80: a code that is neither a
+/// grant nor an error has no 3.1.1 form and is refused.
+#[test]
+fn a_v311_suback_refuses_a_code_it_cannot_carry() {
+    let suback = crate::packet::SubAck {
+        packet_id: std::num::NonZeroU16::MIN,
+        reason_codes: vec![ReasonCode::NoMatchingSubscribers],
+        properties: Default::default(),
+    };
+    let mut buf = bytes::BytesMut::new();
+    let refused = crate::packet::encode(&Packet::SubAck(suback), ProtocolVersion::V311, &mut buf);
+    assert!(matches!(refused, Err(EncodeError::Invalid { .. })), "{refused:?}");
+}
