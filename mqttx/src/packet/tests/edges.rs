@@ -126,3 +126,26 @@ fn a_v311_suback_refuses_a_code_it_cannot_carry() {
     let refused = crate::packet::encode(&Packet::SubAck(suback), ProtocolVersion::V311, &mut buf);
     assert!(matches!(refused, Err(EncodeError::Invalid { .. })), "{refused:?}");
 }
+
+/// A 3.1.1 UNSUBACK has no reason codes: one with Success in them is
+/// written, one with a failure is refused.
+#[test]
+fn a_v311_unsuback_refuses_a_failure_it_cannot_carry() {
+    let unsuback = |code| crate::packet::UnsubAck {
+        packet_id: std::num::NonZeroU16::MIN,
+        reason_codes: vec![code],
+        properties: Default::default(),
+    };
+    let ok = unsuback(ReasonCode::Success);
+    assert_eq!(
+        encode_vec(&Packet::UnsubAck(ok), ProtocolVersion::V311),
+        b"\xB0\x02\x00\x01"
+    );
+    let mut buf = bytes::BytesMut::new();
+    let failed = Packet::UnsubAck(unsuback(ReasonCode::NotAuthorized));
+    let refused = crate::packet::encode(&failed, ProtocolVersion::V311, &mut buf);
+    assert!(
+        matches!(refused, Err(EncodeError::NotInVersion(_))),
+        "{refused:?}"
+    );
+}
