@@ -149,3 +149,53 @@ fn a_v311_unsuback_refuses_a_failure_it_cannot_carry() {
         "{refused:?}"
     );
 }
+
+/// A malformed packet's error names its type, for every type a server
+/// may send (a name falling back to "reserved" says nothing).
+#[test]
+fn a_malformed_packet_is_named_in_its_error() {
+    // Each with one byte more than its body holds.
+    let frames: [(&[u8], &str); 3] = [
+        (b"\xB0\x03\x00\x01\x00", "UNSUBACK"),
+        (b"\xD0\x01\x00", "PINGRESP"),
+        (b"\x40\x05\x00\x01\x00\x00\x00", "PUBACK"),
+    ];
+    for (bytes, name) in frames {
+        let err = decode_all(bytes, ProtocolVersion::V311).expect_err("malformed");
+        assert!(err.to_string().contains(name), "{name}: {err}");
+    }
+}
+
+/// The general encoder (a PUBLISH with properties) sizes the largest
+/// packet MQTT allows and refuses one byte more, as the plain one does.
+#[test]
+fn the_general_encoder_allows_exactly_the_protocol_maximum() {
+    let with_property = |payload_len: usize| {
+        let mut publish = Publish::new("t", Bytes::from(vec![0u8; payload_len]));
+        publish.properties.content_type = Some("a".into());
+        publish
+    };
+    // Topic (2 + 1), property length (1), content type (1 + 2 + 1).
+    let overhead = 3 + 1 + 4;
+    let at_max = varint::MAX as usize - overhead;
+    let largest = with_property(at_max);
+    let total = 1 + 4 + varint::MAX as usize;
+    assert_eq!(
+        crate::packet::publish_len(&largest, ProtocolVersion::V5),
+        Ok(total)
+    );
+    let largest = Packet::Publish(largest);
+    assert_eq!(
+        crate::packet::encoded_len(&largest, ProtocolVersion::V5),
+        Ok(total)
+    );
+    let over = with_property(at_max + 1);
+    assert!(matches!(
+        crate::packet::publish_len(&over, ProtocolVersion::V5),
+        Err(EncodeError::PacketTooLarge(_))
+    ));
+    assert!(matches!(
+        crate::packet::encoded_len(&Packet::Publish(over), ProtocolVersion::V5),
+        Err(EncodeError::PacketTooLarge(_))
+    ));
+}
