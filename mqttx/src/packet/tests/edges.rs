@@ -199,3 +199,46 @@ fn the_general_encoder_allows_exactly_the_protocol_maximum() {
         Err(EncodeError::PacketTooLarge(_))
     ));
 }
+
+/// A string property MQTT does not allow (it holds U+0000) is refused
+/// with the property's own name in the error.
+#[test]
+fn a_string_property_that_cannot_be_sent_is_named() {
+    let bad = || crate::packet::ByteString::from("a\u{0}b");
+    // Packets whose properties reach the property encoder unchecked (a
+    // PUBLISH checks its strings, with its own names, before).
+    let mut will = LastWill::new("w", "x");
+    will.properties.response_topic = Some(bad());
+    let connect = Connect {
+        protocol: ProtocolVersion::V5,
+        client_id: "c".into(),
+        will: Some(will),
+        ..Connect::default()
+    };
+    let connack = |set: fn(&mut crate::packet::ConnAckProperties, crate::packet::ByteString)| {
+        let mut connack = crate::packet::ConnAck::default();
+        set(&mut connack.properties, bad());
+        Packet::ConnAck(connack)
+    };
+    let cases = [
+        (Packet::Connect(Box::new(connect)), "Response Topic"),
+        (
+            connack(|p, s| p.user_properties.push((s, "v".into()))),
+            "User Property",
+        ),
+        (
+            connack(|p, s| p.assigned_client_identifier = Some(s)),
+            "Assigned Client Identifier",
+        ),
+        (
+            connack(|p, s| p.response_information = Some(s)),
+            "Response Information",
+        ),
+        (connack(|p, s| p.server_reference = Some(s)), "Server Reference"),
+    ];
+    for (packet, name) in cases {
+        let mut buf = bytes::BytesMut::new();
+        let err = crate::packet::encode(&packet, ProtocolVersion::V5, &mut buf).expect_err("refused");
+        assert!(err.to_string().contains(name), "{name}: {err}");
+    }
+}
