@@ -242,3 +242,24 @@ fn a_string_property_that_cannot_be_sent_is_named() {
         assert!(err.to_string().contains(name), "{name}: {err}");
     }
 }
+
+/// Authentication Data without an Authentication Method is refused on the
+/// way out, as the receiver would call it a Protocol Error.
+#[test]
+fn authentication_data_without_a_method_is_not_sent() {
+    let mut connect = Connect {
+        protocol: ProtocolVersion::V5,
+        client_id: "c".into(),
+        ..Connect::default()
+    };
+    connect.properties.authentication_data = Some(Bytes::from_static(b"proof"));
+    let mut buf = bytes::BytesMut::new();
+    let refused = crate::packet::encode(
+        &Packet::Connect(Box::new(connect.clone())),
+        ProtocolVersion::V5,
+        &mut buf,
+    );
+    assert!(matches!(refused, Err(EncodeError::Invalid { .. })), "{refused:?}");
+    connect.properties.authentication_method = Some("SCRAM-SHA-256".into());
+    encode_vec(&Packet::Connect(Box::new(connect)), ProtocolVersion::V5);
+}
