@@ -267,4 +267,28 @@ mod tests {
         assert_eq!(released.take(id(1)), None, "the oldest were forgotten");
         assert_eq!(released.take(id(2999)), None, "taking forgets");
     }
+
+    /// Exactly the last REMEMBERED releases are kept, and an id released
+    /// again is kept by its newer release when its older one ages out.
+    #[test]
+    fn released_keeps_exactly_its_bound_and_an_id_by_its_newest_release() {
+        let mut released = Released::default();
+        released.remember(id(1), 10);
+        released.remember(id(1), 11);
+        let bound = u16::try_from(REMEMBERED).unwrap();
+        // The first release of 1 ages out; its second is the oldest kept.
+        for n in 2..=bound {
+            released.remember(id(n), u64::from(n));
+        }
+        assert_eq!(released.order.len(), REMEMBERED);
+        assert_eq!(released.take(id(1)), Some(11));
+        released.remember(id(bound), 0);
+        released.remember(id(bound + 1), 0);
+        assert_eq!(released.take(id(2)), None, "aged out");
+        assert_eq!(
+            released.take(id(3)),
+            Some(3),
+            "the oldest of the last {REMEMBERED}"
+        );
+    }
 }
