@@ -7,7 +7,7 @@
 //! - [`lifecycle`]: the stage the connection is in, as one value;
 //! - [`reconnect`]: opening transports, backoff, failover, giving up;
 //! - [`turn`]: the one way out — events, store, encode, write;
-//! - [`writer`]: a link's writes, driven by one future per link;
+//! - [`turn_end`]: the end of a turn and the write it starts, one future;
 //! - [`replies`]: the state machine's events to callers and the handler;
 //! - [`handler_driver`]: the handler's calls and its async work;
 //! - [`session_store`]: the session store, loaded at start and written
@@ -41,7 +41,7 @@ mod session_store;
 mod streams;
 mod supervised;
 mod turn;
-mod writer;
+mod turn_end;
 
 use std::cell::RefCell;
 use std::pin::Pin;
@@ -81,8 +81,6 @@ pub(crate) struct Connection<H: MqttHandler> {
     streams: Streams,
     reconnect: Reconnect,
     io: IoSettings,
-    /// Links opened so far; the last one's id.
-    links: u64,
     /// The connection's own handle, lent to the handler.
     client: Client,
     commands: Rc<RefCell<CommandReceiver>>,
@@ -92,7 +90,7 @@ pub(crate) struct Connection<H: MqttHandler> {
     timer: Alarm,
     /// The end of this turn: whether it has a write to do, and when the
     /// turn was.
-    turn_end: turn::TurnEnd,
+    turn_end: turn_end::TurnEnd,
     /// Under a supervisor: the registry entry to remove when finished.
     supervised: Option<Registration>,
     /// The session store, and the batches it has not finished.
@@ -163,12 +161,11 @@ impl<H: MqttHandler> Connection<H> {
                     hints: opts.io_hints,
                     gate: ReadGate::default(),
                 },
-                links: 0,
                 client,
                 commands: Rc::new(RefCell::new(receiver)),
                 handler_subscribed: false,
                 timer: Alarm::default(),
-                turn_end: turn::TurnEnd::default(),
+                turn_end: turn_end::TurnEnd::default(),
                 supervised,
                 persistence,
             }
@@ -193,7 +190,7 @@ impl<H: MqttHandler> Actor for Connection<H> {
             return self.park();
         }
         ctx.add_stream(CommandStream(Rc::clone(&self.commands)));
-        ctx.spawn(turn::EndOfTurn);
+        ctx.spawn(turn_end::EndOfTurn);
         self.resume_handler(ctx);
         // After a restart: waiting calls need their timer on the new context.
         self.arm_timer(Instant::now(), ctx);

@@ -11,7 +11,6 @@ use tracing::Instrument;
 
 use super::closing::DISCONNECT_GRACE;
 use super::lifecycle::{Closing, Lifecycle};
-use super::writer;
 use super::Connection;
 use crate::client::ConnectionState;
 use crate::error::Error;
@@ -158,14 +157,10 @@ impl<H: MqttHandler> Connection<H> {
         ack_hint: AckHint,
         ctx: &mut Context<Self>,
     ) {
-        self.links += 1;
         let version = self.protocol.config().version;
         let link = self
             .io
-            .link(self.links, version, read, write, ack_hint, |stream| {
-                ctx.add_stream(stream)
-            });
-        ctx.spawn(writer::Writer { link: self.links });
+            .link(version, read, write, ack_hint, |stream| ctx.add_stream(stream));
         self.lifecycle = Lifecycle::Handshake(link);
         let now = Instant::now();
         self.protocol.connect(now);
@@ -384,7 +379,7 @@ impl<H: MqttHandler> Connection<H> {
         let Some(link) = self.lifecycle.take_link() else {
             return self.stop_for_good(err, ctx);
         };
-        // Kept, and its writer with it, until the DISCONNECT is out.
+        // Kept, and written, until the DISCONNECT is out.
         ctx.cancel_future(link.reader());
         tracing::error!(client_id = %self.client.client_id(), %err, "MQTT connect refused by the client; not retrying");
         self.reconnect.answer_first(Err(err.clone()));

@@ -44,7 +44,7 @@ impl<H: MqttHandler> Supervised for Connection<H> {
     fn restarting(&mut self, _ctx: &mut Self::Context) {
         // Everything spawned on the old context is gone, so are its handles.
         self.timer.clear();
-        self.turn_end = super::turn::TurnEnd::default();
+        self.turn_end = super::turn_end::TurnEnd::default();
         self.protocol.connection_lost(Instant::now());
         match &self.lifecycle {
             Lifecycle::Closing(_) | Lifecycle::Stopped => return self.finish(),

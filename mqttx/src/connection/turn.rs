@@ -5,11 +5,9 @@
 //! so that one store write and one socket write cover everything the turn
 //! handled.
 
-use std::pin::Pin;
-use std::task::{Poll, Waker};
 use std::time::Instant;
 
-use actix::{ActorContext, ActorFuture, Context};
+use actix::{ActorContext, Context};
 
 use super::io::Link;
 use super::lifecycle::Lifecycle;
@@ -48,7 +46,8 @@ impl<H: MqttHandler> Connection<H> {
     }
 
     /// Schedules [`write_now`](Self::write_now) once for this turn: the
-    /// actor's [`EndOfTurn`] does it after the stream being handled yields.
+    /// actor's [`EndOfTurn`](super::turn_end::EndOfTurn) does it after the
+    /// stream being handled yields.
     fn write_at_end_of_turn(&mut self, now: Instant) {
         self.turn_end.schedule(now);
     }
@@ -59,14 +58,14 @@ impl<H: MqttHandler> Connection<H> {
     /// packets. Client commands waiting in the queue are
     /// [`more_commands_to_gather`](Self::more_commands_to_gather)'s: an
     /// application that keeps the queue full must not hold a write for good.
-    fn more_input_this_turn(&self) -> bool {
+    pub(super) fn more_input_this_turn(&self) -> bool {
         self.lifecycle.link().is_some_and(Link::more_input_buffered)
     }
 
     /// Whether client commands wait in the queue, the write may wait for
     /// the turns that handle them, and it has not waited too long.
-    fn more_commands_to_gather(&self) -> bool {
-        self.turn_end.gathered < GATHER_TURNS
+    pub(super) fn more_commands_to_gather(&self) -> bool {
+        self.turn_end.may_wait_longer()
             && self.lifecycle.link().is_some_and(Link::may_gather)
             && !self.commands.borrow().is_empty()
     }
@@ -170,72 +169,5 @@ impl<H: MqttHandler> Connection<H> {
                 act.turn(now, ctx);
             })
         });
-    }
-}
-
-/// Whether the end of the turn has a write to do, and the waker of the
-/// [`EndOfTurn`] future that does it.
-#[derive(Debug, Default)]
-pub(super) struct TurnEnd {
-    scheduled: Option<Instant>,
-    waker: Option<Waker>,
-    /// Turns in a row that put the write off for queued commands.
-    gathered: u8,
-}
-
-/// How many turns in a row a write may wait for client commands still
-/// queued (each turn takes up to sixteen): enough to gather a burst of
-/// publishes into one write, never so many that an application keeping
-/// the queue full, from another thread, holds a write back.
-const GATHER_TURNS: u8 = 16;
-
-impl TurnEnd {
-    fn schedule(&mut self, now: Instant) {
-        if self.scheduled.is_none() {
-            self.scheduled = Some(now);
-            if let Some(waker) = &self.waker {
-                waker.wake_by_ref();
-            }
-        }
-    }
-}
-
-/// The end of every turn, as one future spawned when the actor starts:
-/// woken by a turn that scheduled a write, it is polled once the stream
-/// being handled yields (actix hands a stream's items over sixteen a poll),
-/// so one write covers them all. One future for the actor's life rather
-/// than one per turn: a turn allocates nothing.
-pub(super) struct EndOfTurn;
-
-impl<H: MqttHandler> ActorFuture<Connection<H>> for EndOfTurn {
-    type Output = ();
-
-    fn poll(
-        self: Pin<&mut Self>,
-        act: &mut Connection<H>,
-        ctx: &mut Context<Connection<H>>,
-        task: &mut std::task::Context<'_>,
-    ) -> Poll<()> {
-        while let Some(now) = act.turn_end.scheduled.take() {
-            if act.more_input_this_turn() {
-                // The turn that handles it schedules the write again.
-                break;
-            }
-            if act.more_commands_to_gather() {
-                act.turn_end.gathered += 1;
-                break;
-            }
-            act.turn_end.gathered = 0;
-            act.guarded(ctx, |act, ctx| act.write_now(now, ctx));
-        }
-        if !act
-            .turn_end
-            .waker
-            .as_ref()
-            .is_some_and(|w| w.will_wake(task.waker()))
-        {
-            act.turn_end.waker = Some(task.waker().clone());
-        }
-        Poll::Pending
     }
 }

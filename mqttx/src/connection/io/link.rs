@@ -35,7 +35,6 @@ const DEFER_LIMIT: usize = 64 * 1024;
 /// Both buffers are made on first use and freed once the link goes quiet
 /// (see [`Link::write_done`]): an idle connection holds no write buffer.
 pub(in crate::connection) struct Link {
-    id: u64,
     io: WriteHalf,
     out: BytesMut,
     spare: BytesMut,
@@ -64,7 +63,6 @@ struct Writing {
 
 impl Link {
     pub(super) fn new(
-        id: u64,
         io: WriteHalf,
         reader: SpawnHandle,
         ack_hint: AckHint,
@@ -72,7 +70,6 @@ impl Link {
         hints: IoHints,
     ) -> Self {
         Link {
-            id,
             io,
             out: BytesMut::new(),
             spare: BytesMut::new(),
@@ -104,10 +101,6 @@ impl Link {
     /// brought arrived.
     pub(in crate::connection) fn read_at(&self) -> Option<Instant> {
         self.signals.read_at.get()
-    }
-
-    pub(in crate::connection) fn id(&self) -> u64 {
-        self.id
     }
 
     pub(in crate::connection) fn reader(&self) -> SpawnHandle {
@@ -285,7 +278,6 @@ mod tests {
     fn link(signals: Signals) -> (Link, tokio::io::DuplexStream) {
         let (writer, peer) = tokio::io::duplex(1024);
         let link = Link::new(
-            1,
             Box::new(writer),
             SpawnHandle::default(),
             AckHint::default(),

@@ -56,7 +56,6 @@ impl IoSettings {
     /// gives its handle.
     pub(super) fn link(
         &self,
-        id: u64,
         version: ProtocolVersion,
         read: ReadHalf,
         write: WriteHalf,
@@ -78,6 +77,6 @@ impl IoSettings {
             signals.read_at.clone(),
         );
         let reader = reader(stream);
-        Link::new(id, write, reader, ack_hint, signals, hints)
+        Link::new(write, reader, ack_hint, signals, hints)
     }
 }
