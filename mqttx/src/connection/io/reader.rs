@@ -306,6 +306,7 @@ mod tests {
         peer: tokio::io::DuplexStream,
         backlog: Backlog,
         window_bound: WindowBound,
+        read_at: ReadAt,
     }
 
     fn pipe(pacing: bool) -> Pipe {
@@ -317,19 +318,21 @@ mod tests {
             gate: ReadGate::default(),
         };
         let backlog = Backlog::default();
+        let read_at = ReadAt::default();
         let stream = PacketStream::new(
             Box::new(reader),
             ProtocolVersion::V5,
             1 << 20,
             pacing,
             backlog.clone(),
-            ReadAt::default(),
+            read_at.clone(),
         );
         Pipe {
             stream,
             peer,
             backlog,
             window_bound,
+            read_at,
         }
     }
 
@@ -393,6 +396,32 @@ mod tests {
         assert!(poll_once(&mut stream).await.is_none(), "drained; no hold now");
         peer.write_all(&puback()).await.unwrap();
         assert!(poll_once(&mut stream).await.is_some(), "read at once");
+    }
+
+    /// Packets arrive when the read that brought them did: one clock
+    /// reading per read, which the connection uses for every packet of it.
+    #[tokio::test]
+    async fn each_read_that_brings_bytes_is_stamped_for_the_packets_it_brought() {
+        let Pipe {
+            mut stream,
+            mut peer,
+            read_at,
+            ..
+        } = pipe(false);
+        assert_eq!(read_at.get(), None, "nothing read yet");
+        let mut two = frame(1);
+        two.extend_from_slice(&frame(2));
+        let before = Instant::now();
+        peer.write_all(&two).await.unwrap();
+        assert!(poll_once(&mut stream).await.is_some());
+        let stamp = read_at.get().expect("the read was stamped");
+        assert!(stamp >= before && stamp <= Instant::now());
+        assert!(poll_once(&mut stream).await.is_some());
+        assert_eq!(
+            read_at.get(),
+            Some(stamp),
+            "the second packet came in the same read"
+        );
     }
 
     /// The backlog stays raised while the read buffer holds another whole
