@@ -11,12 +11,25 @@ pub struct BenchBroker {
 impl BenchBroker {
     /// Persistence off, no in-flight or queue limits, no connection limit.
     pub fn start() -> Result<BenchBroker, Box<dyn std::error::Error>> {
+        BenchBroker::start_with(false)
+    }
+
+    /// The same, with mosquitto's `set_tcp_nodelay` on or off (its default).
+    pub fn start_with(nodelay: bool) -> Result<BenchBroker, Box<dyn std::error::Error>> {
+        let mut config = String::from("max_connections -1\nconnection_messages false\n");
+        if nodelay {
+            config.push_str("set_tcp_nodelay true\n");
+        }
         let broker = Broker::builder()
             .max_inflight_messages(0)
             .max_queued_messages(0)
-            .extra_config("max_connections -1\nconnection_messages false\n")
+            .extra_config(&config)
             .start()?;
         Ok(BenchBroker { broker })
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.broker.pid()
     }
 
     pub fn port(&self) -> u16 {

@@ -44,10 +44,17 @@ impl Server for StandIn {
 
 /// Runs `current_exe --child SUBJECT PORT WHAT..` and reads its row back.
 pub fn measure(broker: &impl Server, what: &str, subject: Subject) -> Row {
+    measure_with(broker, what, subject, &[])
+}
+
+/// [`measure`] with variables set in the child's environment (a matrix
+/// cell's window, the I/O hints under test).
+pub fn measure_with(broker: &impl Server, what: &str, subject: Subject, env: &[(&str, String)]) -> Row {
     broker.settle();
     let broker_cpu = broker.cpu_seconds();
     let exe = std::env::current_exe().unwrap_or_default();
     let output = Command::new(exe)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .arg("--child")
         .arg(subject.key())
         .arg(broker.port().to_string())

@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release -p mqttx-examples --example bench            # the full run
 //! cargo run --release -p mqttx-examples --example bench -- --quick # a smoke run
+//! cargo run --release -p mqttx-examples --example bench -- --rows m # the matrix
 //! ```
 //!
 //! Every client gets the same in-flight window (100), payload (64 bytes, a
@@ -13,6 +14,8 @@
 
 mod broker;
 mod child;
+mod delay_line;
+mod matrix;
 mod measure;
 mod mqttx_client;
 mod pin;
@@ -32,12 +35,31 @@ use mqttx::QoS;
 use broker::BenchBroker;
 use report::{Report, Row};
 
-/// The in-flight window every client gets.
+/// The in-flight window every client gets, unless a matrix cell sets
+/// another (`BENCH_WINDOW` in the child's environment).
 pub const WINDOW: u16 = 100;
 /// Payload size in bytes.
 pub const PAYLOAD: usize = 64;
-/// Requests a publisher may have waiting on the client's queue.
+/// Requests a publisher may have waiting on the client's queue, at the
+/// default window.
 pub const PIPELINE: usize = 1000;
+
+/// The in-flight window of this child: [`WINDOW`], or the matrix cell's.
+pub fn window() -> u16 {
+    static CELL: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
+    *CELL.get_or_init(|| {
+        std::env::var("BENCH_WINDOW")
+            .ok()
+            .and_then(|w| w.parse().ok())
+            .unwrap_or(WINDOW)
+    })
+}
+
+/// Requests a publisher keeps outstanding: [`PIPELINE`], or twice a wider
+/// window, so that the queue never starves the window.
+pub fn pipeline() -> usize {
+    PIPELINE.max(2 * usize::from(window()))
+}
 /// A latency row stops after this long (rumqttc's QoS 1 round trip costs
 /// 44 ms against mosquitto's Nagle: 10,000 of them would take 7 minutes).
 pub const LATENCY_BUDGET: Duration = Duration::from_secs(20);
@@ -91,6 +113,8 @@ pub struct Plan {
     pub round_trips: u32,
     /// Messages per broker-less row (h, i): millions a second need more.
     pub standin_messages: u32,
+    /// Messages per matrix cell (row m; a delayed cell moves a quarter).
+    pub matrix_messages: u32,
     pub fan_in_connections: u32,
     pub idle_connections: u32,
     pub rumqttc_v5_idle_connections: u32,
@@ -108,6 +132,7 @@ impl Plan {
                 messages: 20_000,
                 round_trips: 1_000,
                 standin_messages: 200_000,
+                matrix_messages: 10_000,
                 fan_in_connections: 20,
                 idle_connections: 500,
                 rumqttc_v5_idle_connections: 50,
@@ -119,6 +144,7 @@ impl Plan {
                 messages: 200_000,
                 round_trips: 10_000,
                 standin_messages: 5_000_000,
+                matrix_messages: 100_000,
                 fan_in_connections: 100,
                 idle_connections: 10_000,
                 // rumqttc v5 keeps ~14 MB per connection: 10,000 would need 140 GB.
@@ -134,6 +160,7 @@ impl Plan {
                 "--messages" => plan.messages = value().unwrap_or(plan.messages),
                 "--round-trips" => plan.round_trips = value().unwrap_or(plan.round_trips),
                 "--standin-messages" => plan.standin_messages = value().unwrap_or(plan.standin_messages),
+                "--matrix-messages" => plan.matrix_messages = value().unwrap_or(plan.matrix_messages),
                 "--idle" => plan.idle_connections = value().unwrap_or(plan.idle_connections),
                 "--rows" => plan.rows = it.next().cloned().unwrap_or_default(),
                 "--subjects" => {
@@ -154,6 +181,9 @@ impl Plan {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(served) = standin::run_if_standin() {
         return Ok(served?);
+    }
+    if let Some(relayed) = delay_line::run_if_delay_line() {
+        return Ok(relayed?);
     }
     if let Some(row) = child::run_if_child() {
         println!("{}", row.encode());
@@ -247,6 +277,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         report.push(row);
     }
     report.print();
+    if plan.wants('m') {
+        // Its own brokers, one per setup; printed last, as its own tables.
+        drop(broker);
+        let cells = matrix::run(&plan)?;
+        matrix::print(&cells);
+    }
     Ok(())
 }
 

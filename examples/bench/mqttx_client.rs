@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use crate::measure::{percentile, rss_bytes};
 use crate::report::Row;
 use crate::tally::{payload, settle, share, SharedTally, Tally};
-use crate::{PIPELINE, WINDOW};
+use crate::{pipeline, window, PIPELINE};
 
 const TOPIC: &str = "bench/mqttx";
 
@@ -18,7 +18,7 @@ fn options(port: u16, id: String, version: ProtocolVersion) -> ConnectOptions {
     ConnectOptions::new("127.0.0.1", id)
         .port(port)
         .protocol_version(version)
-        .max_inflight(WINDOW)
+        .max_inflight(window())
         .io_hints(io_hints())
 }
 
@@ -55,7 +55,7 @@ impl MqttHandler for Counter {
 /// Publishes `seqs` keeping up to PIPELINE requests outstanding, the way an
 /// application that does not wait for each acknowledgement would.
 async fn publish_all(client: &Client, topic: &str, qos: QoS, seqs: impl Iterator<Item = u32>) {
-    let mut pending = VecDeque::with_capacity(PIPELINE);
+    let mut pending = VecDeque::with_capacity(pipeline());
     for n in seqs {
         pending.push_back(
             client
@@ -63,7 +63,7 @@ async fn publish_all(client: &Client, topic: &str, qos: QoS, seqs: impl Iterator
                 .qos(qos)
                 .into_future(),
         );
-        if pending.len() >= PIPELINE {
+        if pending.len() >= pipeline() {
             if let Some(oldest) = pending.pop_front() {
                 let _ = oldest.await;
             }

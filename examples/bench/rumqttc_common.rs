@@ -16,7 +16,7 @@ macro_rules! rumqttc_scenarios {
         use crate::mqttx_client::round_trips;
         use crate::report::Row;
         use crate::tally::{payload, settle, share, SharedTally, Tally};
-        use crate::{PIPELINE, WINDOW};
+        use crate::{pipeline, window};
 
         /// mqttx's QoS as rumqttc's.
         fn qos(q: mqttx::QoS) -> QoS {

@@ -10,10 +10,10 @@ const FANIN: &str = "bench/rumqttc4/fanin/+";
 
 fn start(port: u16, id: String) -> (AsyncClient, EventLoop) {
     let mut opts = MqttOptions::new(id, "127.0.0.1", port);
-    opts.set_inflight(WINDOW)
+    opts.set_inflight(window())
         .set_keep_alive(Duration::from_secs(60))
         .set_max_packet_size(1 << 20, 1 << 20);
-    let (client, mut eventloop) = AsyncClient::new(opts, PIPELINE);
+    let (client, mut eventloop) = AsyncClient::new(opts, pipeline());
     let mut network = NetworkOptions::new();
     network.set_tcp_nodelay(true);
     eventloop.set_network_options(network);

@@ -16,11 +16,11 @@ fn start(port: u16, id: String) -> (AsyncClient, EventLoop) {
     let mut opts = MqttOptions::new(id, "127.0.0.1", port);
     let mut network = NetworkOptions::new();
     network.set_tcp_nodelay(true);
-    opts.set_outgoing_inflight_upper_limit(WINDOW)
+    opts.set_outgoing_inflight_upper_limit(window())
         .set_keep_alive(Duration::from_secs(60))
         .set_max_packet_size(Some(1 << 20))
         .set_network_options(network);
-    AsyncClient::new(opts, PIPELINE)
+    AsyncClient::new(opts, pipeline())
 }
 
 fn echo_payload(p: &Publish) -> Bytes {
