@@ -263,3 +263,49 @@ fn authentication_data_without_a_method_is_not_sent() {
     connect.properties.authentication_method = Some("SCRAM-SHA-256".into());
     encode_vec(&Packet::Connect(Box::new(connect)), ProtocolVersion::V5);
 }
+
+/// A Binary Data field (here Correlation Data) of 65,535 bytes, its
+/// length prefix's maximum, is written; one byte more is refused.
+#[test]
+fn binary_data_of_exactly_its_maximum_is_written_and_one_more_is_not() {
+    let with_correlation = |len: usize| {
+        let mut publish = Publish::new("t", "x");
+        publish.properties.correlation_data = Some(Bytes::from(vec![7u8; len]));
+        Packet::Publish(publish)
+    };
+    let largest = with_correlation(usize::from(u16::MAX));
+    let bytes = encode_vec(&largest, ProtocolVersion::V5);
+    assert_eq!(decode_all(&bytes, ProtocolVersion::V5), Ok(Some(largest)));
+    let mut buf = bytes::BytesMut::new();
+    let over = crate::packet::encode(
+        &with_correlation(usize::from(u16::MAX) + 1),
+        ProtocolVersion::V5,
+        &mut buf,
+    );
+    assert_eq!(over, Err(EncodeError::FieldTooLong(usize::from(u16::MAX) + 1)));
+}
+
+/// A Subscription Identifier of 268,435,455, the largest a Variable Byte
+/// Integer holds, is written; one more is refused.
+#[test]
+fn a_subscription_identifier_of_exactly_the_varint_maximum_is_written_and_one_more_is_not() {
+    let subscribe = |identifier: u32| {
+        Packet::Subscribe(crate::packet::Subscribe {
+            packet_id: crate::packet::PacketId::new(1).expect("nonzero"),
+            filters: vec![(
+                "a".into(),
+                crate::packet::SubscriptionOptions::new(crate::QoS::AtLeastOnce),
+            )],
+            properties: crate::packet::SubscribeProperties {
+                subscription_identifier: Some(identifier),
+                user_properties: Vec::new(),
+            },
+        })
+    };
+    let largest = subscribe(varint::MAX);
+    let bytes = encode_vec(&largest, ProtocolVersion::V5);
+    assert_eq!(decode_all(&bytes, ProtocolVersion::V5), Ok(Some(largest)));
+    let mut buf = bytes::BytesMut::new();
+    let over = crate::packet::encode(&subscribe(varint::MAX + 1), ProtocolVersion::V5, &mut buf);
+    assert!(matches!(over, Err(EncodeError::Invalid { .. })), "{over:?}");
+}
