@@ -26,9 +26,10 @@ type Opened = Result<(transport::ReadHalf, transport::WriteHalf), Error>;
 pub(super) enum Dialer {
     /// The endpoint's own transport over the network.
     Network,
-    /// A pipe to a scripted server: the actor's own tests.
+    /// A pipe to a scripted server: the actor's own tests. `None` is a
+    /// dial that never completes.
     #[cfg(test)]
-    Script(std::rc::Rc<dyn Fn(AckHint) -> Opened>),
+    Script(std::rc::Rc<dyn Fn(AckHint) -> Option<Opened>>),
 }
 
 impl Dialer {
@@ -47,7 +48,10 @@ impl Dialer {
         async move {
             #[cfg(test)]
             if let Some(script) = script {
-                return script(ack_hint);
+                return match script(ack_hint) {
+                    Some(opened) => opened,
+                    None => std::future::pending().await,
+                };
             }
             transport::open(endpoint, timeout, ack_hint).await
         }

@@ -90,3 +90,23 @@ async fn an_attempt_still_under_way_at_the_deadline_is_cut_short() {
     assert!(peer.read().await.is_none(), "the attempt is abandoned");
     assert_eq!(rig.network.dials().len(), 4);
 }
+
+/// A first dial that never completes (a SYN nothing answers) ends at the
+/// deadline with a timeout that says the transport did not open, not
+/// with no cause at all.
+#[actix::test]
+async fn a_dial_that_never_completes_times_out_as_a_transport_that_did_not_open() {
+    let started = Instant::now();
+    let (mut rig, _gate) = start(options_with_deadline(), vec![Answer::Hang], false);
+    let outcome = rig.first_outcome().await;
+    assert_at_the_deadline(started.elapsed());
+    match &outcome {
+        Err(Error::ConnectTimeout { last }) => {
+            assert_eq!(io_kind(last), Some(std::io::ErrorKind::TimedOut), "{last:?}");
+            let said = last.as_deref().map(ToString::to_string).unwrap_or_default();
+            assert!(said.contains("the transport did not open"), "{said}");
+        }
+        other => panic!("expected ConnectTimeout, got {other:?}"),
+    }
+    assert_eq!(rig.network.dials().len(), 1, "one dial, never completed");
+}

@@ -29,6 +29,8 @@ pub(super) enum Answer {
     Accept,
     /// The transport cannot be opened.
     Refuse,
+    /// The dial never completes, as a SYN that nothing answers.
+    Hang,
 }
 
 /// Hands out pipes to the actor's dials and their server ends to the test.
@@ -56,10 +58,11 @@ impl Network {
             let dials = Rc::clone(&dials);
             let quick_acks = Rc::clone(&quick_acks);
             let writes = Rc::clone(&writes);
-            move |hint: AckHint| -> Result<(ReadHalf, WriteHalf), Error> {
+            move |hint: AckHint| -> Option<Result<(ReadHalf, WriteHalf), Error>> {
                 dials.borrow_mut().push(Instant::now());
                 let answer = answers.borrow_mut().pop_front().unwrap_or(Answer::Accept);
-                match answer {
+                Some(match answer {
+                    Answer::Hang => return None,
                     Answer::Refuse => Err(Error::Io(std::sync::Arc::new(std::io::Error::new(
                         std::io::ErrorKind::ConnectionRefused,
                         "scripted refusal",
@@ -80,7 +83,7 @@ impl Network {
                         };
                         Ok((Box::new(probe), Box::new(write)))
                     }
-                }
+                })
             }
         };
         let network = Network {
