@@ -294,3 +294,61 @@ fn a_reauthentication_too_large_for_the_server_fails_and_is_not_written() {
     p.reauthenticate(Some(Bytes::from_static(b"short")), 2, now);
     assert!(matches!(drain(&mut p, now).as_slice(), [Packet::Auth(_)]));
 }
+
+/// Out of turn is told apart: AUTH Success before the CONNACK, and after
+/// it with no re-authentication under way, each with its own message.
+#[test]
+fn an_auth_success_out_of_turn_says_which_turn() {
+    let now = Instant::now();
+    let mut p: P = Protocol::new(config_toy());
+    connect_data(&mut p, now);
+    let early = p.handle_packet(Packet::Auth(auth(ReasonCode::Success, b"good")), now);
+    assert!(
+        matches!(&early, Err(e) if e.message.contains("before CONNACK")),
+        "{early:?}"
+    );
+
+    let mut p = connect_with(config_toy(), connack_saying(b"good"), now);
+    let unasked = p.handle_packet(Packet::Auth(auth(ReasonCode::Success, b"good")), now);
+    assert!(
+        matches!(&unasked, Err(e) if e.message.contains("no re-authentication")),
+        "{unasked:?}"
+    );
+}
+
+/// Only a Success may leave the Authentication Method out: a challenge
+/// without one is a Protocol Error, not a challenge for the handler.
+#[test]
+fn a_challenge_without_a_method_is_a_protocol_error() {
+    let now = Instant::now();
+    let mut p: P = Protocol::new(config_toy());
+    connect_data(&mut p, now);
+    let mut bare = auth(ReasonCode::ContinueAuthentication, b"prove it");
+    bare.properties.authentication_method = None;
+    let refused = p.handle_packet(Packet::Auth(bare), now);
+    assert!(
+        matches!(&refused, Err(e) if e.message.contains("without an Authentication Method")),
+        "{refused:?}"
+    );
+    assert!(events(&mut p).is_empty(), "nothing reaches the handler");
+}
+
+/// MQTT 3.1.1 has no AUTH packet: with an Authentication Method
+/// configured, a re-authentication on a 3.1.1 connection fails at once
+/// and writes nothing.
+#[test]
+fn reauthentication_on_mqtt_311_fails_and_writes_nothing() {
+    let now = Instant::now();
+    let mut config = config_v311();
+    config.connect_properties.authentication_method = Some("PLAIN".into());
+    let mut p = connect_with(config, connack(), now);
+    p.reauthenticate(None, 4, now);
+    assert!(matches!(
+        events(&mut p).as_slice(),
+        [Event::ReauthenticateDone {
+            tag: 4,
+            result: Err(Error::InvalidOptions(why))
+        }] if why.contains("MQTT 5")
+    ));
+    assert!(drain(&mut p, now).is_empty());
+}
