@@ -14,6 +14,7 @@ mod aliases;
 mod auth;
 mod conformance;
 mod fallback;
+mod held_back;
 mod ids;
 mod incoming;
 mod keepalive;

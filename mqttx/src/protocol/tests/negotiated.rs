@@ -155,3 +155,26 @@ fn limits_are_per_connection() {
     publish(&mut p, "t", QoS::ExactlyOnce, 1, now);
     assert_eq!(publishes(&drain(&mut p, now)).len(), 1);
 }
+
+/// A server that says it has no Subscription Identifiers (Subscription
+/// Identifiers Available 0) gets SUBSCRIBEs without one; a server that
+/// says nothing gets them as asked.
+#[test]
+fn subscription_identifiers_are_left_out_for_a_server_without_them() {
+    let now = Instant::now();
+    let sent_identifier = |connack: ConnAck| {
+        let mut p = connect_with(config_v5(), connack, now);
+        let properties = SubscribeProperties {
+            subscription_identifier: Some(7),
+            ..SubscribeProperties::default()
+        };
+        p.subscribe(subscribe_filters(&["a/b"]), properties, 1, now);
+        match drain(&mut p, now).as_slice() {
+            [Packet::Subscribe(subscribe)] => subscribe.properties.subscription_identifier,
+            other => panic!("expected one SUBSCRIBE, got {other:?}"),
+        }
+    };
+    assert_eq!(sent_identifier(connack()), Some(7));
+    let without = connack_with(|c| c.subscription_identifiers_available = Some(false));
+    assert_eq!(sent_identifier(without), None);
+}

@@ -5,6 +5,7 @@
 use std::time::Instant;
 
 use super::*;
+use crate::protocol::session::StoredPublish;
 
 fn persistent() -> Config {
     Config {
@@ -296,4 +297,67 @@ fn an_abandoned_publish_is_never_sent_and_its_id_is_free() {
     assert_eq!(publishes(&drain(&mut p, now)), [(2, false)]);
     assert_eq!(p.inflight(), 1);
     assert!(!p.ids.is_used(id(1)));
+}
+
+/// A stored flight as a store would keep it: `qos`, packet id `n`, sent
+/// `seq`-th, PUBREC'd or not.
+fn stored(seq: u64, n: u16, qos: QoS, released: bool) -> StoredPublish {
+    StoredPublish {
+        seq,
+        publish: Publish::new("t", "payload").qos(qos).packet_id(n),
+        released,
+    }
+}
+
+/// Restores `outgoing` into a new protocol and resumes the session;
+/// returns what was written after CONNACK.
+fn resume(outgoing: Vec<StoredPublish>, now: Instant) -> Vec<Packet> {
+    let mut p: P = Protocol::new(persistent());
+    let state = SessionState {
+        outgoing,
+        incoming: Vec::new(),
+    };
+    assert!(p.restore_session(state, |stored| stored.seq as u32));
+    p.connect(now);
+    drain(&mut p, now);
+    p.handle_packet(Packet::ConnAck(session_present()), now).unwrap();
+    drain(&mut p, now)
+}
+
+/// PUBRELs of a restored session follow the stored order (a store keeps
+/// no PUBREC order, so send order stands in) [MQTT-4.6.0-4], whatever
+/// their packet ids.
+#[test]
+fn restored_pubrels_go_out_in_stored_order() {
+    let now = Instant::now();
+    let sent = resume(
+        vec![
+            stored(0, 9, QoS::ExactlyOnce, true),
+            stored(1, 4, QoS::ExactlyOnce, true),
+            stored(2, 6, QoS::ExactlyOnce, true),
+        ],
+        now,
+    );
+    let released: Vec<u16> = sent
+        .iter()
+        .filter_map(|packet| match packet {
+            Packet::PubRel(rel) => Some(rel.packet_id.get()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(released, [9, 4, 6], "{sent:?}");
+}
+
+/// A QoS 1 record marked released (no such flow exists) is not answered
+/// with a PUBREL: it is sent again as a new message.
+#[test]
+fn a_restored_qos1_record_marked_released_is_sent_as_a_new_message() {
+    let now = Instant::now();
+    let sent = resume(vec![stored(0, 5, QoS::AtLeastOnce, true)], now);
+    assert!(
+        !sent.iter().any(|packet| matches!(packet, Packet::PubRel(_))),
+        "{sent:?}"
+    );
+    assert_eq!(publishes(&sent).len(), 1, "{sent:?}");
+    assert!(matches!(sent.as_slice(), [Packet::Publish(p)] if !p.dup && p.qos == QoS::AtLeastOnce));
 }
