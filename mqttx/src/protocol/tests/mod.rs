@@ -24,6 +24,7 @@ mod persist;
 mod restore;
 mod session;
 mod strikes;
+mod unexpected;
 mod v311;
 mod window;
 
