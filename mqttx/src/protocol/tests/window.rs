@@ -132,3 +132,22 @@ fn offline_publishes_and_subscribes_wait_for_connack() {
     assert_eq!(publishes(&sent), [(2, false), (3, false)]);
     assert_eq!(p.queued(), 0);
 }
+
+/// With no queue at all (`max_queued` 0), a publish the window has room
+/// for still goes straight out; the next, which would have to wait, is
+/// refused.
+#[test]
+fn without_a_queue_what_fits_the_window_goes_out_and_the_rest_is_refused() {
+    let now = Instant::now();
+    let config = Config {
+        max_queued: 0,
+        ..config_window(1)
+    };
+    let mut p = connect_with(config, connack(), now);
+    publish(&mut p, "t", QoS::AtLeastOnce, 1, now);
+    assert_eq!(publishes(&drain(&mut p, now)), [(1, false)]);
+    publish(&mut p, "t", QoS::AtLeastOnce, 2, now);
+    assert!(drain(&mut p, now).is_empty());
+    assert_eq!((p.inflight(), p.queued()), (1, 0));
+    assert_eq!(events(&mut p), [done(2, Err(Error::QueueFull))]);
+}
