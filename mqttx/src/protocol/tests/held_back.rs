@@ -83,3 +83,18 @@ fn a_pubrec_for_a_qos1_publish_is_a_protocol_error() {
         "{refused:?}"
     );
 }
+
+/// A PUBREC that refuses a packet id we have no flight for ends there: no
+/// PUBREL answers it (only a PUBREC that accepts gets PUBREL 0x92).
+#[test]
+fn a_refusing_pubrec_for_an_unknown_id_gets_no_answer() {
+    let now = Instant::now();
+    let mut p = connect_v5(now);
+    let mut refusal = PubRec::new(id(42));
+    refusal.reason_code = ReasonCode::UnspecifiedError;
+    p.handle_packet(Packet::PubRec(refusal), now).unwrap();
+    assert!(drain(&mut p, now).is_empty());
+    p.handle_packet(Packet::PubRec(PubRec::new(id(43))), now).unwrap();
+    assert!(matches!(drain(&mut p, now).as_slice(),
+        [Packet::PubRel(rel)] if rel.packet_id == id(43) && rel.reason_code == ReasonCode::PacketIdentifierNotFound));
+}

@@ -175,3 +175,16 @@ fn session_absent_restores_subscriptions_on_v311_too() {
     let sent = reconnect(&mut p, connack(), now);
     assert!(matches!(sent.as_slice(), [Packet::Subscribe(s)] if s.filters == subscribe_filters(&["a"])));
 }
+
+/// The retry timer runs only while something waits for its
+/// acknowledgement, from when it was sent.
+#[test]
+fn the_retry_timer_starts_with_the_first_unacknowledged_packet() {
+    let t0 = Instant::now();
+    let mut p = connect_v311(t0);
+    assert_eq!(p.poll_timeout(), None, "nothing in flight, nothing to retry");
+    let t1 = t0 + Duration::from_secs(3);
+    publish(&mut p, "t", QoS::AtLeastOnce, 1, t1);
+    drain(&mut p, t1);
+    assert_eq!(p.poll_timeout(), Some(t1 + Duration::from_secs(5)));
+}

@@ -151,3 +151,36 @@ fn without_a_queue_what_fits_the_window_goes_out_and_the_rest_is_refused() {
     assert_eq!((p.inflight(), p.queued()), (1, 0));
     assert_eq!(events(&mut p), [done(2, Err(Error::QueueFull))]);
 }
+
+/// `max_queued` bounds what waits while offline, subscriptions included;
+/// once connected a SUBSCRIBE never waits, so it is never refused for it.
+#[test]
+fn max_queued_bounds_subscribes_only_while_they_wait() {
+    let now = Instant::now();
+    let config = || Config {
+        max_queued: 1,
+        ..config_v5()
+    };
+    let mut offline: P = Protocol::new(config());
+    offline.subscribe(subscribe_filters(&["a"]), SubscribeProperties::default(), 1, now);
+    offline.subscribe(subscribe_filters(&["b"]), SubscribeProperties::default(), 2, now);
+    assert!(matches!(
+        events(&mut offline).as_slice(),
+        [Event::SubscribeDone {
+            tag: 2,
+            result: Err(Error::QueueFull)
+        }]
+    ));
+
+    let mut p = connect_with(
+        Config {
+            max_queued: 0,
+            ..config()
+        },
+        connack(),
+        now,
+    );
+    p.subscribe(subscribe_filters(&["a"]), SubscribeProperties::default(), 1, now);
+    assert!(matches!(drain(&mut p, now).as_slice(), [Packet::Subscribe(_)]));
+    assert!(events(&mut p).is_empty());
+}
