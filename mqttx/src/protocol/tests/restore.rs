@@ -106,3 +106,42 @@ fn unacknowledged_subscribes_are_sent_again_in_their_order() {
     };
     assert_eq!(subscribed(&reconnect(&mut p, session_present, now)), topics);
 }
+
+/// A refused re-subscribe leaves the subscription held as it was; a
+/// refused restore forgets the filter, so the next lost session does not
+/// ask for it again.
+#[test]
+fn a_refused_resubscribe_keeps_the_subscription_and_a_refused_restore_forgets_it() {
+    let now = Instant::now();
+    let mut p = connect_v5(now);
+    subscribe_run(&mut p, "a", 1, None, now);
+    p.subscribe(
+        subscribe_filters(&["a/0"]),
+        SubscribeProperties::default(),
+        0,
+        now,
+    );
+    let sent = drain(&mut p, now);
+    let [Packet::Subscribe(again)] = sent.as_slice() else {
+        panic!("{sent:?}")
+    };
+    let refused = vec![ReasonCode::UnspecifiedError];
+    p.handle_packet(suback(again.packet_id.get(), refused.clone()), now)
+        .unwrap();
+    events(&mut p);
+
+    let sent = reconnect(&mut p, connack(), now);
+    let [Packet::Subscribe(restore)] = sent.as_slice() else {
+        panic!("the held subscription is restored: {sent:?}")
+    };
+    let filters: Vec<&str> = restore
+        .filters
+        .iter()
+        .map(|(filter, _)| filter.as_ref())
+        .collect();
+    assert_eq!(filters, ["a/0"]);
+    p.handle_packet(suback(restore.packet_id.get(), refused), now)
+        .unwrap();
+    let sent = reconnect(&mut p, connack(), now);
+    assert!(sent.is_empty(), "a refused restore is forgotten: {sent:?}");
+}

@@ -199,3 +199,22 @@ fn a_disconnect_right_after_the_publish_counts_against_it() {
     }
     assert_eq!(ended(&mut p), [abandoned(1)]);
 }
+
+/// A close that comes exactly `PROMPT_CLOSE` after the write still
+/// counts against the publish.
+#[test]
+fn a_close_exactly_prompt_close_after_the_write_still_counts() {
+    let mut now = Instant::now();
+    let mut p = connect_v5(now);
+    publish(&mut p, "poison", QoS::AtLeastOnce, 1, now);
+    drain(&mut p, now);
+    for close in 1..STRIKES_TO_ABANDON {
+        now += PROMPT_CLOSE;
+        server_closes(&mut p, now);
+        assert!(ended(&mut p).is_empty(), "close {close}: still pending");
+        assert_eq!(publishes(&reconnect(&mut p, connack(), now)).len(), 1);
+    }
+    now += PROMPT_CLOSE;
+    server_closes(&mut p, now);
+    assert_eq!(ended(&mut p), [abandoned(1)]);
+}
