@@ -4,9 +4,10 @@
 ///
 /// Each one trades a little latency on a busy connection for fewer system
 /// calls and TCP segments per message; none changes what is delivered.
-/// [`IoHints::default`] turns on what the benchmark shows pays
-/// (BENCHMARKS.md, "Connection rework"); [`IoHints::OFF`] reads and writes
-/// everything the moment it can.
+/// [`IoHints::default`] turns on what the benchmark's configuration
+/// matrix keeps (every switch but `ack_batching`; BENCHMARKS.md, "The
+/// configuration matrix"); [`IoHints::OFF`] reads and writes everything
+/// the moment it can.
 ///
 /// ```
 /// use mqttx::{ConnectOptions, IoHints};
@@ -26,7 +27,11 @@ pub struct IoHints {
     /// A publisher whose in-flight window is full, with publishes waiting
     /// behind it, reads its acknowledgements after a hold of 50–500 µs,
     /// so they are read in batches instead of one wake-up each (Linux
-    /// only: it needs `timerfd`).
+    /// only: it needs `timerfd`). **Off by default**: across the
+    /// benchmark's configuration matrix it cut QoS 1 and 2 throughput to
+    /// a fifth at a window of 20 against a broker with Nagle's algorithm
+    /// on (mosquitto's default), the setup every MQTT 3.1.1 client of ours
+    /// starts in (BENCHMARKS.md, "The configuration matrix").
     pub ack_batching: bool,
     /// After reading an acknowledgement that nothing of ours answers, ask
     /// the kernel to send our TCP ACK at once: a broker with Nagle's
@@ -89,7 +94,7 @@ impl Default for IoHints {
     fn default() -> Self {
         IoHints {
             read_pacing: true,
-            ack_batching: true,
+            ack_batching: false,
             quick_ack: true,
             write_per_read: true,
             write_per_burst: true,

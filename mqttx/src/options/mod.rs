@@ -397,9 +397,9 @@ impl<H> ConnectOptions<H> {
     }
 
     /// Whether reads are batched where that costs a message no more than a
-    /// millisecond (default `true`): [`IoHints::read_pacing`] and
-    /// [`IoHints::ack_batching`] together. Turn it off when every
-    /// millisecond of a high-rate stream counts.
+    /// millisecond: [`IoHints::read_pacing`] and [`IoHints::ack_batching`]
+    /// together (by default the first is on, the second off). Turn it off
+    /// when every millisecond of a high-rate stream counts.
     ///
     /// ```
     /// let opts = mqttx::ConnectOptions::new("localhost", "ticker").coalesce_reads(false);
