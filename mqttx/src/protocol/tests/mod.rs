@@ -146,3 +146,15 @@ pub(super) fn suback(n: u16, codes: Vec<ReasonCode>) -> Packet {
         properties: AckProperties::default().into(),
     })
 }
+
+/// An AUTH challenge (Continue Authentication) for the method "TOKEN".
+pub(super) fn token_challenge() -> Auth {
+    Auth {
+        reason_code: ReasonCode::ContinueAuthentication,
+        properties: AuthProperties {
+            authentication_method: Some("TOKEN".into()),
+            ..AuthProperties::default()
+        }
+        .into(),
+    }
+}

@@ -320,14 +320,7 @@ fn auth_from_the_server_is_a_challenge_answered_with_auth() {
     let mut p: P = Protocol::new(config);
     p.connect(now);
     drain(&mut p, now);
-    let challenge = Auth {
-        reason_code: ReasonCode::ContinueAuthentication,
-        properties: AuthProperties {
-            authentication_method: Some("TOKEN".into()),
-            ..AuthProperties::default()
-        }
-        .into(),
-    };
+    let challenge = token_challenge();
     p.handle_packet(Packet::Auth(challenge.clone()), now).unwrap();
     assert_eq!(events(&mut p), [Event::AuthChallenge(challenge.clone())]);
     p.auth(challenge.clone(), now);

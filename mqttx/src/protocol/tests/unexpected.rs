@@ -19,14 +19,7 @@ fn without_problem_information_plain_acknowledgements_and_challenges_are_taken()
     publish(&mut p, "t", QoS::AtLeastOnce, 1, now);
     drain(&mut p, now);
     p.handle_packet(puback(1), now).expect("a plain PUBACK");
-    let challenge = Auth {
-        reason_code: ReasonCode::ContinueAuthentication,
-        properties: AuthProperties {
-            authentication_method: Some("TOKEN".into()),
-            ..AuthProperties::default()
-        }
-        .into(),
-    };
+    let challenge = token_challenge();
     p.handle_packet(Packet::Auth(challenge), now)
         .expect("a challenge without a Reason String");
     assert!(events(&mut p)
@@ -62,14 +55,7 @@ fn auth_on_mqtt_311_is_refused_as_such() {
     let mut config = config_v311();
     config.connect_properties.authentication_method = Some("TOKEN".into());
     let mut p = connect_with(config, connack(), now);
-    let auth = Auth {
-        reason_code: ReasonCode::ContinueAuthentication,
-        properties: AuthProperties {
-            authentication_method: Some("TOKEN".into()),
-            ..AuthProperties::default()
-        }
-        .into(),
-    };
+    let auth = token_challenge();
     let refused = p.handle_packet(Packet::Auth(auth), now);
     assert!(
         matches!(&refused, Err(e) if e.message == "AUTH on MQTT 3.1.1"),
