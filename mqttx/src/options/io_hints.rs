@@ -4,10 +4,10 @@
 ///
 /// Each one trades a little latency on a busy connection for fewer system
 /// calls and TCP segments per message; none changes what is delivered.
-/// [`IoHints::default`] turns on what the benchmark's configuration
-/// matrix keeps (every switch but `ack_batching`; BENCHMARKS.md, "The
-/// configuration matrix"); [`IoHints::OFF`] reads and writes everything
-/// the moment it can.
+/// [`IoHints::default`] turns on every switch, each kept by the
+/// benchmark's configuration matrix (BENCHMARKS.md, "The configuration
+/// matrix"); [`IoHints::OFF`] reads and writes everything the moment it
+/// can.
 ///
 /// ```
 /// use mqttx::{ConnectOptions, IoHints};
@@ -24,14 +24,16 @@ pub struct IoHints {
     /// segment instead of one each. A connection that publishes, or whose
     /// stream the broker's in-flight window holds back, never pauses.
     pub read_pacing: bool,
-    /// A publisher whose in-flight window is full, with publishes waiting
-    /// behind it, reads its acknowledgements after a hold of 50–500 µs,
-    /// so they are read in batches instead of one wake-up each (Linux
-    /// only: it needs `timerfd`). **Off by default**: across the
-    /// benchmark's configuration matrix it cut QoS 1 and 2 throughput to
-    /// a fifth at a window of 20 against a broker with Nagle's algorithm
-    /// on (mosquitto's default), the setup every MQTT 3.1.1 client of ours
-    /// starts in (BENCHMARKS.md, "The configuration matrix").
+    /// A publisher whose in-flight window of 500 or more is full, with
+    /// publishes waiting behind it, reads its acknowledgements after a
+    /// hold of 50–500 µs, so they are read in batches instead of one
+    /// wake-up each (Linux only: it needs `timerfd`). Smaller windows are
+    /// never held: the benchmark's configuration matrix measured a hold
+    /// at a window of 20 cutting QoS 1 and 2 throughput to a fifth against
+    /// a broker with Nagle's algorithm on (mosquitto's default), and at
+    /// 100 costing up to a third; at 1,000 it halves the client's CPU per
+    /// message at the same rate (BENCHMARKS.md, "The configuration
+    /// matrix").
     pub ack_batching: bool,
     /// After reading an acknowledgement that nothing of ours answers, ask
     /// the kernel to send our TCP ACK at once: a broker with Nagle's
@@ -94,7 +96,7 @@ impl Default for IoHints {
     fn default() -> Self {
         IoHints {
             read_pacing: true,
-            ack_batching: false,
+            ack_batching: true,
             quick_ack: true,
             write_per_read: true,
             write_per_burst: true,

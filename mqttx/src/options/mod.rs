@@ -398,7 +398,8 @@ impl<H> ConnectOptions<H> {
 
     /// Whether reads are batched where that costs a message no more than a
     /// millisecond: [`IoHints::read_pacing`] and [`IoHints::ack_batching`]
-    /// together (by default the first is on, the second off). Turn it off
+    /// together (both on by default; the second only for windows of 500
+    /// or more). Turn it off
     /// when every millisecond of a high-rate stream counts.
     ///
     /// ```

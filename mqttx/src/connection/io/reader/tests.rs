@@ -6,7 +6,7 @@ use bytes::Bytes;
 use tokio::io::AsyncWriteExt;
 
 use super::*;
-use crate::connection::io::hold::{WindowBound, MAX_HOLD};
+use crate::connection::io::hold::{WindowBound, MAX_HOLD, MIN_WINDOW};
 use crate::connection::io::pacing::Publishing;
 use crate::packet::{encode, PubAck, Publish};
 
@@ -87,7 +87,7 @@ async fn a_full_window_holds_the_next_read_back() {
         window_bound,
         ..
     } = pipe(true);
-    window_bound.update(100, 100, 1);
+    window_bound.update(1000, 1000, 1);
     peer.write_all(&puback()).await.unwrap();
     assert!(
         poll_once(&mut stream).await.is_some(),
@@ -102,17 +102,16 @@ async fn a_full_window_holds_the_next_read_back() {
     assert!(drained.elapsed() >= MAX_HOLD);
 
     // A hold that brought most of the window's acknowledgements is halved.
-    window_bound.update(4, 4, 1);
+    let window = MIN_WINDOW as usize;
+    window_bound.update(window, window, 1);
     assert!(poll_once(&mut stream).await.is_none());
-    for _ in 0..3 {
-        peer.write_all(&puback()).await.unwrap();
-    }
+    peer.write_all(&puback().repeat(window * 3 / 4)).await.unwrap();
     next_within_seconds(&mut stream).await;
     while poll_once(&mut stream).await.is_some() {}
     assert_eq!(stream.pacing.acks.current(), MAX_HOLD / 2);
 
     // Room in the window: once the hold under way is over, read at once.
-    window_bound.update(0, 100, 0);
+    window_bound.update(0, 1000, 0);
     peer.write_all(&puback()).await.unwrap();
     next_within_seconds(&mut stream).await;
     assert!(poll_once(&mut stream).await.is_none(), "drained; no hold now");
