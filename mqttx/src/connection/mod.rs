@@ -232,9 +232,8 @@ impl<H: MqttHandler> Actor for Connection<H> {
 }
 
 impl<H: MqttHandler> Connection<H> {
-    /// A request from a `Client` or an actix message.
-    fn on_command(&mut self, command: Command, ctx: &mut Context<Self>) {
-        let now = Instant::now();
+    /// A request from a `Client` or an actix message, taken at `now`.
+    fn on_command(&mut self, command: Command, now: Instant, ctx: &mut Context<Self>) {
         match command {
             Command::Publish(publish, reply) => self.protocol.publish(publish, reply, now),
             Command::Request(publish, tx) => {
@@ -325,9 +324,9 @@ impl<H: MqttHandler> StreamHandler<Result<Packet, Error>> for Connection<H> {
     }
 }
 
-impl<H: MqttHandler> StreamHandler<Command> for Connection<H> {
-    fn handle(&mut self, command: Command, ctx: &mut Self::Context) {
-        self.guarded(ctx, |act, ctx| act.on_command(command, ctx));
+impl<H: MqttHandler> StreamHandler<(Command, Instant)> for Connection<H> {
+    fn handle(&mut self, (command, taken_at): (Command, Instant), ctx: &mut Self::Context) {
+        self.guarded(ctx, |act, ctx| act.on_command(command, taken_at, ctx));
     }
 
     fn finished(&mut self, _ctx: &mut Self::Context) {
@@ -343,7 +342,7 @@ impl<H: MqttHandler, M: IntoCommand + 'static> Handler<M> for Connection<H> {
 
     fn handle(&mut self, request: M, ctx: &mut Self::Context) -> Self::Result {
         let (command, pending) = request.into_command();
-        self.guarded(ctx, |act, ctx| act.on_command(command, ctx));
+        self.guarded(ctx, |act, ctx| act.on_command(command, Instant::now(), ctx));
         Box::pin(pending)
     }
 }
@@ -354,9 +353,9 @@ impl<H: MqttHandler, M: IntoCommand + 'static> Handler<M> for Connection<H> {
 struct CommandStream(Rc<RefCell<CommandReceiver>>);
 
 impl Stream for CommandStream {
-    type Item = Command;
+    type Item = (Command, Instant);
 
-    fn poll_next(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Option<Command>> {
+    fn poll_next(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Option<Self::Item>> {
         self.0.borrow_mut().poll_recv(cx)
     }
 }
