@@ -86,11 +86,16 @@ pub struct Variant {
     pub name: &'static str,
 }
 
-pub const VARIANTS: [Variant; 7] = [
+pub const VARIANTS: [Variant; 8] = [
     Variant {
         subject: Subject::MqttxV5,
         hints: "",
         name: "mqttx v5",
+    },
+    Variant {
+        subject: Subject::MqttxV5,
+        hints: "read_buffer=65536",
+        name: "read 64 KiB",
     },
     Variant {
         subject: Subject::MqttxV5,

@@ -20,10 +20,12 @@ fn options(port: u16, id: String, version: ProtocolVersion) -> ConnectOptions {
         .protocol_version(version)
         .max_inflight(window())
         .io_hints(io_hints())
+        .read_buffer(read_buffer())
 }
 
-/// The I/O tuning under test: `MQTTX_IO_HINTS=off`, or the default with
-/// the listed switches off (`MQTTX_IO_HINTS=-read_pacing,-ack_batching`).
+/// The I/O tuning under test (`MQTTX_IO_HINTS`): `off`, or the default
+/// with the listed switches off (`-read_pacing,-ack_batching`); a
+/// `read_buffer=BYTES` in the list sets the read buffer instead.
 fn io_hints() -> IoHints {
     let spec = std::env::var("MQTTX_IO_HINTS").unwrap_or_default();
     if spec.is_empty() {
@@ -33,6 +35,7 @@ fn io_hints() -> IoHints {
         return IoHints::OFF;
     }
     spec.split(',')
+        .filter(|switch| !switch.starts_with("read_buffer="))
         .fold(IoHints::default(), |hints, switch| match switch {
             "-read_pacing" => hints.read_pacing(false),
             "-ack_batching" => hints.ack_batching(false),
@@ -41,6 +44,16 @@ fn io_hints() -> IoHints {
             "-write_per_burst" => hints.write_per_burst(false),
             other => panic!("MQTTX_IO_HINTS: unknown switch {other:?}"),
         })
+}
+
+/// The read buffer under test: `read_buffer=BYTES` in `MQTTX_IO_HINTS`,
+/// or the library's default (8 KiB).
+fn read_buffer() -> usize {
+    std::env::var("MQTTX_IO_HINTS")
+        .unwrap_or_default()
+        .split(',')
+        .find_map(|switch| switch.strip_prefix("read_buffer=")?.parse().ok())
+        .unwrap_or(8 * 1024)
 }
 
 /// Counts sequence numbers as they arrive.

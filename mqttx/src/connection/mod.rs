@@ -158,6 +158,7 @@ impl<H: MqttHandler> Connection<H> {
                 },
                 io: IoSettings {
                     max_packet_size: opts.max_packet_size,
+                    read_buffer: opts.read_buffer,
                     hints: opts.io_hints,
                     gate: ReadGate::default(),
                 },

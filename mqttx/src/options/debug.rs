@@ -28,6 +28,7 @@ impl<H> std::fmt::Debug for ConnectOptions<H> {
             .field("max_queued", &self.max_queued)
             .field("max_packet_size", &self.max_packet_size)
             .field("io_hints", &self.io_hints)
+            .field("read_buffer", &self.read_buffer)
             .field("backoff", &self.backoff)
             .field("connect_timeout", &self.connect_timeout)
             .field("session_store", &self.session_store)

@@ -33,6 +33,10 @@ use crate::store::SharedStore;
 /// MQTT 5 it is advertised in CONNECT, so the server never sends more.
 pub const DEFAULT_MAX_PACKET_SIZE: u32 = 1024 * 1024;
 
+/// The room made in the read buffer before each read unless
+/// [`read_buffer`](ConnectOptions::read_buffer) says otherwise.
+const DEFAULT_READ_BUFFER: usize = 8 * 1024;
+
 /// The in-flight window on MQTT 5 unless set (the server may lower it).
 pub const DEFAULT_MAX_INFLIGHT: u16 = 100;
 
@@ -86,6 +90,7 @@ pub struct ConnectOptions<H = ()> {
     pub(crate) max_queued: usize,
     pub(crate) max_packet_size: u32,
     pub(crate) io_hints: IoHints,
+    pub(crate) read_buffer: usize,
     pub(crate) backoff: Backoff,
     pub(crate) connect_timeout: Duration,
     pub(crate) session_store: Option<SharedStore>,
@@ -123,6 +128,7 @@ impl ConnectOptions<()> {
             max_queued: 10_000,
             max_packet_size: DEFAULT_MAX_PACKET_SIZE,
             io_hints: IoHints::default(),
+            read_buffer: DEFAULT_READ_BUFFER,
             backoff: Backoff::default(),
             connect_timeout: Duration::from_secs(30),
             session_store: None,
@@ -419,6 +425,21 @@ impl<H> ConnectOptions<H> {
         self
     }
 
+    /// The room made in the read buffer before each read, in bytes
+    /// (default 8 KiB, at least 1 KiB): the most one read system call
+    /// takes in. The configuration matrix measured 64 KiB against the
+    /// default (BENCHMARKS.md); a larger buffer pays off only where single
+    /// packets are larger than the default.
+    ///
+    /// ```
+    /// let opts = mqttx::ConnectOptions::new("localhost", "camera").read_buffer(64 * 1024);
+    /// # let _ = opts;
+    /// ```
+    pub fn read_buffer(mut self, bytes: usize) -> Self {
+        self.read_buffer = bytes.max(1024);
+        self
+    }
+
     /// The reconnect delays.
     pub fn backoff(mut self, backoff: Backoff) -> Self {
         self.backoff = backoff;
@@ -460,6 +481,7 @@ impl<H> ConnectOptions<H> {
             max_queued: self.max_queued,
             max_packet_size: self.max_packet_size,
             io_hints: self.io_hints,
+            read_buffer: self.read_buffer,
             backoff: self.backoff,
             connect_timeout: self.connect_timeout,
             session_store: self.session_store,

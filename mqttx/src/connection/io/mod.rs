@@ -45,6 +45,8 @@ struct Signals {
 #[derive(Debug, Clone)]
 pub(super) struct IoSettings {
     pub(super) max_packet_size: u32,
+    /// The room made in the read buffer before each read.
+    pub(super) read_buffer: usize,
     pub(super) hints: IoHints,
     /// Shut while a message stream is full; the same for every link.
     pub(super) gate: ReadGate,
@@ -68,6 +70,7 @@ impl IoSettings {
             read,
             version,
             self.max_packet_size,
+            self.read_buffer,
             reader::Pacing {
                 reads: ReadPacing::new(hints.read_pacing, signals.publishing.clone()),
                 acks: AckHold::new(hints.ack_batching, signals.window_bound.clone()),

@@ -19,9 +19,6 @@ use crate::error::Error;
 use crate::packet::{decode, has_frame, Packet, ProtocolVersion};
 use crate::transport::ReadHalf;
 
-/// Room made in the read buffer before each read.
-const READ_RESERVE: usize = 8 * 1024;
-
 /// The first read after the buffer was let go goes into this much stack.
 const PROBE_SIZE: usize = 512;
 
@@ -86,6 +83,8 @@ pub(in crate::connection) struct PacketStream {
     buf: BytesMut,
     version: ProtocolVersion,
     max_packet_size: u32,
+    /// Room made in the buffer before each read.
+    read_reserve: usize,
     done: bool,
     pacing: Pacing,
     /// Whether a read returned bytes since the socket was last found empty.
@@ -106,6 +105,7 @@ impl PacketStream {
         io: ReadHalf,
         version: ProtocolVersion,
         max_packet_size: u32,
+        read_reserve: usize,
         pacing: Pacing,
         backlog: Backlog,
         read_at: ReadAt,
@@ -115,6 +115,7 @@ impl PacketStream {
             buf: BytesMut::new(),
             version,
             max_packet_size,
+            read_reserve,
             done: false,
             pacing,
             read_any: false,
@@ -190,7 +191,7 @@ impl PacketStream {
         }
         let filled = read.filled();
         if !filled.is_empty() {
-            self.buf = BytesMut::with_capacity(READ_RESERVE);
+            self.buf = BytesMut::with_capacity(self.read_reserve);
             self.buf.extend_from_slice(filled);
         }
         Poll::Ready(Ok(filled.len()))
@@ -231,8 +232,8 @@ impl Stream for PacketStream {
             let read = if this.buf.capacity() == 0 {
                 this.probe(cx)
             } else {
-                if this.buf.capacity() - this.buf.len() < READ_RESERVE / 2 {
-                    this.buf.reserve(READ_RESERVE);
+                if this.buf.capacity() - this.buf.len() < this.read_reserve / 2 {
+                    this.buf.reserve(this.read_reserve);
                 }
                 tokio_util::io::poll_read_buf(Pin::new(&mut this.io), cx, &mut this.buf)
             };

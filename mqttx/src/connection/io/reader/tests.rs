@@ -32,7 +32,12 @@ struct Pipe {
 }
 
 fn pipe(pacing: bool) -> Pipe {
-    let (reader, peer) = tokio::io::duplex(64 * 1024);
+    pipe_reading(pacing, 8 * 1024)
+}
+
+/// [`pipe`], making `read_reserve` bytes of room before each read.
+fn pipe_reading(pacing: bool, read_reserve: usize) -> Pipe {
+    let (reader, peer) = tokio::io::duplex(256 * 1024);
     let window_bound = WindowBound::default();
     let pacing = Pacing {
         reads: ReadPacing::new(pacing, Publishing::default()),
@@ -45,6 +50,7 @@ fn pipe(pacing: bool) -> Pipe {
         Box::new(reader),
         ProtocolVersion::V5,
         1 << 20,
+        read_reserve,
         pacing,
         backlog.clone(),
         read_at.clone(),
@@ -223,4 +229,31 @@ async fn with_pacing_off_every_message_is_read_at_once() {
         assert!(poll_once(&mut stream).await.is_some(), "message {n}");
         assert!(poll_once(&mut stream).await.is_none());
     }
+}
+
+/// The most bytes the stream held at once while it read `total` bytes of
+/// small PUBLISHes written before the first read.
+async fn most_buffered(read_reserve: usize, total: usize) -> usize {
+    let Pipe {
+        mut stream, mut peer, ..
+    } = pipe_reading(false, read_reserve);
+    let one = frame(7);
+    let count = total / one.len();
+    peer.write_all(&one.repeat(count)).await.unwrap();
+    let mut most = 0;
+    for _ in 0..count {
+        next_within_seconds(&mut stream).await;
+        most = most.max(stream.buf.len());
+    }
+    most
+}
+
+/// `ConnectOptions::read_buffer`: the room made before each read bounds
+/// what one read takes in.
+#[tokio::test]
+async fn the_read_buffer_bounds_what_one_read_takes_in() {
+    let small = most_buffered(2 * 1024, 128 * 1024).await;
+    let large = most_buffered(64 * 1024, 128 * 1024).await;
+    assert!(small < 8 * 1024, "2 KiB of room: {small} bytes at once");
+    assert!(large > 32 * 1024, "64 KiB of room: {large} bytes at once");
 }
