@@ -15,12 +15,15 @@ use crate::{pipeline, window, PIPELINE};
 const TOPIC: &str = "bench/mqttx";
 
 fn options(port: u16, id: String, version: ProtocolVersion) -> ConnectOptions {
-    ConnectOptions::new("127.0.0.1", id)
+    let opts = ConnectOptions::new("127.0.0.1", id)
         .port(port)
         .protocol_version(version)
         .max_inflight(window())
-        .io_hints(io_hints())
-        .read_buffer(read_buffer())
+        .io_hints(io_hints());
+    match read_buffer() {
+        Some(bytes) => opts.read_buffer(bytes),
+        None => opts,
+    }
 }
 
 /// The I/O tuning under test (`MQTTX_IO_HINTS`): `off`, or the default
@@ -46,14 +49,13 @@ fn io_hints() -> IoHints {
         })
 }
 
-/// The read buffer under test: `read_buffer=BYTES` in `MQTTX_IO_HINTS`,
-/// or the library's default (8 KiB).
-fn read_buffer() -> usize {
+/// The read buffer under test: `read_buffer=BYTES` in `MQTTX_IO_HINTS`;
+/// `None` keeps the library's default.
+fn read_buffer() -> Option<usize> {
     std::env::var("MQTTX_IO_HINTS")
         .unwrap_or_default()
         .split(',')
         .find_map(|switch| switch.strip_prefix("read_buffer=")?.parse().ok())
-        .unwrap_or(8 * 1024)
 }
 
 /// Counts sequence numbers as they arrive.

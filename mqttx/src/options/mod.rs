@@ -33,9 +33,9 @@ use crate::store::SharedStore;
 /// MQTT 5 it is advertised in CONNECT, so the server never sends more.
 pub const DEFAULT_MAX_PACKET_SIZE: u32 = 1024 * 1024;
 
-/// The room made in the read buffer before each read unless
+/// The most room made in the read buffer before a read unless
 /// [`read_buffer`](ConnectOptions::read_buffer) says otherwise.
-const DEFAULT_READ_BUFFER: usize = 8 * 1024;
+const DEFAULT_READ_BUFFER: usize = 64 * 1024;
 
 /// The in-flight window on MQTT 5 unless set (the server may lower it).
 pub const DEFAULT_MAX_INFLIGHT: u16 = 100;
@@ -425,14 +425,16 @@ impl<H> ConnectOptions<H> {
         self
     }
 
-    /// The room made in the read buffer before each read, in bytes
-    /// (default 8 KiB, at least 1 KiB): the most one read system call
-    /// takes in. The configuration matrix measured 64 KiB against the
-    /// default (BENCHMARKS.md); a larger buffer pays off only where single
-    /// packets are larger than the default.
+    /// The most room the connection makes in its read buffer before a
+    /// read, in bytes: the most one read system call takes in (default
+    /// 64 KiB, at least 1 KiB). The room starts at 8 KiB (or this, if
+    /// smaller), doubles while reads fill all of it, as in a dense stream,
+    /// and halves when a burst of reads brought less than a quarter. A
+    /// fixed 8 KiB cost up to half again the CPU per message of a dense
+    /// QoS 0 stream in the benchmark's configuration matrix (BENCHMARKS.md).
     ///
     /// ```
-    /// let opts = mqttx::ConnectOptions::new("localhost", "camera").read_buffer(64 * 1024);
+    /// let opts = mqttx::ConnectOptions::new("localhost", "camera").read_buffer(256 * 1024);
     /// # let _ = opts;
     /// ```
     pub fn read_buffer(mut self, bytes: usize) -> Self {
