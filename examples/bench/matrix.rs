@@ -94,8 +94,8 @@ pub const VARIANTS: [Variant; 8] = [
     },
     Variant {
         subject: Subject::MqttxV5,
-        hints: "read_buffer=8192",
-        name: "read 8 KiB",
+        hints: "read_buffer=65536",
+        name: "read 64 KiB",
     },
     Variant {
         subject: Subject::MqttxV5,

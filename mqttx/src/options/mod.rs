@@ -33,9 +33,9 @@ use crate::store::SharedStore;
 /// MQTT 5 it is advertised in CONNECT, so the server never sends more.
 pub const DEFAULT_MAX_PACKET_SIZE: u32 = 1024 * 1024;
 
-/// The most room made in the read buffer before a read unless
+/// The room made in the read buffer before each read unless
 /// [`read_buffer`](ConnectOptions::read_buffer) says otherwise.
-const DEFAULT_READ_BUFFER: usize = 64 * 1024;
+const DEFAULT_READ_BUFFER: usize = 8 * 1024;
 
 /// The in-flight window on MQTT 5 unless set (the server may lower it).
 pub const DEFAULT_MAX_INFLIGHT: u16 = 100;
@@ -425,13 +425,12 @@ impl<H> ConnectOptions<H> {
         self
     }
 
-    /// The most room the connection makes in its read buffer before a
-    /// read, in bytes: the most one read system call takes in (default
-    /// 64 KiB, at least 1 KiB). The room starts at 8 KiB (or this, if
-    /// smaller), doubles while reads fill all of it, as in a dense stream,
-    /// and halves when a burst of reads brought less than a quarter. A
-    /// fixed 8 KiB cost up to half again the CPU per message of a dense
-    /// QoS 0 stream in the benchmark's configuration matrix (BENCHMARKS.md).
+    /// The room made in the read buffer before each read, in bytes: the
+    /// most one read system call takes in (default 8 KiB, at least 1 KiB).
+    /// The benchmark's configuration matrix could not tell 64 KiB from the
+    /// default (BENCHMARKS.md, runs 4 and 5), and a payload the handler
+    /// keeps pins the buffer it was read into, so the default stays small;
+    /// raise it for messages larger than the default.
     ///
     /// ```
     /// let opts = mqttx::ConnectOptions::new("localhost", "camera").read_buffer(256 * 1024);

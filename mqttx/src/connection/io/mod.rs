@@ -19,7 +19,6 @@ mod hold;
 mod link;
 mod pacing;
 mod reader;
-mod room;
 
 pub(super) use gate::ReadGate;
 pub(super) use link::{ends_a_flow, Link};
@@ -46,7 +45,7 @@ struct Signals {
 #[derive(Debug, Clone)]
 pub(super) struct IoSettings {
     pub(super) max_packet_size: u32,
-    /// The most room made in the read buffer before a read.
+    /// The room made in the read buffer before each read.
     pub(super) read_buffer: usize,
     pub(super) hints: IoHints,
     /// Shut while a message stream is full; the same for every link.

@@ -15,7 +15,6 @@ use super::fine_timer::FineTimer;
 use super::gate::ReadGate;
 use super::hold::AckHold;
 use super::pacing::{ReadPacing, PAUSE};
-use super::room::ReadRoom;
 use crate::error::Error;
 use crate::packet::{decode, has_frame, Packet, ProtocolVersion};
 use crate::transport::ReadHalf;
@@ -85,7 +84,7 @@ pub(in crate::connection) struct PacketStream {
     version: ProtocolVersion,
     max_packet_size: u32,
     /// Room made in the buffer before each read.
-    room: ReadRoom,
+    read_reserve: usize,
     done: bool,
     pacing: Pacing,
     /// Whether a read returned bytes since the socket was last found empty.
@@ -106,7 +105,7 @@ impl PacketStream {
         io: ReadHalf,
         version: ProtocolVersion,
         max_packet_size: u32,
-        read_buffer: usize,
+        read_reserve: usize,
         pacing: Pacing,
         backlog: Backlog,
         read_at: ReadAt,
@@ -116,7 +115,7 @@ impl PacketStream {
             buf: BytesMut::new(),
             version,
             max_packet_size,
-            room: ReadRoom::new(read_buffer),
+            read_reserve,
             done: false,
             pacing,
             read_any: false,
@@ -192,7 +191,7 @@ impl PacketStream {
         }
         let filled = read.filled();
         if !filled.is_empty() {
-            self.buf = BytesMut::with_capacity(self.room.get());
+            self.buf = BytesMut::with_capacity(self.read_reserve);
             self.buf.extend_from_slice(filled);
         }
         Poll::Ready(Ok(filled.len()))
@@ -230,24 +229,17 @@ impl Stream for PacketStream {
             if this.paused(cx) || this.held(cx) {
                 return Poll::Pending;
             }
-            // The room a read was offered; none for the probe's.
-            let mut offered = None;
             let read = if this.buf.capacity() == 0 {
                 this.probe(cx)
             } else {
-                let room = this.room.get();
-                if this.buf.capacity() - this.buf.len() < room / 2 {
-                    this.buf.reserve(room);
+                if this.buf.capacity() - this.buf.len() < this.read_reserve / 2 {
+                    this.buf.reserve(this.read_reserve);
                 }
-                offered = Some(this.buf.capacity() - this.buf.len());
                 tokio_util::io::poll_read_buf(Pin::new(&mut this.io), cx, &mut this.buf)
             };
             match read {
                 Poll::Pending => {
                     let read_any = std::mem::take(&mut this.read_any);
-                    if read_any {
-                        this.room.drained();
-                    }
                     let drained = read_any || this.pacing.reads.is_pausing();
                     // tokio's clock, so that tests can stop it.
                     let now = || tokio::time::Instant::now().into_std();
@@ -272,8 +264,7 @@ impl Stream for PacketStream {
                     );
                     return Poll::Ready(Some(Err(eof.into())));
                 }
-                Poll::Ready(Ok(got)) => {
-                    this.room.read(got, offered == Some(got));
+                Poll::Ready(Ok(_)) => {
                     this.read_any = true;
                     this.read_at.set(Instant::now());
                 }

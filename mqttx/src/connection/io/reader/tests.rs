@@ -248,34 +248,12 @@ async fn most_buffered(read_reserve: usize, total: usize) -> usize {
     most
 }
 
-/// The room made before a read grows while reads fill it, up to
-/// `ConnectOptions::read_buffer`, which bounds what one read takes in.
+/// `ConnectOptions::read_buffer`: the room made before each read bounds
+/// what one read takes in.
 #[tokio::test]
-async fn the_room_grows_for_a_dense_burst_up_to_the_read_buffer() {
+async fn the_read_buffer_bounds_what_one_read_takes_in() {
     let small = most_buffered(2 * 1024, 128 * 1024).await;
     let large = most_buffered(64 * 1024, 128 * 1024).await;
     assert!(small < 8 * 1024, "2 KiB of room: {small} bytes at once");
     assert!(large > 32 * 1024, "64 KiB of room: {large} bytes at once");
-}
-
-/// Once the bursts are small again, so is the room.
-#[tokio::test]
-async fn sparse_reads_after_a_dense_burst_shrink_the_room_again() {
-    let Pipe {
-        mut stream, mut peer, ..
-    } = pipe_reading(false, 64 * 1024);
-    let one = frame(7);
-    let count = 64 * 1024 / one.len();
-    peer.write_all(&one.repeat(count)).await.unwrap();
-    for _ in 0..count {
-        next_within_seconds(&mut stream).await;
-    }
-    assert!(poll_once(&mut stream).await.is_none(), "drained");
-    assert!(stream.room.get() > 8 * 1024, "grown: {}", stream.room.get());
-    for _ in 0..8 {
-        peer.write_all(&one).await.unwrap();
-        next_within_seconds(&mut stream).await;
-        assert!(poll_once(&mut stream).await.is_none(), "drained");
-    }
-    assert_eq!(stream.room.get(), 8 * 1024);
 }
