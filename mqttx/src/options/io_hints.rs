@@ -103,3 +103,31 @@ impl Default for IoHints {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::IoHints;
+    use crate::ConnectOptions;
+
+    /// The defaults the configuration matrix chose (BENCHMARKS.md, runs
+    /// 3–5): every switch on; `ack_batching` limits itself to large windows.
+    #[test]
+    fn the_default_turns_every_switch_on() {
+        let hints = IoHints::default();
+        assert!(hints.read_pacing && hints.ack_batching && hints.quick_ack);
+        assert!(hints.write_per_read && hints.write_per_burst);
+        assert_eq!(ConnectOptions::new("h", "c").io_hints, hints);
+    }
+
+    #[test]
+    fn coalesce_reads_turns_pacing_and_the_hold_together() {
+        let off = ConnectOptions::new("h", "c").coalesce_reads(false).io_hints;
+        assert!(!off.read_pacing && !off.ack_batching);
+        assert!(off.quick_ack && off.write_per_read && off.write_per_burst);
+        let on = ConnectOptions::new("h", "c")
+            .io_hints(IoHints::OFF)
+            .coalesce_reads(true)
+            .io_hints;
+        assert!(on.read_pacing && on.ack_batching);
+    }
+}
