@@ -9,7 +9,7 @@
 //! |---|---|---|---|
 //! | [`Backlog`] | the reader, while another whole packet waits in its buffer | the turn's end | `write_per_read`: one write per read |
 //! | [`Publishing`] | the link, when it queues a PUBLISH | read pacing | `read_pacing`: never pause a connection that publishes |
-//! | [`WindowBound`] | the turn's end, from the state machine's window | the acknowledgement hold | `ack_batching`: hold reads only while the window is full |
+//! | [`WindowBound`] | the turn's end, from the state machine's window | the acknowledgement hold | `ack_batching`: hold reads only while a window of 500 or more is full |
 //! | [`AckHint`](crate::transport::AckHint) | the link, after a read that ends a flow of ours | the transport's next read | `quick_ack`: TCP_QUICKACK |
 //! | [`ReadGate`] | the connection, while a message stream is full | the reader | bounded streams: no read until the consumer catches up |
 
